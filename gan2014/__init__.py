@@ -1,0 +1,1 @@
+"""Framework-free pieces shared by both backends (numpy, PyYAML, Pillow only)."""

@@ -1,0 +1,83 @@
+"""The command line shared by `python -m legacy_aesara.run` and `python -m port_torch.run`.
+
+It plays the part of pylearn2/scripts/train.py: read a YAML file with the backend's registry, then
+run the Train object's main loop. Each backend passes its registry and, optionally, extra arguments
+(the torch port adds --device and --seed) and a hook to apply them before training.
+"""
+import argparse
+import sys
+from pathlib import Path
+
+from gan2014 import checkpoint as ckpt
+
+
+def build_parser(backend):
+    parser = argparse.ArgumentParser(
+        prog=f"python -m {backend}.run",
+        description="Train a Pylearn2 YAML experiment (goodfeli/adversarial) with the "
+                    f"{backend} backend.")
+    parser.add_argument("config", help="the experiment's YAML file, e.g. yaml_experiments/mnist.yaml")
+    parser.add_argument("--max-epochs", type=int, default=None,
+                        help="stop after this many epochs in total (the original MNIST config never stops)")
+    parser.add_argument("--time-budget", type=float, default=None,
+                        help="seconds; checked at the start of each epoch, as Pylearn2's --time-budget")
+    parser.add_argument("--out", default=None,
+                        help="output folder for logs and checkpoints (default: runs/<config stem>-<backend>)")
+    parser.add_argument("--resume", nargs="?", const="latest", default=None, metavar="CHECKPOINT",
+                        help="continue a run exactly from a checkpoint (default: the latest in --out)")
+    parser.add_argument("--keep-checkpoints", type=int, default=3,
+                        help="how many epoch checkpoints to keep (0 keeps all)")
+    parser.add_argument("--quiet", action="store_true",
+                        help="print only the one-line progress display, not every channel")
+    return parser
+
+
+def default_out_dir(config, backend):
+    return Path("runs") / f"{Path(config).stem}-{backend}"
+
+
+def resolve_resume(resume, out_dir):
+    if resume is None:
+        return None
+    if resume != "latest":
+        return Path(resume)
+    latest = ckpt.latest_checkpoint(Path(out_dir) / "checkpoints")
+    if latest is None:
+        raise SystemExit(f"--resume: no checkpoint in {Path(out_dir) / 'checkpoints'}")
+    return latest
+
+
+def main(argv, backend, load_registry, add_arguments=None, before_training=None):
+    """Parse arguments, build the experiment from YAML, train. Returns a process exit code."""
+    from gan2014.config.yaml_parse import YAMLConfigError, load_path
+
+    parser = build_parser(backend)
+    if add_arguments is not None:
+        add_arguments(parser)
+    args = parser.parse_args(argv)
+    if before_training is not None:
+        before_training(None, args)  # backend-wide settings (device, threads) before building
+    out_dir = Path(args.out) if args.out else default_out_dir(args.config, backend)
+    try:
+        train = load_path(args.config, load_registry())
+    except (YAMLConfigError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    if not hasattr(train, "main_loop"):
+        print(f"error: {args.config} does not describe a pylearn2.train.Train object", file=sys.stderr)
+        return 2
+    train.configure(out_dir=out_dir, max_epochs=args.max_epochs, keep_checkpoints=args.keep_checkpoints,
+                    yaml_text=Path(args.config).read_text(encoding="utf-8"), backend=backend,
+                    verbose=not args.quiet)
+    if before_training is not None:
+        before_training(train, args)
+    try:
+        resume_from = resolve_resume(args.resume, out_dir)
+        train.main_loop(time_budget=args.time_budget, resume_from=resume_from)
+    except KeyboardInterrupt:
+        return 130
+    except ckpt.CheckpointError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"Done: {train.epochs_seen} epochs; logs and checkpoints in {out_dir}")
+    return 0

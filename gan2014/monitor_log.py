@@ -1,0 +1,104 @@
+"""What a run prints and records about its monitoring channels.
+
+Three views of the same numbers:
+* the Pylearn2-style block ("Monitoring step:" then one tab-indented line per channel, sorted with
+  digit runs compared numerically), as pylearn2/monitor.py :: Monitor.__call__ printed it;
+* a one-line progress display per epoch (epoch, seconds, the objectives, gen_ll);
+* a CSV file and a JSONL file with every channel of every monitoring step, for plots and analysis.
+"""
+import csv
+import json
+import math
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+
+PROGRESS_CHANNELS = (("valid_objective_d", "obj_d"), ("valid_objective_g", "obj_g"),
+                     ("valid_gen_ll", "gen_ll"), ("learning_rate", "lr"), ("momentum", "mom"))
+
+
+def natural_key(name):
+    """Sort key that compares digit runs as numbers ('h2' < 'h10'), as Pylearn2's monitor did."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
+
+
+def format_value(value):
+    """A channel value as Pylearn2 printed it: float32 repr, %.3e from |v| >= 1e4."""
+    value = float(value)
+    if math.isfinite(value) and abs(value) >= 1e4:
+        return "%.3e" % value
+    return str(np.float32(value))
+
+
+def monitor_block(epochs_seen, batches_seen, examples_seen, channels):
+    lines = ["Monitoring step:", f"\tEpochs seen: {epochs_seen}", f"\tBatches seen: {batches_seen}",
+             f"\tExamples seen: {examples_seen}"]
+    for name in sorted(channels, key=natural_key):
+        lines.append(f"\t{name}: {format_value(channels[name])}")
+    return "\n".join(lines)
+
+
+def progress_line(epoch, seconds, channels):
+    parts = [f"epoch {epoch:5d}", f"{seconds:7.2f} s"]
+    for name, short in PROGRESS_CHANNELS:
+        if name in channels:
+            parts.append(f"{short} {float(channels[name]):.4g}")
+    return " | ".join(parts)
+
+
+class MonitorLog:
+    """Appends one row per monitoring step to <out_dir>/monitor.csv and monitor.jsonl.
+
+    Appending (not rewriting) means a resumed run continues the same files. The CSV columns are fixed
+    by the first row written; a later row with other channels goes to the JSONL file in full and to the
+    CSV with the known columns only.
+    """
+
+    FIXED = ("epoch", "batches_seen", "examples_seen", "seconds_this_epoch")
+
+    def __init__(self, out_dir, verbose=True, stream=None):
+        self.out_dir = Path(out_dir) if out_dir is not None else None
+        self.verbose = verbose
+        self.stream = stream or sys.stdout
+        self._columns = None
+        if self.out_dir is not None:
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+            self._columns = self._existing_columns()
+
+    def record(self, epoch, batches_seen, examples_seen, seconds, channels, block=True):
+        if self.verbose and block:
+            print(monitor_block(epoch, batches_seen, examples_seen, channels), file=self.stream)
+        print(progress_line(epoch, seconds, channels), file=self.stream, flush=True)
+        if self.out_dir is None:
+            return
+        row = {"epoch": epoch, "batches_seen": batches_seen, "examples_seen": examples_seen,
+               "seconds_this_epoch": seconds}
+        row.update({name: float(channels[name]) for name in sorted(channels, key=natural_key)})
+        with open(self.out_dir / "monitor.jsonl", "a", encoding="utf-8") as handle:
+            handle.write(json.dumps(row) + "\n")
+        self._append_csv(row)
+
+    def _append_csv(self, row):
+        path = self.out_dir / "monitor.csv"
+        new_file = self._columns is None
+        if new_file:
+            self._columns = list(row)
+        with open(path, "a", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=self._columns, extrasaction="ignore")
+            if new_file:
+                writer.writeheader()
+            writer.writerow(row)
+
+    def _existing_columns(self):
+        path = self.out_dir / "monitor.csv"
+        if not path.is_file() or path.stat().st_size == 0:
+            return None
+        with open(path, newline="", encoding="utf-8") as handle:
+            return next(csv.reader(handle), None)
+
+
+def read_jsonl(path):
+    with open(path, encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]

@@ -1,0 +1,1 @@
+"""Backend-independent arithmetic of Pylearn2's training schedules."""
