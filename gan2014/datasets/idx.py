@@ -117,7 +117,7 @@ def encode_idx(array):
 
 
 def write_idx(path, array):
-    """Write ``array`` as an IDX file; gzip it (with a fixed timestamp) if ``path`` ends in ``.gz``."""
+    """Write ``array`` as an IDX file, gzipped (fixed timestamp) if ``path`` ends in ``.gz``."""
     data = encode_idx(array)
     if path.endswith(".gz"):
         # mtime=0 makes the compressed bytes reproducible, which keeps test fixtures stable.

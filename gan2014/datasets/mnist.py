@@ -7,15 +7,15 @@ Behaviour kept from Pylearn2:
 * Pixels are float32 ``uint8 / 255`` (255 becomes exactly 1.0); ``X`` is ``N x 784`` in row-major
   28x28 order; ``y`` is the ``N x 1`` uint8 column of digit labels (Pylearn2 stored
   ``atleast_2d(labels).T``).
-* Optional ``binarize``, ``center`` and ``shuffle`` act on the full 60k/10k set, in that order, before
-  the ``start:stop`` slice, with Pylearn2's checks on ``start`` and ``stop``.
+* Optional ``binarize``, ``center`` and ``shuffle`` act on the full 60k/10k set, in that order,
+  before the ``start:stop`` slice, with Pylearn2's checks on ``start`` and ``stop``.
 * ``one_hot`` only warns (it was deprecated in favour of data_specs and did nothing else).
 * ``preprocessor.apply(dataset, fit_preprocessor)`` runs last.
 
 Deliberate differences: the data root falls back to ``./data`` when ``PYLEARN2_DATA_PATH`` is unset
-(see ``data_path.py``); ``stop`` without ``start`` raises ``ValueError`` where Pylearn2 silently
-ignored it; raw file contents are cached (see ``load_raw``) so that the training set and a
-monitoring set cut from the same file read it once.
+(see ``data_path.py``); ``<file>.gz`` is read when the uncompressed file is absent; ``stop`` without
+``start`` raises ``ValueError`` where Pylearn2 silently ignored it; raw file contents are cached
+(see ``load_raw``) so that the training set and a monitoring set cut from the same file read it once.
 """
 import os
 import warnings
@@ -23,7 +23,7 @@ import warnings
 import numpy as np
 
 from gan2014.datasets import DatasetError
-from gan2014.datasets.data_path import HOW_TO_GET_MNIST, dataset_dir
+from gan2014.datasets.data_path import dataset_dir, how_to_get_mnist
 from gan2014.datasets.idx import IMAGE_MAGIC, LABEL_MAGIC, find_idx, read_idx
 
 FILES = {
@@ -59,7 +59,7 @@ def load_raw(path, expected_magic):
     avoids reading and parsing the 47 MB file twice. The array is read-only so no dataset can
     change what another one sees.
     """
-    resolved = os.path.abspath(find_idx(path, hint=HOW_TO_GET_MNIST))
+    resolved = os.path.abspath(find_idx(path, hint=how_to_get_mnist()))
     info = os.stat(resolved)
     stamp = (info.st_mtime_ns, info.st_size)
     cached = _RAW_CACHE.get(resolved)
