@@ -73,11 +73,15 @@ def shared_registry():
     The imports are inside the function on purpose: this module must import even while the
     dataset and model modules are missing or broken, and only a registry build needs them.
     """
+    from gan2014.datasets.cifar10 import CIFAR10
     from gan2014.datasets.mnist import MNIST
+    from gan2014.datasets.tfd import TFD
     from gan2014.models.dbm import init_sigmoid_bias_from_marginals
 
     return {
         "pylearn2.datasets.mnist.MNIST": MNIST,
+        "pylearn2.datasets.tfd.TFD": TFD,
+        "pylearn2.datasets.cifar10.CIFAR10": CIFAR10,
         "pylearn2.models.dbm.init_sigmoid_bias_from_marginals": init_sigmoid_bias_from_marginals,
     }
 

