@@ -290,7 +290,7 @@ def test_missing_file_says_how_to_get_it(tmp_path, monkeypatch):
         CIFAR10("test")
     message = str(info.value)
     assert str(tmp_path / "cifar10" / "cifar-10-batches-py" / "test_batch") in message
-    assert "python -m gan2014.datasets.fetch_cifar10" in message and "PYLEARN2_DATA_PATH" in message
+    assert "python -m gan2014.datasets.fetch cifar10" in message and "PYLEARN2_DATA_PATH" in message
 
 
 @pytest.mark.parametrize("batch, match", [
