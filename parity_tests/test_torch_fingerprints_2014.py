@@ -1,0 +1,184 @@
+"""The torch port against the ORIGINAL 2014 code's own numbers (goodfeli/adversarial mnist.yaml).
+
+The reference is parity_tests/fixtures/original_2014_mnist_fingerprints.json, produced by the 2014
+stack (Theano 0.7 + Pylearn2, float32); its format and the tolerances below are explained in the
+reference README (fingerprints: shape, float64 sum / sum of squares / absmax, 64 probed values).
+
+Every test builds the model from the UNMODIFIED yaml_experiments/original/mnist.yaml through the
+shared YAML loader and this backend's registry, so what is tested is what `python -m port_torch.run`
+trains. Tolerance: |a - b| <= 1e-5 * absmax(reference) per array (an independent float32 or float64
+recomputation lands within 1.2e-6 of it; a real bug - wrong maxout grouping, dropout scale, loss sign,
+momentum rule - is an error of order 1); D/y_b's gradient, a near-cancelling difference of two ~0.25
+terms, is compared with an absolute 1e-7 instead.
+"""
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from gan2014.fingerprints import compare, load_reference, unpack_mask
+
+REPO = Path(__file__).resolve().parents[1]
+CONFIG = REPO / "yaml_experiments" / "original" / "mnist.yaml"
+REFERENCE = REPO / "parity_tests" / "fixtures" / "original_2014_mnist_fingerprints.json"
+REL_TOL = 1e-5
+D_Y_B_ABS_TOL = 1e-7
+
+
+def _mnist_dir():
+    root = os.environ.get("PYLEARN2_DATA_PATH") or str(REPO / "data")
+    return Path(root) / "mnist"
+
+
+pytestmark = pytest.mark.skipif(
+    not (_mnist_dir() / "train-images-idx3-ubyte").exists()
+    and not (_mnist_dir() / "train-images-idx3-ubyte.gz").exists(),
+    reason="MNIST is not in $PYLEARN2_DATA_PATH/mnist (or ./data/mnist); "
+           "get it with: python -m gan2014.datasets.fetch mnist")
+
+
+@pytest.fixture(scope="module")
+def reference():
+    return load_reference(REFERENCE)
+
+
+def build_experiment():
+    """The Train object of the unmodified mnist.yaml, built by the torch registry."""
+    from gan2014.config.yaml_parse import load_path
+    from port_torch.registry import REGISTRY
+
+    old = os.environ.get("PYLEARN2_DATA_PATH")
+    os.environ.setdefault("PYLEARN2_DATA_PATH", str(REPO / "data"))
+    try:
+        return load_path(CONFIG, REGISTRY)
+    finally:
+        if old is None:
+            os.environ.pop("PYLEARN2_DATA_PATH", None)
+
+
+@pytest.fixture(scope="module")
+def experiment():
+    return build_experiment()
+
+
+@pytest.fixture(scope="module")
+def step0_inputs(experiment, reference):
+    case = reference["step0_nodropout"]
+    X = experiment.dataset.X[np.asarray(case["batch_indices"])]
+    z = np.random.RandomState(1234).uniform(-math.sqrt(3), math.sqrt(3), (100, 100)).astype(np.float32)
+    return X, z
+
+
+def fixed_masks(reference):
+    stored = reference["step0_dropout_fixed_masks"]["masks"]
+    return {half: [unpack_mask(stored[f"mask_{half}_{layer}"]) for layer in ("h0", "h1", "y")]
+            for half in ("data", "samp")}
+
+
+def assert_close(name, array, record):
+    diff = compare(array, record)
+    tol = D_Y_B_ABS_TOL if name == "D/y_b" else REL_TOL * diff["absmax_ref"]
+    assert diff["max_abs"] <= tol, f"{name}: max |a-b| = {diff['max_abs']:.3g} > {tol:.3g}"
+    assert abs(float(np.abs(array).max()) - diff["absmax_ref"]) <= max(tol, 1e-12)
+
+
+def test_initial_parameters_are_the_2014_draws(experiment, reference):
+    """All 12 initial arrays equal the 2014 ones exactly (0 difference at every probe; float64
+    sum / sum of squares equal up to summation-order rounding, 1e-12 relative): each MLP's
+    RandomState([2013, 1, 4]) drawn in layer order, and G/y_b the clipped logit of the pixel means."""
+    values = experiment.model.get_param_values()
+    assert list(values) == reference["param_order"]
+    for name, array in values.items():
+        record = reference["init_params"][name]
+        assert array.dtype == np.float32 and list(array.shape) == record["shape"]
+        diff = compare(array, record)
+        assert diff["max_abs"] == 0.0, name
+        assert diff["sum_diff"] <= 1e-12 * max(1.0, abs(record["sum"])) + 1e-7, name
+        assert diff["sumsq_diff"] <= 1e-12 * max(1.0, record["sumsq"]), name
+
+
+def test_step0_without_dropout(experiment, reference, step0_inputs):
+    """Step 0, dropout off: z is regenerated bit-exactly (RandomState(1234), checked against its
+    fingerprint); d_obj and g_obj within 1e-6 absolute (float32 of ~0.69); S, D outputs and all 12
+    gradients (dd_obj/dtheta_D, dg_obj/dtheta_G) within 1e-5 * absmax, D/y_b within 1e-7."""
+    from port_torch.adversarial import evaluate_step
+
+    case = reference["step0_nodropout"]
+    X, z = step0_inputs
+    assert compare(z, case["z"])["max_abs"] == 0.0
+    out = evaluate_step(experiment.model, experiment.algorithm.cost, X, z)
+    assert abs(out["d_obj"] - case["d_obj"]) <= 1e-6
+    assert abs(out["g_obj"] - case["g_obj"]) <= 1e-6
+    for key in ("S", "D_data", "D_samp"):
+        assert_close(key, out[key], case[key])
+    for name, grad in out["grads"].items():
+        assert_close(name, grad, case["grad"][name])
+
+
+def test_step1_momentum_update(reference, step0_inputs):
+    """One SGD + Momentum update (lr .1, momentum .5, zero velocity) on the step-0 batch and z, no
+    dropout, reproduces the 2014 parameters after step 1 within 1e-5 * absmax per array: the
+    simultaneous update of G and D from gradients at the old parameters, Pylearn2's v <- mu v - lr g."""
+    experiment = build_experiment()
+    algorithm = experiment.algorithm
+    algorithm.setup(experiment.model, experiment.dataset)
+    case = reference["step1_nodropout_params"]
+    assert algorithm.learning_rate == pytest.approx(case["lr"], rel=1e-7)
+    assert algorithm.learning_rule.momentum == case["momentum"]
+    X, z = step0_inputs
+    algorithm.train_batch(X, z=z, masks=None)
+    for name, array in experiment.model.get_param_values().items():
+        assert_close(name, array, case["params"][name])
+
+
+def test_fused_gradients_with_the_2014_dropout_masks(experiment, reference, step0_inputs):
+    """The hand-written backward of the fast step, fed the 2014 masks: d_obj, g_obj within 1e-6 and
+    all 12 gradients within 1e-5 * absmax (D/y_b 1e-7), like the autograd form above."""
+    from port_torch.training_algorithms import fused_step
+
+    case = reference["step0_dropout_fixed_masks"]
+    model, cost = experiment.model, experiment.algorithm.cost
+    X, z = (torch.from_numpy(a) for a in step0_inputs)
+    masks = [m for m in cost.stack_masks(fixed_masks(reference))]
+    params = [p.detach() for _, p in model.named_params()]
+    spec = fused_step.FusedSpec(model, cost)
+    grads, d_obj, g_obj = fused_step.gradients(spec, params, X, z, masks, torch.tensor(1.0))
+    assert abs(float(d_obj) - case["d_obj"]) <= 1e-6
+    assert abs(float(g_obj) - case["g_obj"]) <= 1e-6
+    for name, grad in zip(model.param_names(), grads):
+        grad = grad.materialize() if isinstance(grad, fused_step.Outer) else grad
+        assert_close(name, grad.numpy(), case["grad"][name])
+
+
+def test_step0_with_the_2014_dropout_masks(experiment, reference, step0_inputs):
+    """Step 0 with mnist.yaml's dropout (input kept with .8 and scaled 1.25, hidden inputs .5 and x2)
+    using the masks the 2014 run drew: d_obj, g_obj within 1e-6 and all 12 gradients within
+    1e-5 * absmax (D/y_b 1e-7). This pins where each mask goes, the per-layer scales, the
+    independence of the real and fake halves, and that g_obj reuses the fake half's masks."""
+    from port_torch.adversarial import evaluate_step
+
+    case = reference["step0_dropout_fixed_masks"]
+    X, z = step0_inputs
+    assert compare(z, case["z"])["max_abs"] == 0.0
+    out = evaluate_step(experiment.model, experiment.algorithm.cost, X, z, fixed_masks(reference))
+    assert abs(out["d_obj"] - case["d_obj"]) <= 1e-6
+    assert abs(out["g_obj"] - case["g_obj"]) <= 1e-6
+    assert_close("S", out["S"], case["S"])
+    for name, grad in out["grads"].items():
+        assert_close(name, grad, case["grad"][name])
+
+
+def test_fused_step_reproduces_the_2014_update(reference, step0_inputs):
+    """The fast step (hand-written backward, the one CPU training and the CUDA graph run) gives the
+    2014 step-1 parameters to the same 1e-5 * absmax, from the same batch and z."""
+    experiment = build_experiment()
+    algorithm = experiment.algorithm
+    algorithm.path = "fused"
+    algorithm.setup(experiment.model, experiment.dataset)
+    X, z = step0_inputs
+    algorithm.train_batch(X, z=z, masks=None)
+    for name, array in experiment.model.get_param_values().items():
+        assert_close(name, array, reference["step1_nodropout_params"]["params"][name])

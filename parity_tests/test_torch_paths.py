@@ -1,0 +1,142 @@
+"""The torch port's step implementations agree with each other, step for step, on the same seeds.
+
+* "autograd" (adversarial.AdversaryCost2.gradients + torch.autograd) is the reference form;
+* "fused" (training_algorithms/fused_step.py) is the hand-written backward CPU training uses;
+* "graph" (training_algorithms/graph_step.py) is the step a CUDA graph captures, called eagerly here;
+* the batched path (training_algorithms/batched.py) trains K seeds at once with bmm.
+
+The random draws are identical by construction (same generators, same calls, same order), so the
+paths differ only by float32 rounding of a different operation order: after a few steps of the real
+mnist.yaml model every parameter agrees within 1e-5 * absmax(parameter) and every velocity within
+1e-4 * absmax(velocity) (velocities are differences of nearby numbers), with an absolute floor of
+1e-8 for D/y_b, whose gradient (~1e-6) is a near-cancelling difference carrying ~1e-8 of float32
+rounding in any implementation (reference README) times lr .1; a real discrepancy
+(a missed mask, a wrong maxout winner, a skipped update) shows at order 1.
+Tolerances are loose next to the measured differences (~1e-7 relative) on purpose: they must hold
+on every BLAS.
+"""
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+CONFIG = REPO / "yaml_experiments" / "original" / "mnist.yaml"
+ABS_FLOOR = 1e-8
+MNIST = Path(os.environ.get("PYLEARN2_DATA_PATH") or REPO / "data") / "mnist"
+
+pytestmark = pytest.mark.skipif(
+    not any((MNIST / name).exists() for name in ("train-images-idx3-ubyte", "train-images-idx3-ubyte.gz")),
+    reason="MNIST is not in $PYLEARN2_DATA_PATH/mnist (or ./data/mnist); "
+           "get it with: python -m gan2014.datasets.fetch mnist")
+
+
+class Subset:
+    """The first `rows` training examples, standing in for the dataset to keep the tests short."""
+
+    def __init__(self, dataset, rows):
+        self.X = dataset.X[:rows]
+
+
+def build(path, seed=7, rows=None, **cost_options):
+    from gan2014.config.yaml_parse import load_path
+    from port_torch.registry import REGISTRY
+
+    os.environ.setdefault("PYLEARN2_DATA_PATH", str(REPO / "data"))
+    train = load_path(CONFIG, REGISTRY)
+    for name, value in cost_options.items():
+        setattr(train.algorithm.cost, name, value)
+    train.model.streams.seed(seed)
+    dataset = Subset(train.dataset, rows) if rows else train.dataset
+    train.algorithm.path = path
+    train.algorithm.setup(train.model, dataset)
+    train.model.enforce_constraints()
+    return train, dataset
+
+
+def assert_same_state(a, b, what):
+    for name, x in a.model.get_param_values().items():
+        y = b.model.get_param_values()[name]
+        assert np.abs(x - y).max() <= max(1e-5 * np.abs(y).max(), ABS_FLOOR), f"{what}: {name}"
+    for va, vb, name in zip(a.algorithm.learning_rule.velocities, b.algorithm.learning_rule.velocities,
+                            a.model.param_names()):
+        va, vb = va.cpu().numpy(), vb.cpu().numpy()
+        assert np.abs(va - vb).max() <= max(1e-4 * np.abs(vb).max(), ABS_FLOOR), f"{what}: velocity/{name}"
+
+
+def run_batches(train, steps, rows_from=0):
+    X = train.dataset.X
+    for step in range(steps):
+        start = rows_from + 100 * step
+        train.algorithm.train_batch(X[start:start + 100])
+
+
+@pytest.mark.parametrize("options", [
+    {},                                        # mnist.yaml as written (scale_grads 0, dropout on)
+    {"scale_grads": True},                     # AdversaryCost2's default
+    {"blend_obj": True, "minimax_coeff": 0.5},
+    {"alternate_g": True},
+])
+def test_fused_step_equals_autograd_step(options):
+    """Four steps with drawn noise and masks: the hand-written backward gives the autograd
+    parameters and velocities (1e-5 / 1e-4 * absmax) for the config and each cost option it supports."""
+    eager, _ = build("autograd", **options)
+    fused, _ = build("fused", **options)
+    run_batches(eager, 4)
+    run_batches(fused, 4)
+    assert_same_state(fused, eager, f"fused vs autograd {options}")
+    assert eager.algorithm.learning_rate == fused.algorithm.learning_rate
+    assert eager.algorithm.cost.now_train_generator == fused.algorithm.cost.now_train_generator
+
+
+def test_graph_step_called_eagerly_equals_fused_epoch():
+    """One epoch of 1050 examples (10 full batches through the graph-capturable step, driven by its
+    step counter, batch-index and learning-rate tables, then a partial batch of 50 eagerly) equals
+    the fused loop's epoch, including the learning rate and the batch counters."""
+    fused, data = build("fused", rows=1050)
+    graph, _ = build("graph", rows=1050)
+    fused.algorithm.train(data)
+    graph.algorithm.train(data)
+    assert graph.algorithm.graph_step is not None
+    assert graph.algorithm.batches_seen == fused.algorithm.batches_seen == 11
+    assert graph.algorithm.examples_seen == 1050
+    assert graph.algorithm.learning_rate == fused.algorithm.learning_rate
+    assert_same_state(graph, fused, "graph vs fused")
+
+
+def test_batched_seeds_equal_single_runs():
+    """K = 2 models trained together (bmm) for an epoch of 300 examples equal two one-model runs with
+    --seed 3 and --seed 11: each model's draws come from its own generators in the one-model order."""
+    from port_torch.training_algorithms.batched import BatchedModels, train_epochs
+
+    seeds = [3, 11]
+    train, data = build("fused", rows=300)
+    batched = BatchedModels(train.model, train.algorithm.cost, seeds)
+    train_epochs(batched, train.algorithm.data, train.algorithm, train.extensions, epochs=1)
+    for k, seed in enumerate(seeds):
+        single, single_data = build("fused", seed=seed, rows=300)
+        for extension in single.extensions:
+            extension.on_monitor(None, None, single.algorithm)
+        single.algorithm.train(single_data)
+        for name, value in single.model.get_param_values().items():
+            other = batched.param_values(k)[name]
+            assert np.abs(other - value).max() <= max(1e-5 * np.abs(value).max(), ABS_FLOOR), (seed, name)
+        assert single.algorithm.learning_rate == train.algorithm.learning_rate
+
+
+def test_checkpoint_state_resumes_exactly(tmp_path):
+    """state_arrays / state_meta / load_state restore velocities, counters, the batch-order RNG,
+    the learning-rate schedule and the torch generators: training on from a restored copy gives
+    bit-identical parameters to training on without interruption."""
+    a, data = build("fused", rows=400)
+    a.algorithm.train(data)
+    params, arrays, meta = a.model.get_param_values(), a.algorithm.state_arrays(), a.algorithm.state_meta()
+    b, _ = build("fused", rows=400, seed=99)
+    b.model.set_param_values(params)
+    b.algorithm.load_state(arrays, meta)
+    a.algorithm.train(data)
+    b.algorithm.train(data)
+    for name, value in a.model.get_param_values().items():
+        assert np.array_equal(value, b.model.get_param_values()[name]), name
+    assert a.algorithm.batches_seen == b.algorithm.batches_seen == 8

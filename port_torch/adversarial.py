@@ -1,0 +1,398 @@
+"""goodfeli/adversarial :: __init__.py (AdversaryPair, Generator, AdversaryCost2) in PyTorch.
+
+This is the reference ("autograd") form of the experiment: each quantity is written as the 2014 code
+wrote it and differentiated by torch.autograd. The fast training step
+(training_algorithms/fused_step.py) computes the same numbers with a hand-written backward and is
+tested against this file.
+
+Randomness: Pylearn2 drew noise and dropout masks from Theano MRG streams. Here every draw goes
+through a torch.Generator held by the model's `RandomStreams` (seeded from the YAML / command line,
+never the global RNG), and noise and masks can be passed in from outside instead (tests).
+"""
+import math
+from collections import OrderedDict
+
+import numpy as np
+import torch
+from torch import nn
+
+
+SQRT3 = math.sqrt(3.0)
+# Generator.__init__ seeded its MRG stream with 2014 * 5 + 27; it is the default seed of the run here.
+DEFAULT_SEED = 2014 * 5 + 27
+
+
+class RandomStreams:
+    """The run's torch.Generators: noise and dropout for training, one more for monitoring.
+
+    Keeping monitoring on its own generator means a monitoring pass never shifts the training
+    stream, so two runs with the same seed train identically whatever they monitor.
+    """
+
+    NAMES = ("noise", "dropout", "monitor")
+
+    def __init__(self, seed=DEFAULT_SEED, device="cpu"):
+        self.seed_value = int(seed)
+        self.device = torch.device(device)
+        self.generators = {}
+        self.seed(self.seed_value)
+
+    def seed(self, seed):
+        self.seed_value = int(seed)
+        for offset, name in enumerate(self.NAMES):
+            generator = torch.Generator(device=self.device)
+            generator.manual_seed(self.seed_value + offset)
+            self.generators[name] = generator
+
+    def to(self, device):
+        """Generators cannot move between devices: a new device means fresh generators, reseeded."""
+        if torch.device(device) != self.device:
+            self.device = torch.device(device)
+            self.seed(self.seed_value)
+        return self
+
+    def __getitem__(self, name):
+        return self.generators[name]
+
+    def state_arrays(self):
+        return {name: gen.get_state().numpy().copy() for name, gen in self.generators.items()}
+
+    def load_state_arrays(self, arrays):
+        for name, generator in self.generators.items():
+            if name in arrays:
+                generator.set_state(torch.from_numpy(np.asarray(arrays[name], dtype=np.uint8)))
+
+
+def draw_noise(kind, shape, generator, device=None):
+    """Generator.get_noise: float32 noise of `shape` of the named kind."""
+    device = generator.device if device is None else device
+    if kind == "uniform":
+        # U(-sqrt 3, sqrt 3), unit variance, as MRG's uniform: u * (high - low) + low.
+        return torch.rand(shape, generator=generator, device=device) * (2 * SQRT3) - SQRT3
+    if kind == "gaussian":
+        return torch.randn(shape, generator=generator, device=device)
+    if kind == "spherical":
+        noise = torch.randn(shape, generator=generator, device=device)
+        return noise / noise.square().sum(dim=1, keepdim=True).sqrt().clamp(min=1e-7)
+    raise NotImplementedError(kind)
+
+
+def draw_masks(settings, widths, rows, generator, device=None):
+    """One 0/1 float32 mask per layer input (None where the include probability is 1).
+
+    Bernoulli(p) as MRG's `uniform < p`. Each mask has `rows` rows: for the discriminator these are
+    the real batch followed by the generated batch, whose halves are therefore independent.
+    """
+    device = generator.device if device is None else device
+    return [None if p == 1.0 else
+            (torch.rand((rows, width), generator=generator, device=device) < p).to(torch.float32)
+            for (p, _), width in zip(settings, widths)]
+
+
+class Generator(nn.Module):
+    """adversarial :: Generator(mlp, noise, monitor_ll, ll_n_samples, ll_sigma)."""
+
+    def __init__(self, mlp, noise="gaussian", monitor_ll=False, ll_n_samples=100, ll_sigma=0.2):
+        super().__init__()
+        if noise not in ("uniform", "gaussian", "spherical"):
+            raise NotImplementedError(noise)
+        self.mlp = mlp
+        self.noise = noise
+        self.monitor_ll = bool(monitor_ll)
+        self.ll_n_samples = int(ll_n_samples)
+        self.ll_sigma = float(ll_sigma)
+
+    @property
+    def noise_dim(self):
+        return self.mlp.nvis
+
+    def get_noise(self, num_samples, generator):
+        return draw_noise(self.noise, (num_samples, self.noise_dim), generator)
+
+    def forward(self, z):
+        return self.mlp(z)
+
+    @torch.no_grad()
+    def sample(self, num_samples, generator):
+        return self.mlp(self.get_noise(num_samples, generator))
+
+
+class AdversaryPair(nn.Module):
+    """adversarial :: AdversaryPair(generator, discriminator, ...): G's params, then D's."""
+
+    def __init__(self, generator, discriminator, inferer=None, inference_monitoring_batch_size=128,
+                 monitor_generator=True, monitor_discriminator=True, monitor_inference=True,
+                 shrink_d=0.):
+        super().__init__()
+        if inferer is not None:
+            raise NotImplementedError("AdversaryPair: `inferer` is not implemented in port_torch")
+        if shrink_d != 0.:
+            raise NotImplementedError("AdversaryPair: shrink_d != 0 is not implemented in port_torch")
+        self.generator = generator
+        self.discriminator = discriminator
+        self.monitor_generator = bool(monitor_generator)
+        self.monitor_discriminator = bool(monitor_discriminator)
+        self.streams = RandomStreams()
+
+    # ---------------------------------------------------------------- the backend protocol
+    def named_params(self):
+        """[(`G/h0_W`, Parameter), ...] in get_params() order: the 1:1 map to the Aesara names."""
+        pairs = [(f"G/{name}", p) for name, p in self.generator.mlp.named_pylearn2_params()]
+        pairs += [(f"D/{name}", p) for name, p in self.discriminator.named_pylearn2_params()]
+        return pairs
+
+    def param_names(self):
+        return [name for name, _ in self.named_params()]
+
+    def get_param_values(self):
+        return OrderedDict((name, p.detach().cpu().numpy().copy()) for name, p in self.named_params())
+
+    @torch.no_grad()
+    def set_param_values(self, values):
+        for name, p in self.named_params():
+            value = np.asarray(values[name])
+            if tuple(value.shape) != tuple(p.shape):
+                raise ValueError(f"parameter {name}: shape {tuple(value.shape)} does not match the "
+                                 f"model's {tuple(p.shape)}")
+            p.copy_(torch.from_numpy(value.astype(np.float32)))
+
+    @torch.no_grad()
+    def enforce_constraints(self):
+        """Model.enforce_constraints: the max-norm projections applied to the current weights."""
+        self.generator.mlp.constrain_()
+        self.discriminator.constrain_()
+
+    def to_device(self, device):
+        self.to(device)
+        self.streams.to(device)
+        return self
+
+    @property
+    def device(self):
+        return self.discriminator.layers[0].W.device
+
+    # ---------------------------------------------------------------- monitoring (§6.7)
+    @torch.no_grad()
+    def monitoring_channels(self, X, generator):
+        """AdversaryPair.get_monitoring_channels, with the 2014 name swap kept for log compatibility:
+        `dis_on_data_*` is computed on generated samples and `dis_on_samp_*` on the data."""
+        G, D = self.generator, self.discriminator
+        channels = OrderedDict()
+        if self.monitor_generator:
+            noise = G.get_noise(X.shape[0], generator)
+            for key, value in G.mlp.monitoring_channels(noise).items():
+                channels[f"gen_{key}"] = value
+            if G.monitor_ll:
+                ll = parzen_log_likelihood(X, G.sample(G.ll_n_samples, generator), G.ll_sigma).mean()
+                channels["gen_ll"], channels["gen_nll"] = ll, -ll
+        if self.monitor_discriminator:
+            samples = G.sample(100, generator)
+            for key, value in D.monitoring_channels(samples).items():
+                channels[f"dis_on_data_{key}"] = value
+            for key, value in D.monitoring_channels(X).items():
+                channels[f"dis_on_samp_{key}"] = value
+        return channels
+
+
+def parzen_log_likelihood(x, mu, sigma):
+    """adversarial :: theano_parzen: log of an equal mixture of isotropic Gaussians on mu's rows."""
+    a = (x.unsqueeze(1) - mu.unsqueeze(0)) / sigma
+    e = -0.5 * a.square().sum(dim=2)
+    m = e.max(dim=1).values
+    log_mean_exp = m + torch.log(torch.exp(e - m.unsqueeze(1)).mean(dim=1))
+    return log_mean_exp - mu.shape[1] * math.log(sigma * math.sqrt(2 * math.pi))
+
+
+class AdversaryCost2:
+    """adversarial :: AdversaryCost2, with the 2014 defaults (scale_grads=1 is ON by default)."""
+
+    def __init__(self, scale_grads=1, target_scale=.1,
+                 discriminator_default_input_include_prob=1., discriminator_input_include_probs=None,
+                 discriminator_default_input_scale=1., discriminator_input_scales=None,
+                 generator_default_input_include_prob=1., generator_default_input_scale=1.,
+                 inference_default_input_include_prob=None, inference_input_include_probs=None,
+                 inference_default_input_scale=1., inference_input_scales=None,
+                 init_now_train_generator=True, ever_train_discriminator=True,
+                 ever_train_generator=True, ever_train_inference=True, no_drop_in_d_for_g=False,
+                 alternate_g=False, infer_layer=None, noise_both=0., blend_obj=False,
+                 minimax_coeff=1., zurich_coeff=1.):
+        if infer_layer is not None or noise_both != 0.:
+            raise NotImplementedError("AdversaryCost2: infer_layer / noise_both are not implemented "
+                                      "in port_torch (no experiment uses them)")
+        self.scale_grads, self.target_scale = bool(scale_grads), float(target_scale)
+        self.d_dropout = dict(default_input_include_prob=discriminator_default_input_include_prob,
+                              input_include_probs=discriminator_input_include_probs,
+                              default_input_scale=discriminator_default_input_scale,
+                              input_scales=discriminator_input_scales)
+        self.g_dropout = dict(default_input_include_prob=generator_default_input_include_prob,
+                              default_input_scale=generator_default_input_scale)
+        self.ever_train_discriminator = bool(ever_train_discriminator)
+        self.ever_train_generator = bool(ever_train_generator)
+        self.no_drop_in_d_for_g = bool(no_drop_in_d_for_g)
+        self.alternate_g = bool(alternate_g)
+        self.blend_obj = bool(blend_obj)
+        self.minimax_coeff, self.zurich_coeff = float(minimax_coeff), float(zurich_coeff)
+        # Pylearn2's float32 shared flags (1.0 = train); alternate_g flips now_train_generator.
+        self.now_train_generator = float(np.float32(init_now_train_generator))
+        self.now_train_discriminator = 1.0
+
+    # ---------------------------------------------------------------- randomness
+    def draw(self, model, batch_size, streams):
+        """This step's noise and masks, in a fixed order: z, G masks, D masks (real; fake)."""
+        G, D = model.generator, model.discriminator
+        z = G.get_noise(batch_size, streams["noise"])
+        g_masks = draw_masks(G.mlp.dropout_settings(**self.g_dropout), G.mlp.input_widths(),
+                             batch_size, streams["dropout"])
+        d_masks = draw_masks(D.dropout_settings(**self.d_dropout), D.input_widths(),
+                             2 * batch_size, streams["dropout"])
+        return z, g_masks, d_masks
+
+    @staticmethod
+    def stack_masks(masks):
+        """{"data": [...], "samp": [...]} (ARCHITECTURE.md) -> one (2B, width) mask per D layer."""
+        if masks is None:
+            return None
+        return [None if d is None else torch.cat([torch.as_tensor(d), torch.as_tensor(s)])
+                for d, s in zip(masks["data"], masks["samp"])]
+
+    # ---------------------------------------------------------------- objectives and gradients
+    def samples_and_objectives(self, model, X, z, d_masks, g_masks=None, streams=None):
+        """get_samples_and_objectives: S = G(z); D on [X; S] in one pass; d_obj and g_obj.
+
+        Returns (S, d_obj, g_obj, logits_data, logits_samp). D sees the real and generated batch
+        as one 2B-row matrix; each half has its own masks, so this equals the two dropout_fprop
+        calls of 2014.
+        """
+        G, D = model.generator, model.discriminator
+        B = X.shape[0]
+        g_settings = G.mlp.dropout_settings(**self.g_dropout)
+        S = G.mlp.layers[-1].activate(G.mlp.logits(z, _only_dropped(g_masks, g_settings),
+                                                   scales=[s for _, s in g_settings]))
+        d_settings = D.dropout_settings(**self.d_dropout)
+        logits = D.logits(torch.cat([X, S]), _only_dropped(d_masks, d_settings),
+                          scales=[s for _, s in d_settings])
+        l_data, l_samp = logits[:B], logits[B:]
+        cost = D.layers[-1].cost
+        d_obj = 0.5 * (cost(1.0, l_data) + cost(0.0, l_samp))
+        if self.no_drop_in_d_for_g:
+            # D.dropout_fprop(S) with the MLP's own defaults: p = .5 and scale 2 on every layer.
+            settings = D.dropout_settings()
+            masks = draw_masks(settings, D.input_widths(), B, streams["dropout"])
+            l_samp = D.logits(S, masks, scales=[s for _, s in settings])
+        g_obj = cost(1.0, l_samp)
+        if self.blend_obj:
+            g_obj = (self.zurich_coeff * g_obj - self.minimax_coeff * d_obj) / \
+                (self.zurich_coeff + self.minimax_coeff)
+        return S, d_obj, g_obj, l_data, logits[B:]
+
+    def gradients(self, model, X, z, d_masks, g_masks=None, streams=None):
+        """get_gradients: dd_obj/dtheta_D and dg_obj/dtheta_G, both at the current parameters.
+
+        One forward graph serves both: autograd.grad is called twice on it (retain_graph), so G's
+        gradient flows through the same S, the same D parameters and the same fake-half masks that
+        D's fake term used. Returns (grads in get_params() order, S, d_obj, g_obj, l_data, l_samp).
+        """
+        G_named = [(n, p) for n, p in model.named_params() if n.startswith("G/")]
+        D_named = [(n, p) for n, p in model.named_params() if n.startswith("D/")]
+        with torch.enable_grad():
+            S, d_obj, g_obj, l_data, l_samp = self.samples_and_objectives(
+                model, X, z, d_masks, g_masks, streams)
+            d_grads = torch.autograd.grad(d_obj, [p for _, p in D_named], retain_graph=True)
+            wrt = [p for _, p in G_named] + ([S] if self.scale_grads else [])
+            g_grads = list(torch.autograd.grad(g_obj, wrt))
+        if self.scale_grads:
+            S_grad = g_grads.pop()
+            scale = torch.clamp(self.target_scale / S_grad.square().sum().sqrt(), min=1.0)
+            g_grads = [g * scale for g in g_grads]
+        grads = OrderedDict()
+        for (name, _), g in zip(G_named, g_grads):
+            grads[name] = g * self.now_train_generator if self.ever_train_generator else torch.zeros_like(g)
+        for (name, _), g in zip(D_named, d_grads):
+            grads[name] = g * self.now_train_discriminator if self.ever_train_discriminator \
+                else torch.zeros_like(g)
+        return grads, S.detach(), d_obj.detach(), g_obj.detach(), l_data.detach(), l_samp.detach()
+
+    def after_step(self):
+        """get_gradients' update of the shared flag: with alternate_g, G trains every other step."""
+        if self.alternate_g:
+            self.now_train_generator = float(np.float32(1.0 - self.now_train_generator))
+
+    def state_dict(self):
+        return {"now_train_generator": self.now_train_generator}
+
+    def load_state_dict(self, state):
+        self.now_train_generator = float(state["now_train_generator"])
+
+    # ---------------------------------------------------------------- monitoring (§6.7)
+    def expr(self, model, X, generator):
+        """Cost.expr, the `objective` channel: d_obj + g_obj with dropout and fresh draws."""
+        _, d_obj, g_obj = self._fresh_objectives(model, X, generator)
+        total = 0.0
+        if self.ever_train_discriminator:
+            total = total + d_obj
+        if self.ever_train_generator:
+            total = total + g_obj
+        return total
+
+    def _fresh_objectives(self, model, X, generator):
+        B = X.shape[0]
+        G, D = model.generator, model.discriminator
+        z = G.get_noise(B, generator)
+        g_masks = draw_masks(G.mlp.dropout_settings(**self.g_dropout), G.mlp.input_widths(), B, generator)
+        d_masks = draw_masks(D.dropout_settings(**self.d_dropout), D.input_widths(), 2 * B, generator)
+        S, d_obj, g_obj, _, _ = self.samples_and_objectives(model, X, z, d_masks, g_masks,
+                                                            {"dropout": generator})
+        return S, d_obj, g_obj
+
+    def monitoring_channels(self, model, X, generator):
+        """AdversaryCost2.get_monitoring_channels (plain fprop of D for the error rates)."""
+        G, D = model.generator, model.discriminator
+        m = X.shape[0]
+        channels = OrderedDict()
+        with torch.no_grad():
+            channels["false_negatives"] = (D(X) < 0.5).float().mean()
+            samples = G.sample(m, generator)
+        with torch.enable_grad():
+            samples.requires_grad_(True)
+            # Sigmoid.cost(Y = D(S), logits of D(S)): the "target" is D's own output, and the
+            # gradient flows through both arguments, as in 2014 (a diagnostic only).
+            logits = D.logits(samples)
+            y_hat = torch.sigmoid(logits)
+            (sample_grad,) = torch.autograd.grad(-D.layers[-1].cost(y_hat, logits), samples)
+        channels["false_positives"] = (y_hat.detach() > 0.5).float().mean()
+        channels["sample_grad_norm"] = sample_grad.square().sum().sqrt()
+        with torch.no_grad():
+            _, d_obj, g_obj = self._fresh_objectives(model, X, generator)
+            if model.monitor_discriminator:
+                channels["objective_d"] = d_obj
+            if model.monitor_generator:
+                channels["objective_g"] = g_obj
+        channels["now_train_generator"] = torch.tensor(self.now_train_generator)
+        return channels
+
+
+def _only_dropped(masks, settings):
+    """Masks of layers whose include probability is 1 are ignored, as Pylearn2 ignored the layer."""
+    if masks is None:
+        return None
+    return [None if p == 1.0 else m for m, (p, _) in zip(masks, settings)]
+
+
+@torch.no_grad()
+def evaluate_step(model, cost, X, z, masks=None):
+    """Step-level evaluation for the fidelity tests (docs/ARCHITECTURE.md).
+
+    At the current parameters, with noise z and dropout masks given ({"data": [...], "samp": [...]},
+    or None for no dropout), returns d_obj, g_obj, S, D_data, D_samp and the gradients
+    (dd_obj/dtheta_D for D, dg_obj/dtheta_G for G) as numpy arrays, in get_params() order.
+    """
+    device = model.device
+    X = torch.as_tensor(np.asarray(X, dtype=np.float32), device=device)
+    z = torch.as_tensor(np.asarray(z, dtype=np.float32), device=device)
+    d_masks = cost.stack_masks(masks)
+    if d_masks is not None:
+        d_masks = [None if m is None else m.to(device) for m in d_masks]
+    grads, S, d_obj, g_obj, l_data, l_samp = cost.gradients(model, X, z, d_masks)
+    return {"d_obj": float(d_obj), "g_obj": float(g_obj), "S": S.cpu().numpy(),
+            "D_data": torch.sigmoid(l_data).cpu().numpy(), "D_samp": torch.sigmoid(l_samp).cpu().numpy(),
+            "grads": OrderedDict((name, g.cpu().numpy()) for name, g in grads.items())}

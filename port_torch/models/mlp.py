@@ -1,0 +1,260 @@
+"""Pylearn2's MLP and fully connected layers as torch modules (pylearn2/models/mlp.py).
+
+Layout: every weight is an nn.Parameter in Pylearn2's (input_dim, output_dim) layout and a layer
+computes x @ W + b, not torch's (out, in) nn.Linear convention. Parameters are therefore the 2014
+arrays as they are: `G/h0_W` here is element for element `G/h0_W` in legacy_aesara and in the
+fingerprints, with no transpose anywhere (AdversaryPair.get_param_values maps names 1:1).
+
+Weights are drawn with numpy (gan2014.models.init) from the MLP's RandomState in layer order, exactly
+as Pylearn2 did, and only then copied into torch tensors.
+"""
+from collections import OrderedDict
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from gan2014.models.init import draw_weights, initial_bias, mlp_rng
+
+
+class Linear(nn.Module):
+    """pylearn2/models/mlp.py :: Linear: h = x @ W + b, with Pylearn2's init and norm constraints."""
+
+    kind = "linear"   # the activation, read by the fused step (training_algorithms/fused_step.py)
+
+    def __init__(self, dim, layer_name, irange=None, istdev=None, sparse_init=None, sparse_stdev=1.,
+                 include_prob=1.0, init_bias=0., W_lr_scale=None, b_lr_scale=None, mask_weights=None,
+                 max_row_norm=None, max_col_norm=None, min_col_norm=None, softmax_columns=None,
+                 use_abs_loss=False, use_bias=True):
+        super().__init__()
+        _refuse(layer_name, mask_weights=mask_weights, softmax_columns=softmax_columns,
+                use_abs_loss=use_abs_loss, use_bias=(not use_bias) or None)
+        if max_row_norm is not None and (max_col_norm is not None or min_col_norm is not None):
+            raise ValueError(f"layer {layer_name!r}: max_row_norm excludes max/min_col_norm "
+                             "(Pylearn2 asserts this)")
+        self.dim = int(dim)
+        self.layer_name = layer_name
+        self.init = dict(irange=irange, istdev=istdev, sparse_init=sparse_init,
+                         sparse_stdev=sparse_stdev, include_prob=include_prob)
+        self.lr_scales = {"W": W_lr_scale, "b": b_lr_scale}
+        self.max_row_norm, self.max_col_norm, self.min_col_norm = max_row_norm, max_col_norm, min_col_norm
+        # Pylearn2 created the bias in __init__, before the input space was known.
+        self.b = nn.Parameter(torch.from_numpy(initial_bias(self.output_width(), init_bias)))
+        self.W = None
+
+    def output_width(self):
+        return self.dim
+
+    def set_input_space(self, rng, input_dim):
+        """Draw W from the MLP's RandomState (Linear.set_input_space)."""
+        values = draw_weights(rng, (input_dim, self.output_width()), layer_name=self.layer_name,
+                              **self.init)
+        self.W = nn.Parameter(torch.from_numpy(values.astype(np.float32)))
+        self.input_dim = input_dim
+
+    def affine(self, x):
+        return torch.addmm(self.b, x, self.W)
+
+    def activate(self, a):
+        return a
+
+    def forward(self, x):
+        return self.activate(self.affine(x))
+
+    @torch.no_grad()
+    def constrain_(self):
+        """Linear._modify_updates: project W's rows or columns onto their norm limits, in place."""
+        W = self.W
+        if self.max_row_norm is not None:
+            norms = W.square().sum(dim=1).sqrt()
+            W.mul_((norms.clamp(0, self.max_row_norm) / (1e-7 + norms)).unsqueeze(1))
+        if self.max_col_norm is not None or self.min_col_norm is not None:
+            norms = W.square().sum(dim=0).sqrt()
+            high = self.max_col_norm if self.max_col_norm is not None else norms.max()
+            W.mul_(norms.clamp(self.min_col_norm or 0.0, high) / (1e-7 + norms))
+
+    def has_constraint(self):
+        return any(v is not None for v in (self.max_row_norm, self.max_col_norm, self.min_col_norm))
+
+    @torch.no_grad()
+    def monitoring_channels(self, state):
+        """Linear.get_layer_monitoring_channels: weight norms, then stats of the layer's output."""
+        channels = weight_norm_channels(self.W)
+        channels.update(state_channels(state, prefix="", sep="_"))
+        return channels
+
+
+class RectifiedLinear(Linear):
+    """pylearn2/models/mlp.py :: RectifiedLinear: switch(z > 0, z, left_slope * z)."""
+
+    kind = "relu"
+
+    def __init__(self, left_slope=0.0, **kwargs):
+        super().__init__(**kwargs)
+        if left_slope != 0.0:
+            # The fused step's backward assumes a plain rectifier; the autograd path handles any slope.
+            self.kind = "leaky_relu"
+        self.left_slope = float(left_slope)
+
+    def activate(self, a):
+        if self.left_slope == 0.0:
+            return torch.relu(a)
+        return torch.where(a > 0, a, self.left_slope * a)
+
+
+class Sigmoid(Linear):
+    """pylearn2/models/mlp.py :: Sigmoid. Its cost is taken from the pre-activation (see `cost`)."""
+
+    kind = "sigmoid"
+
+    def __init__(self, monitor_style="detection", **kwargs):
+        super().__init__(**kwargs)
+        if monitor_style not in ("detection", "classification"):
+            raise ValueError(f"Sigmoid: unknown monitor_style {monitor_style!r}")
+        self.monitor_style = monitor_style
+
+    def activate(self, a):
+        return torch.sigmoid(a)
+
+    @staticmethod
+    def cost(Y, logits):
+        """Sigmoid.cost -> expr/nnet.py :: kl, in its stable logit form.
+
+        Pylearn2 recovered the logit z from the sigmoid op that produced Y_hat; here the caller
+        passes z directly. Elementwise Y*softplus(-z) + (1-Y)*softplus(z), mean over units, then
+        mean over the batch.
+        """
+        cost = Y * F.softplus(-logits) + (1 - Y) * F.softplus(logits)
+        return cost.mean(dim=1).mean()
+
+
+class MLP(nn.Module):
+    """pylearn2/models/mlp.py :: MLP, an outer MLP (nvis given).
+
+    The constructor draws every layer's weights from RandomState(seed or [2013, 1, 4]) in layer
+    order. `rng` is kept, as Pylearn2 kept it (it later seeded each dropout_fprop's stream).
+    """
+
+    def __init__(self, layers, batch_size=None, input_space=None, nvis=None, seed=None,
+                 layer_name=None):
+        super().__init__()
+        if nvis is None:
+            raise NotImplementedError("port_torch MLP: only vector inputs (`nvis`) are implemented; "
+                                      f"got input_space={input_space!r}")
+        names = [layer.layer_name for layer in layers]
+        if len(set(names)) != len(names):
+            raise ValueError(f"MLP: layer names must be unique, got {names}")
+        self.layer_name = layer_name
+        self.batch_size = batch_size
+        self.nvis = int(nvis)
+        self.rng = mlp_rng(seed)
+        self.layers = nn.ModuleList(layers)
+        width = self.nvis
+        for layer in self.layers:
+            layer.set_input_space(self.rng, width)
+            width = layer.output_width_after_pooling() if hasattr(layer, "output_width_after_pooling") \
+                else layer.output_width()
+        self.output_dim = width
+
+    def named_pylearn2_params(self):
+        """(`<layer>_W`, W), (`<layer>_b`, b), in layer order: MLP.get_params()."""
+        for layer in self.layers:
+            yield f"{layer.layer_name}_W", layer.W
+            yield f"{layer.layer_name}_b", layer.b
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+    def logits(self, x, masks=None, include_probs=None, scales=None):
+        """The last layer's pre-activation, with each layer's input multiplied by mask * scale.
+
+        This is dropout_fprop's loop with the masks given (masks[i] is None or the 0/1 mask for
+        layer i's input, scales[i] its scale): Pylearn2's `h * mask * s`.
+        """
+        for i, layer in enumerate(self.layers):
+            if masks is not None and masks[i] is not None:
+                x = x * masks[i] * scales[i]
+            x = layer.affine(x)
+            if i + 1 < len(self.layers):
+                x = layer.activate(x)
+        return x
+
+    def dropout_settings(self, default_input_include_prob=0.5, input_include_probs=None,
+                         default_input_scale=2., input_scales=None):
+        """Per-layer (include_prob, scale) as MLP.dropout_fprop resolves them.
+
+        A layer whose probability is None or 1 gets (1.0, 1.0): Pylearn2 left its input untouched
+        and ignored the scale.
+        """
+        input_include_probs = dict(input_include_probs or {})
+        input_scales = dict(input_scales or {})
+        names = {layer.layer_name for layer in self.layers}
+        unknown = (set(input_include_probs) | set(input_scales)) - names
+        if unknown:
+            raise ValueError(f"MLP has no layer(s) named {sorted(unknown)}")
+        settings = []
+        for layer in self.layers:
+            p = input_include_probs.get(layer.layer_name, default_input_include_prob)
+            s = input_scales.get(layer.layer_name, default_input_scale)
+            settings.append((1.0, 1.0) if p is None or p == 1 else (float(p), float(s)))
+        return settings
+
+    def input_widths(self):
+        widths, width = [], self.nvis
+        for layer in self.layers:
+            widths.append(width)
+            width = layer.output_width_after_pooling() if hasattr(layer, "output_width_after_pooling") \
+                else layer.output_width()
+        return widths
+
+    @torch.no_grad()
+    def constrain_(self):
+        for layer in self.layers:
+            layer.constrain_()
+
+    @torch.no_grad()
+    def monitoring_channels(self, x):
+        """MLP.get_layer_monitoring_channels: each layer's channels on a plain fprop of x."""
+        channels = OrderedDict()
+        for layer in self.layers:
+            x = layer(x)
+            for key, value in layer.monitoring_channels(x).items():
+                channels[f"{layer.layer_name}_{key}"] = value
+        return channels
+
+
+def weight_norm_channels(W):
+    """row_norms_* and col_norms_* of W (in x out): rows are inputs, columns are units."""
+    squares = W.square()
+    rows, cols = squares.sum(dim=1).sqrt(), squares.sum(dim=0).sqrt()
+    return OrderedDict([("row_norms_min", rows.min()), ("row_norms_mean", rows.mean()),
+                        ("row_norms_max", rows.max()), ("col_norms_min", cols.min()),
+                        ("col_norms_mean", cols.mean()), ("col_norms_max", cols.max())])
+
+
+def state_channels(state, prefix, sep):
+    """Per-unit max/min/mean/range over examples, each reduced by max/mean/min over units.
+
+    Linear names them `max_x_max_u`; Maxout `p_max_x.max_u` (prefix 'p_', separator '.').
+    """
+    per_unit = OrderedDict([("max", state.max(dim=0).values), ("min", state.min(dim=0).values),
+                            ("mean", state.mean(dim=0))])
+    per_unit["range"] = per_unit["max"] - per_unit["min"]
+    channels = OrderedDict()
+    for stat in ("range", "max", "mean", "min"):
+        for reduce_name in ("max", "mean", "min"):
+            values = per_unit[stat]
+            reduced = {"max": values.max(), "mean": values.mean(), "min": values.min()}[reduce_name]
+            channels[f"{prefix}{stat}_x{sep}{reduce_name}_u"] = reduced
+    return channels
+
+
+def _refuse(layer_name, **options):
+    """Options Pylearn2 had that no experiment here uses: fail loudly rather than ignore them."""
+    used = [name for name, value in options.items() if value not in (None, False)]
+    if used:
+        raise NotImplementedError(f"layer {layer_name!r}: option(s) {used} are not implemented in "
+                                  "port_torch")

@@ -1,0 +1,30 @@
+"""The YAML registry of the torch port: the ORIGINAL dotted names -> this backend's classes.
+
+The unmodified 2014 YAML files name Pylearn2 and adversarial classes; gan2014's loader looks each
+name up here and nowhere else (docs/ARCHITECTURE.md). Names without a torch implementation map to
+stubs that raise NotImplementedError when built (gan2014.config.registry.backend_registry).
+"""
+from gan2014.config.registry import backend_registry
+from gan2014.train import Train
+from port_torch import adversarial, termination_criteria
+from port_torch.models import maxout, mlp
+from port_torch.training_algorithms import learning_rule, sgd
+
+OWN = {
+    "pylearn2.train.Train": Train,
+    "pylearn2.termination_criteria.EpochCounter": termination_criteria.EpochCounter,
+    "pylearn2.models.mlp.MLP": mlp.MLP,
+    "pylearn2.models.mlp.Linear": mlp.Linear,
+    "pylearn2.models.mlp.RectifiedLinear": mlp.RectifiedLinear,
+    "pylearn2.models.mlp.Sigmoid": mlp.Sigmoid,
+    "pylearn2.models.maxout.Maxout": maxout.Maxout,
+    "pylearn2.training_algorithms.sgd.SGD": sgd.SGD,
+    "pylearn2.training_algorithms.sgd.ExponentialDecay": sgd.ExponentialDecay,
+    "pylearn2.training_algorithms.learning_rule.Momentum": learning_rule.Momentum,
+    "pylearn2.training_algorithms.learning_rule.MomentumAdjustor": learning_rule.MomentumAdjustor,
+    "adversarial.AdversaryPair": adversarial.AdversaryPair,
+    "adversarial.Generator": adversarial.Generator,
+    "adversarial.AdversaryCost2": adversarial.AdversaryCost2,
+}
+
+REGISTRY = backend_registry(OWN, "port_torch")

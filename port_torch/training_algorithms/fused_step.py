@@ -1,0 +1,262 @@
+"""One training step of AdversaryCost2 + Momentum with a hand-written backward pass.
+
+Same math as adversarial.AdversaryCost2.gradients followed by learning_rule.update_ (tested equal
+in parity_tests/test_torch_paths.py), arranged to avoid the work autograd repeats:
+
+* one forward: G(z), then D on the 2B-row matrix [X; S] with per-half dropout masks;
+* D's output is one logit per row and every D layer is piecewise linear given its masks and
+  maxout winners, so the backward is linear in the upstream gradient of each row. The backward is
+  therefore run ONCE with upstream 1 per row, and each objective weights the rows afterwards:
+      dd_obj/dtheta_D = sum_rows c_d[row] * (per-row terms),  c_d = 0.5*(sigmoid(l)-1)/B (real),
+                                                              c_d = 0.5*sigmoid(l)/B     (fake)
+      dg_obj/dS       = c_g[row] * (per-row input gradient),  c_g = (sigmoid(l)-1)/B    (fake)
+  instead of two backward passes through D's fake half;
+* the maxout gradient goes to every piece equal to the max (Theano's MaxAndArgmax.grad rule);
+* the momentum update is learning_rule.update_'s arithmetic with each weight gradient folded into
+  the GEMM that accumulates it into the velocity (BLAS's C <- beta C + alpha A B), so the gradient
+  array is never written and the update makes one pass less over the parameters.
+
+Every function here is written for parameters with or without a leading "model" axis K, so the same
+code runs one model (mm) or K independent models at once (bmm; training_algorithms/batched.py).
+Nothing here synchronises with the host, so a CUDA graph can capture `step_core`.
+"""
+import torch
+
+from port_torch.adversarial import draw_masks, draw_noise
+
+SUPPORTED_KINDS = ("linear", "relu", "sigmoid", "maxout")
+
+
+class FusedSpec:
+    """What the fused step needs to know about a model and cost, read once from the modules."""
+
+    def __init__(self, model, cost):
+        G, D = model.generator.mlp, model.discriminator
+        self.problems = unsupported(model, cost)
+        if self.problems:
+            return
+        self.g_kinds = [(layer.kind, getattr(layer, "num_pieces", 1)) for layer in G.layers]
+        self.d_kinds = [(layer.kind, getattr(layer, "num_pieces", 1)) for layer in D.layers]
+        self.n_g = 2 * len(G.layers)
+        self.noise = model.generator.noise
+        self.noise_dim = G.nvis
+        self.d_settings = D.dropout_settings(**cost.d_dropout)
+        self.d_widths = D.input_widths()
+        self.scale_grads, self.target_scale = cost.scale_grads, cost.target_scale
+        self.blend = (cost.zurich_coeff, cost.minimax_coeff) if cost.blend_obj else None
+        self.train_d = 1.0 if cost.ever_train_discriminator else 0.0
+        self.ever_train_g = cost.ever_train_generator
+        self.alternate_g = cost.alternate_g
+        # (index in the parameter list, layer) for every W with a norm constraint.
+        layers = list(G.layers) + list(D.layers)
+        self.constrained = [(2 * i, layer) for i, layer in enumerate(layers) if layer.has_constraint()]
+
+
+def unsupported(model, cost):
+    """Reasons the fused step cannot run this configuration (empty list: it can)."""
+    G, D = model.generator.mlp, model.discriminator
+    problems = [f"layer {layer.layer_name} ({type(layer).__name__})" for layer in
+                list(G.layers) + list(D.layers) if getattr(layer, "kind", None) not in SUPPORTED_KINDS]
+    if D.layers[-1].kind != "sigmoid" or D.output_dim != 1:
+        problems.append("D must end in a 1-unit Sigmoid")
+    if any(p != 1.0 for p, _ in G.dropout_settings(**cost.g_dropout)):
+        problems.append("generator dropout")
+    if cost.no_drop_in_d_for_g:
+        problems.append("no_drop_in_d_for_g")
+    if any(s not in (None, 1) for layer in list(G.layers) + list(D.layers)
+           for s in layer.lr_scales.values()):
+        problems.append("lr scalers")
+    return problems
+
+
+def draw(spec, streams, batch_size, device):
+    """z, then the D masks: the order and calls of AdversaryCost2.draw, hence the same numbers."""
+    z = draw_noise(spec.noise, (batch_size, spec.noise_dim), streams["noise"], device)
+    masks = draw_masks(spec.d_settings, spec.d_widths, 2 * batch_size, streams["dropout"], device)
+    return z, masks
+
+
+def affine(x, W, b):
+    if x.dim() == 2:
+        return torch.addmm(b, x, W)
+    return torch.baddbmm(b.unsqueeze(-2), x, W)
+
+
+def t(W):
+    return W.transpose(-1, -2)
+
+
+def activate(kind, pieces, a):
+    if kind == "relu":
+        return torch.relu(a)
+    if kind == "sigmoid":
+        return torch.sigmoid(a)
+    if kind == "maxout":
+        return a.unflatten(-1, (-1, pieces)).amax(dim=-1)
+    return a
+
+
+def activation_backward(kind, pieces, a, out, delta):
+    """d(out)/d(a) applied to delta (the gradient w.r.t. the layer's output)."""
+    if kind == "relu":
+        # delta where a > 0, else 0, in one pass (Pylearn2's switch(z > 0, z, 0) has gradient 0 at 0).
+        return torch.ops.aten.threshold_backward(delta, a, 0.0)
+    if kind == "sigmoid":
+        return delta * (out * (1 - out))
+    if kind == "maxout":
+        winners = a.unflatten(-1, (-1, pieces)) == out.unsqueeze(-1)
+        return torch.where(winners, delta.unsqueeze(-1), 0.0).flatten(-2)
+    return delta
+
+
+def forward(kinds, params, x, scaled_masks=None):
+    """Layer inputs (after mask * scale), pre-activations and outputs of an MLP."""
+    inputs, pre, outs = [], [], []
+    for i, (kind, pieces) in enumerate(kinds):
+        if scaled_masks is not None and scaled_masks[i] is not None:
+            x = x * scaled_masks[i]
+        a = affine(x, params[2 * i], params[2 * i + 1])
+        inputs.append(x)
+        pre.append(a)
+        x = activate(kind, pieces, a) if i + 1 < len(kinds) else a
+        outs.append(x)
+    return inputs, pre, outs
+
+
+class Outer:
+    """A weight gradient left @ right, kept as its two factors so that the momentum update can
+    fold the product into one GEMM on the velocity (`velocity_gemm_`)."""
+
+    def __init__(self, left, right):
+        self.left, self.right = left, right
+
+    def materialize(self):
+        return self.left @ self.right
+
+
+def gradients(spec, params, X, z, masks, g_flag):
+    """(grads in get_params() order, d_obj, g_obj) of AdversaryCost2 at `params`.
+
+    Weight gradients are `Outer` factor pairs (call .materialize() for the array), biases tensors.
+
+    `params` is [G's W, b per layer..., D's W, b per layer...]; X (B, in) is shared by all models;
+    z and masks may carry the leading model axis. g_flag is now_train_generator (a 0-d tensor).
+    """
+    G, Dp = params[:spec.n_g], params[spec.n_g:]
+    B = X.shape[-2]
+    # Generator forward (no dropout in G for the fused step).
+    g_in, g_pre, g_out = forward(spec.g_kinds, G, z)
+    kind, pieces = spec.g_kinds[-1]
+    S = activate(kind, pieces, g_pre[-1])
+    # Discriminator forward on [X; S]; Pylearn2's h * mask * s with mask * s precomputed.
+    XS = torch.cat([X.expand(*S.shape[:-2], *X.shape), S], dim=-2)
+    scaled = [None if m is None else m * s for m, (_, s) in zip(masks, spec.d_settings)]
+    d_in, d_pre, d_out = forward(spec.d_kinds, Dp, XS, scaled)
+    logits = d_pre[-1]                                      # (.., 2B, 1)
+    l_data, l_samp = logits[..., :B, :], logits[..., B:, :]
+    softplus = torch.nn.functional.softplus
+    d_obj = 0.5 * (softplus(-l_data).mean(dim=(-2, -1)) + softplus(l_samp).mean(dim=(-2, -1)))
+    g_obj = softplus(-l_samp).mean(dim=(-2, -1))
+
+    # Per-row weights of the two objectives (d/dlogit of each mean).
+    sig = torch.sigmoid(logits)
+    c_d = torch.cat([0.5 * (sig[..., :B, :] - 1), 0.5 * sig[..., B:, :]], dim=-2) * (spec.train_d / B)
+    c_g = (sig[..., B:, :] - 1) / B
+    if spec.blend is not None:
+        zurich, minimax = spec.blend
+        c_g = (zurich * c_g - minimax * c_d[..., B:, :]) / (zurich + minimax)
+        g_obj = (zurich * g_obj - minimax * d_obj) / (zurich + minimax)
+
+    # Discriminator backward, upstream 1 per row.
+    d_grads = [None] * len(Dp)
+    last = len(spec.d_kinds) - 1
+    d_grads[2 * last] = Outer(t(d_in[last]), c_d)
+    d_grads[2 * last + 1] = c_d.sum(dim=-2)
+    delta = t(Dp[2 * last])                                   # d logit / d (input of the last layer)
+    if scaled[last] is not None:
+        delta = delta * scaled[last]
+    for i in range(last - 1, -1, -1):
+        kind, pieces = spec.d_kinds[i]
+        delta_a = activation_backward(kind, pieces, d_pre[i], d_out[i], delta)
+        weighted = delta_a * c_d
+        d_grads[2 * i] = Outer(t(d_in[i]), weighted)
+        d_grads[2 * i + 1] = weighted.sum(dim=-2)
+        if i > 0:
+            delta = delta_a @ t(Dp[2 * i])
+            if scaled[i] is not None:
+                delta = delta * scaled[i]
+    # dg_obj/dS: only the fake half, weighted by c_g, through D's first layer and its mask.
+    delta_S = (delta_a[..., B:, :] * c_g) @ t(Dp[0])
+    if scaled[0] is not None:
+        delta_S = delta_S * scaled[0][..., B:, :]
+    if spec.scale_grads:
+        norm = delta_S.square().sum(dim=(-2, -1), keepdim=True).sqrt()
+        delta_S = delta_S * torch.clamp(spec.target_scale / norm, min=1.0)
+    delta = delta_S * g_flag
+
+    # Generator backward.
+    g_grads = [None] * len(G)
+    for i in range(len(spec.g_kinds) - 1, -1, -1):
+        kind, pieces = spec.g_kinds[i]
+        out = S if i == len(spec.g_kinds) - 1 else g_out[i]
+        delta_a = activation_backward(kind, pieces, g_pre[i], out, delta)
+        g_grads[2 * i] = Outer(t(g_in[i]), delta_a)
+        g_grads[2 * i + 1] = delta_a.sum(dim=-2)
+        if i > 0:
+            delta = delta_a @ t(G[2 * i])
+    return g_grads + d_grads, d_obj, g_obj
+
+
+@torch.no_grad()
+def constrain_(spec, params):
+    """The layers' max/min norm projections on the new W (velocities untouched)."""
+    for index, layer in spec.constrained:
+        W = params[index]
+        if layer.max_row_norm is not None:
+            norms = W.square().sum(dim=-1, keepdim=True).sqrt()
+            W.mul_(norms.clamp(0, layer.max_row_norm) / (1e-7 + norms))
+        if layer.max_col_norm is not None or layer.min_col_norm is not None:
+            norms = W.square().sum(dim=-2, keepdim=True).sqrt()
+            high = layer.max_col_norm if layer.max_col_norm is not None \
+                else norms.amax(dim=-1, keepdim=True)
+            W.mul_(norms.clamp(min=layer.min_col_norm or 0.0).minimum(torch.as_tensor(high)) /
+                   (1e-7 + norms))
+
+
+def velocity_gemm_(v, outer, lr, momentum):
+    """v <- momentum * v - lr * (left @ right), as one BLAS call when lr and momentum are numbers.
+
+    With 0-d tensors (the CUDA-graph step keeps them on the device) the scalars cannot be GEMM
+    coefficients, so v is scaled first and lr is folded into the small right factor instead.
+    """
+    gemm_ = v.addmm_ if v.dim() == 2 else v.baddbmm_
+    if isinstance(lr, float) and isinstance(momentum, float):
+        gemm_(outer.left, outer.right, beta=momentum, alpha=-lr)
+    else:
+        v.mul_(momentum)
+        gemm_(outer.left, outer.right * (-lr))
+
+
+@torch.no_grad()
+def momentum_update_(params, velocities, grads, lr, momentum):
+    """learning_rule.update_ for gradients whose weights come as Outer pairs: v <- mu v - lr g;
+    p <- p + v for every parameter at once (same arithmetic, fewer passes over memory)."""
+    biases = [(v, g) for v, g in zip(velocities, grads) if not isinstance(g, Outer)]
+    for v, g in zip(velocities, grads):
+        if isinstance(g, Outer):
+            velocity_gemm_(v, g, lr, momentum)
+    update_velocities = [v for v, _ in biases]
+    torch._foreach_mul_(update_velocities, momentum)
+    torch._foreach_sub_(update_velocities, torch._foreach_mul([g for _, g in biases], lr))
+    torch._foreach_add_(params, velocities)
+
+
+@torch.no_grad()
+def step_core(spec, params, velocities, X, z, masks, lr, momentum, g_flag):
+    """Gradients at the old parameters, then one simultaneous momentum update of all of them."""
+    grads, d_obj, g_obj = gradients(spec, params, X, z, masks, g_flag)
+    momentum_update_(params, velocities, grads, lr, momentum)
+    constrain_(spec, params)
+    if spec.alternate_g:
+        g_flag.copy_(1 - g_flag)
+    return d_obj, g_obj

@@ -1,0 +1,70 @@
+"""pylearn2/training_algorithms/learning_rule.py :: Momentum and MomentumAdjustor.
+
+Pylearn2's momentum folds the learning rate into the velocity:
+    v <- mu * v - lr * g ;   p <- p + v ;   p <- constraint(p)   (the velocity is not projected)
+torch.optim.SGD instead keeps buf = mu * buf + g and steps p -= lr * buf, which rescales all past
+velocity by the *current* lr; with lr decaying every minibatch the two differ, so this is written out.
+"""
+import numpy as np
+import torch
+
+from gan2014.training_algorithms.schedules import MomentumAdjustorSchedule
+
+
+class Momentum:
+    """Momentum(init_momentum): one velocity per parameter, starting at zero."""
+
+    def __init__(self, init_momentum, nesterov_momentum=False):
+        if not 0 <= init_momentum < 1:
+            raise ValueError(f"Momentum: init_momentum must be in [0, 1), got {init_momentum}")
+        if nesterov_momentum:
+            raise NotImplementedError("nesterov_momentum came after 2014 (Pylearn2 2dd377c)")
+        self.momentum = float(np.float32(init_momentum))
+        self.velocities = None
+
+    def setup(self, params):
+        self.velocities = [torch.zeros_like(p) for p in params]
+
+    def update_(self, params, grads, lr, lr_scales=None):
+        """One simultaneous step of every parameter from gradients taken at the old values.
+
+        `lr` and the momentum may be Python floats or 0-d tensors (the CUDA-graph step keeps them
+        on the device); torch._foreach ops fuse the per-parameter work.
+        """
+        update_(params, self.velocities, grads, lr, self.momentum, lr_scales)
+
+    def velocity_names(self, param_names):
+        return [f"velocity/{name}" for name in param_names]
+
+
+@torch.no_grad()
+def update_(params, velocities, grads, lr, momentum, lr_scales=None):
+    """v <- mu*v - lr*s*g ; p <- p + v, for lists of tensors (any leading batch-of-models dims)."""
+    torch._foreach_mul_(velocities, momentum)
+    if lr_scales is None:
+        steps = torch._foreach_mul(grads, lr)
+    else:
+        steps = [g * (lr * s) for g, s in zip(grads, lr_scales)]
+    torch._foreach_sub_(velocities, steps)
+    torch._foreach_add_(params, velocities)
+
+
+class MomentumAdjustor:
+    """MomentumAdjustor(final_momentum, start, saturate), a TrainExtension.
+
+    on_monitor runs after every monitoring step, the epoch-0 one included, so training epoch e uses
+    the momentum set by the e-th call. The arithmetic lives in gan2014 (shared with Aesara).
+    """
+
+    def __init__(self, final_momentum, start, saturate):
+        self.schedule = MomentumAdjustorSchedule(final_momentum, start, saturate)
+
+    def on_monitor(self, model, dataset, algorithm):
+        rule = algorithm.learning_rule
+        rule.momentum = float(self.schedule.next_momentum(rule.momentum))
+
+    def state_dict(self):
+        return self.schedule.state_dict()
+
+    def load_state_dict(self, state):
+        self.schedule.load_state_dict(state)

@@ -1,0 +1,314 @@
+"""pylearn2/training_algorithms/sgd.py :: SGD and ExponentialDecay for the torch port.
+
+One SGD step (Pylearn2's compiled `sgd_update`) draws noise and masks, takes both gradient sets at
+the old parameters, and updates every parameter at once through the learning rule. Three
+interchangeable implementations of that step, equal to float32 rounding (parity_tests/test_torch_paths.py):
+
+* "autograd": adversarial.AdversaryCost2.gradients (torch.autograd) + learning_rule.update_;
+  handles every option and layer;
+* "fused":    training_algorithms/fused_step.py, a hand-written backward (about 2x less work);
+* "graph":    training_algorithms/graph_step.py, the fused step captured in a CUDA graph and replayed
+  for a whole epoch (on CPU the same function runs eagerly).
+"auto" picks graph on CUDA, fused on CPU, autograd where the fused step does not support the model.
+"""
+from collections import OrderedDict
+
+import numpy as np
+import torch
+
+from gan2014.iteration import sequential_batches, shuffled_sequential_batches
+from gan2014.training_algorithms.schedules import ExponentialDecaySchedule
+from port_torch.training_algorithms import fused_step
+from port_torch.training_algorithms.graph_step import GraphStep
+from port_torch.training_algorithms.learning_rule import Momentum
+
+PATHS = ("auto", "autograd", "fused", "graph")
+
+
+class ExponentialDecay:
+    """ExponentialDecay(decay_factor, min_lr): an update callback, called after every minibatch."""
+
+    def __init__(self, decay_factor, min_lr):
+        self.schedule = ExponentialDecaySchedule(decay_factor, min_lr)
+
+    def __call__(self, algorithm):
+        algorithm.learning_rate = float(self.schedule.next_lr(algorithm.learning_rate))
+
+    def state_dict(self):
+        return self.schedule.state_dict()
+
+    def load_state_dict(self, state):
+        self.schedule.load_state_dict(state)
+
+
+class SGD:
+    """SGD with Pylearn2's constructor. Only the arguments the experiments use do anything;
+    the others are accepted when they keep their defaults and refused otherwise."""
+
+    def __init__(self, learning_rate, cost=None, batch_size=None, monitoring_batch_size=None,
+                 monitoring_batches=None, monitoring_dataset=None,
+                 monitor_iteration_mode="sequential", termination_criterion=None,
+                 update_callbacks=None, learning_rule=None, init_momentum=None,
+                 set_batch_size=False, train_iteration_mode=None, batches_per_iter=None,
+                 theano_function_mode=None, monitoring_costs=None, seed=(2012, 10, 5)):
+        if init_momentum is not None:
+            raise NotImplementedError("SGD: use learning_rule: Momentum (init_momentum was deprecated)")
+        if train_iteration_mode not in (None, "shuffled_sequential") or \
+                monitor_iteration_mode != "sequential" or monitoring_costs or batches_per_iter:
+            raise NotImplementedError("SGD: only shuffled_sequential training, sequential "
+                                      "monitoring, no monitoring_costs / batches_per_iter")
+        if cost is None:
+            raise ValueError("SGD: a cost is required (AdversaryPair has no default cost)")
+        if batch_size is None:
+            raise ValueError("SGD: batch_size is required (NoBatchSizeError in Pylearn2)")
+        self.learning_rate = float(np.float32(learning_rate))
+        self.cost = cost
+        self.batch_size = int(batch_size)
+        self.monitoring_batch_size = int(monitoring_batch_size or batch_size)
+        self.monitoring_batches = monitoring_batches
+        if monitoring_dataset is not None and not isinstance(monitoring_dataset, dict):
+            monitoring_dataset = {"": monitoring_dataset}
+        self.monitoring_dataset = monitoring_dataset or {}
+        self.termination_criterion = termination_criterion
+        if update_callbacks is None:
+            update_callbacks = []
+        elif not isinstance(update_callbacks, (list, tuple)):
+            update_callbacks = [update_callbacks]
+        self.update_callbacks = list(update_callbacks)
+        # Without a rule Pylearn2 did p <- p - lr*g, which is Momentum(0)'s arithmetic exactly.
+        self.learning_rule = learning_rule
+        self.rng = np.random.RandomState(list(seed))
+        self.batches_seen = 0
+        self.examples_seen = 0
+        self.path = "auto"
+        self.device = torch.device("cpu")
+
+    # ---------------------------------------------------------------- setup
+    def setup(self, model, dataset):
+        self.model = model
+        self.device = model.device
+        _check_finite(model)
+        self.has_momentum_channel = self.learning_rule is not None
+        if self.learning_rule is None:
+            self.learning_rule = Momentum(0.0)
+        self.params = [p.data for _, p in model.named_params()]
+        self.param_names = model.param_names()
+        self.learning_rule.setup(self.params)
+        self.lr_scales = _lr_scales(model)
+        self.data = _device_matrix(dataset, self.device)
+        self.monitor_data = {name: _device_matrix(ds, self.device)
+                             for name, ds in self.monitoring_dataset.items()}
+        self.spec = fused_step.FusedSpec(model, self.cost)
+        self.path_used = self._choose_path()
+        g_on = self.cost.now_train_generator if self.cost.ever_train_generator else 0.0
+        self.g_flag = torch.tensor(g_on, dtype=torch.float32, device=self.device)
+        self.graph_step = None
+
+    def _choose_path(self):
+        if self.path not in PATHS:
+            raise ValueError(f"unknown step path {self.path!r}; choose one of {PATHS}")
+        if self.path == "autograd":
+            return "autograd"
+        if self.spec.problems:
+            if self.path != "auto":
+                raise NotImplementedError(f"the {self.path} step does not support: "
+                                          f"{', '.join(self.spec.problems)}")
+            return "autograd"
+        if self.path == "auto":
+            return "graph" if self.device.type == "cuda" else "fused"
+        return self.path
+
+    # ---------------------------------------------------------------- training
+    def train(self, dataset):
+        """One epoch: the next shuffle of the persistent RandomState([2012, 10, 5])."""
+        _check_finite(self.model)
+        batches = shuffled_sequential_batches(self.data.shape[0], self.batch_size, self.rng)
+        if self.path_used == "graph":
+            self._train_graph(batches)
+        else:
+            for index in batches:
+                self.train_batch(self.data[torch.as_tensor(index, device=self.device)])
+        _check_finite(self.model)
+
+    def train_batch(self, X, z=None, masks=None):
+        """One update on batch X (then the update callbacks); z and masks may be given (tests)."""
+        X = torch.as_tensor(X, dtype=torch.float32, device=self.device)
+        B = X.shape[0]
+        if self.path_used == "autograd":
+            self._autograd_step(X, z, masks)
+        else:
+            if z is None:
+                z, d_masks = fused_step.draw(self.spec, self.model.streams, B, self.device)
+            else:
+                d_masks = self._given_masks(masks)
+            with torch.no_grad():
+                fused_step.step_core(self.spec, self.params, self.learning_rule.velocities, X,
+                                     torch.as_tensor(z, device=self.device), d_masks,
+                                     self.learning_rate, self.learning_rule.momentum, self.g_flag)
+            self.cost.now_train_generator = float(self.g_flag) if self.cost.alternate_g \
+                else self.cost.now_train_generator
+        self._after_batch(B)
+
+    def _autograd_step(self, X, z, masks):
+        model, cost = self.model, self.cost
+        if z is None:
+            z, g_masks, d_masks = cost.draw(model, X.shape[0], model.streams)
+        else:
+            z, g_masks, d_masks = torch.as_tensor(z, device=self.device), None, self._given_masks(masks)
+        grads, *_ = cost.gradients(model, X, z, d_masks, g_masks, model.streams)
+        self.learning_rule.update_(self.params, list(grads.values()), self.learning_rate,
+                                   self.lr_scales)
+        model.enforce_constraints()
+        cost.after_step()
+        self.g_flag.fill_(cost.now_train_generator if cost.ever_train_generator else 0.0)
+
+    def _given_masks(self, masks):
+        if masks is None:
+            return [None] * len(self.model.discriminator.layers)
+        return [None if m is None else m.to(self.device) for m in self.cost.stack_masks(masks)]
+
+    def _after_batch(self, rows):
+        self.batches_seen += 1
+        self.examples_seen += rows
+        for callback in self.update_callbacks:
+            callback(self)
+
+    def _train_graph(self, batches):
+        """Full batches through the graph step, a last partial batch (if any) eagerly."""
+        full = [b for b in batches if len(b) == self.batch_size]
+        rest = [b for b in batches if len(b) != self.batch_size]
+        learning_rates = []
+        for index in full:
+            # The callbacks only move the learning rate, so running them ahead gives the table of
+            # exactly the values the eager loop would use.
+            learning_rates.append(self.learning_rate)
+            self._after_batch(len(index))
+        if self.graph_step is None:
+            self.graph_step = GraphStep(self.spec, self.params, self.learning_rule.velocities,
+                                        self.model.streams, self.data, self.batch_size, self.g_flag)
+        if full:
+            self.graph_step.run(np.stack(full), learning_rates, self.learning_rule.momentum)
+        if self.cost.alternate_g:
+            self.cost.now_train_generator = float(self.g_flag)
+        saved, self.path_used = self.path_used, "fused"
+        try:
+            for index in rest:
+                self.train_batch(self.data[torch.as_tensor(index, device=self.device)])
+        finally:
+            self.path_used = saved
+
+    def continue_learning(self, model):
+        if self.termination_criterion is None:
+            return True
+        return self.termination_criterion.continue_learning(model)
+
+    # ---------------------------------------------------------------- monitoring
+    def monitor(self, model):
+        """Every channel over each monitoring set (example-weighted means of per-batch values),
+        then learning_rate and momentum (no dataset prefix)."""
+        channels = OrderedDict()
+        generator = model.streams["monitor"]
+        for name, data in self.monitor_data.items():
+            prefix = f"{name}_" if name else ""
+            totals, rows = OrderedDict(), 0
+            slices = sequential_batches(data.shape[0], self.monitoring_batch_size)
+            if self.monitoring_batches is not None:
+                slices = slices[: int(self.monitoring_batches)]
+            for part in slices:
+                X = data[part]
+                values = self._batch_channels(model, X, generator)
+                for key, value in values.items():
+                    totals[key] = totals.get(key, 0.0) + float(value) * X.shape[0]
+                rows += X.shape[0]
+            for key in sorted(totals):
+                channels[prefix + key] = totals[key] / rows
+        channels["learning_rate"] = self.learning_rate
+        if self.has_momentum_channel:
+            channels["momentum"] = self.learning_rule.momentum
+        return channels
+
+    def _batch_channels(self, model, X, generator):
+        values = OrderedDict()
+        values.update(self.cost.monitoring_channels(model, X, generator))
+        with torch.no_grad():
+            values["objective"] = self.cost.expr(model, X, generator)
+        values.update(model.monitoring_channels(X, generator))
+        return values
+
+    # ---------------------------------------------------------------- checkpoints
+    def state_arrays(self):
+        """Velocities (`velocity/<param>`), the batch-order RNG's keys, the torch generator states.
+
+        Names and the meta layout follow legacy_aesara's SGD, so each backend reads the other's
+        checkpoints (random streams excepted: MRG and torch states do not translate)."""
+        arrays = {name: v.detach().cpu().numpy().copy() for name, v in
+                  zip(self.learning_rule.velocity_names(self.param_names), self.learning_rule.velocities)}
+        arrays["rng/sgd_iterator/keys"] = self.rng.get_state()[1].copy()
+        arrays.update({f"rng/torch/{name}": state
+                       for name, state in self.model.streams.state_arrays().items()})
+        return arrays
+
+    def state_meta(self):
+        _, _, pos, has_gauss, cached = self.rng.get_state()
+        return {
+            "learning_rate": self.learning_rate,
+            "momentum": self.learning_rule.momentum,
+            "batches_seen": self.batches_seen,
+            "examples_seen": self.examples_seen,
+            "sgd_iterator_rng": {"pos": int(pos), "has_gauss": int(has_gauss),
+                                 "cached_gaussian": float(cached)},
+            "cost_switches": {"now_train_generator": self.cost.now_train_generator,
+                              "now_train_discriminator": self.cost.now_train_discriminator},
+            "update_callbacks": [c.state_dict() if hasattr(c, "state_dict") else None
+                                 for c in self.update_callbacks],
+            "termination_criterion": (self.termination_criterion.state_dict()
+                                      if hasattr(self.termination_criterion, "state_dict") else None),
+            "torch_seed": self.model.streams.seed_value,
+        }
+
+    def load_state(self, arrays, meta):
+        """Restore what state_arrays / state_meta saved. A checkpoint of the Aesara backend has no
+        torch generator states (its streams are MRG ones): the generators then keep their seed."""
+        with torch.no_grad():
+            for name, v in zip(self.learning_rule.velocity_names(self.param_names),
+                               self.learning_rule.velocities):
+                v.copy_(torch.from_numpy(np.asarray(arrays[name], dtype=np.float32)))
+        torch_states = {name[len("rng/torch/"):]: value for name, value in arrays.items()
+                        if name.startswith("rng/torch/")}
+        if torch_states:
+            self.model.streams.load_state_arrays(torch_states)
+        self.learning_rate = float(np.float32(meta["learning_rate"]))
+        if meta.get("momentum") is not None:
+            self.learning_rule.momentum = float(np.float32(meta["momentum"]))
+        self.batches_seen = int(meta["batches_seen"])
+        self.examples_seen = int(meta["examples_seen"])
+        rng = meta["sgd_iterator_rng"]
+        self.rng.set_state(("MT19937", np.asarray(arrays["rng/sgd_iterator/keys"], dtype=np.uint32),
+                            rng["pos"], rng["has_gauss"], rng["cached_gaussian"]))
+        for callback, state in zip(self.update_callbacks, meta.get("update_callbacks", [])):
+            if state is not None and hasattr(callback, "load_state_dict"):
+                callback.load_state_dict(state)
+        switches = meta.get("cost_switches", {})
+        self.cost.now_train_generator = float(switches.get("now_train_generator",
+                                                           self.cost.now_train_generator))
+        criterion = meta.get("termination_criterion")
+        if criterion is not None and hasattr(self.termination_criterion, "load_state_dict"):
+            self.termination_criterion.load_state_dict(criterion)
+        self.g_flag.fill_(self.cost.now_train_generator if self.cost.ever_train_generator else 0.0)
+
+
+def _device_matrix(dataset, device):
+    return torch.as_tensor(np.ascontiguousarray(dataset.X, dtype=np.float32), device=device)
+
+
+def _lr_scales(model):
+    layers = list(model.generator.mlp.layers) + list(model.discriminator.layers)
+    scales = [s if s is not None else 1.0 for layer in layers for s in
+              (layer.lr_scales["W"], layer.lr_scales["b"])]
+    return None if all(s == 1.0 for s in scales) else scales
+
+
+def _check_finite(model):
+    for name, p in model.named_params():
+        if not bool(torch.isfinite(p).all()):
+            raise ValueError(f"NaN in {name}")
