@@ -4,8 +4,8 @@ Mirrors ``adversarial/parzen_ll.py`` (``log_mean_exp``, ``theano_parzen``, ``get
 ``cross_validate_sigma``, ``get_valid``, ``main``) and the helpers of the same names in
 ``adversarial/__init__.py``.
 
-The estimator: an isotropic Gaussian of width ``sigma`` is put on each of the ``n`` generated samples
-``mu_j`` (equal weights ``1/n``), and each held-out point ``x_i`` gets the log-density
+The estimator: an isotropic Gaussian of width ``sigma`` is put on each of the ``n`` generated
+samples ``mu_j`` (equal weights ``1/n``), and each held-out point ``x_i`` gets the log-density
 
     ll_i = logmeanexp_j( -1/2 * sum_d ((x_id - mu_jd) / sigma)^2 ) - D * log(sigma * sqrt(2 pi)).
 
@@ -14,9 +14,9 @@ Two implementations:
 * :func:`parzen_log_likelihood_bruteforce` follows the original formula term by term (differences,
   divide, square, sum), in float64 and in chunks so memory stays bounded. Everything else is checked
   against it.
-* :func:`parzen_log_likelihood` is the fast exact form: ``|x - mu|^2 = |x|^2 - 2 x.mu + |mu|^2`` with the
-  cross term as one float64 matrix product (BLAS dgemm) per block of rows, and one distance block
-  serving every sigma of a grid.
+* :func:`parzen_log_likelihood` is the fast exact form: ``|x - mu|^2 = |x|^2 - 2 x.mu + |mu|^2``
+  with the cross term as one float64 matrix product (BLAS dgemm) per block of rows, and one
+  distance block serving every sigma of a grid.
 
 The protocol (:func:`select_sigma`, :func:`evaluate`, :func:`mnist_protocol`): sigma is the value of
 ``logspace(-1, 0, 10)`` with the largest mean log-likelihood of 1,000 validation images, then the
@@ -35,20 +35,22 @@ import time
 
 import numpy as np
 
-# The sigma grid of parzen_ll.py's defaults: logspace(--sigma_start -1, --sigma_end 0, --cross_val 10).
+# The sigma grid of parzen_ll.py's defaults:
+# logspace(--sigma_start -1, --sigma_end 0, num=--cross_val 10).
 DEFAULT_SIGMAS = np.logspace(-1, 0, 10)
 
-# exp() of arguments below about -708 leaves numpy's vectorised path (it underflows to subnormals or
-# zero, 10-40x slower per element). Arguments are shifted so the largest term of each row is exp(0) = 1;
-# raising anything lower to -700 adds at most n * exp(-700) ~ 1e-300 to a sum >= 1, which float64
-# cannot see, so the result is unchanged.
+# exp() of arguments below about -708 leaves numpy's vectorised path (it underflows to subnormals
+# or zero, 10-40x slower per element). Arguments are shifted so the largest term of each row is
+# exp(0) = 1; raising anything lower to -700 adds at most n * exp(-700) ~ 1e-300 to a sum >= 1,
+# which float64 cannot see, so the result is unchanged.
 EXP_FLOOR = -700.0
 
 # Memory for the distance block of the fast form (plus a scratch copy when several sigmas are
-# evaluated): 160 MB gives 1,000 rows per block against 10,000 samples.
+# evaluated): against 10,000 samples, 160 MB holds 2,000 rows for one sigma, 1,000 for a grid.
 BLOCK_BYTES = 160 * 2 ** 20
-# The element-wise passes (scale, floor, exp, sum) run on slices this many rows tall, so that a slice
-# (32 x 10,000 float64 = 2.5 MB) stays in cache across the passes instead of streaming from memory.
+# The element-wise passes (scale, floor, exp, sum) run on slices this many rows tall, so that a
+# slice (32 x 10,000 float64 = 2.5 MB) stays in cache across the passes instead of streaming from
+# memory.
 SLICE_ROWS = 32
 # Memory for the (rows, samples, D) difference tensor of the brute force.
 BRUTE_FORCE_BYTES = 32 * 2 ** 20
@@ -83,10 +85,11 @@ def log_normaliser(dim, sigma):
 def parzen_log_likelihood_bruteforce(x, mu, sigma):
     """Per-row Parzen log-likelihood of ``x`` under kernels on ``mu``, written as the original.
 
-    Mirrors ``parzen_ll.py :: theano_parzen``: the differences ``(x_i - mu_j) / sigma`` are formed
-    explicitly, squared and summed, then :func:`log_mean_exp` over the samples. The original built the
-    whole ``(batch, n, D)`` tensor (3.1 GB in float32 for MNIST); here the tensor is cut into chunks of
-    at most ``BRUTE_FORCE_BYTES``, and everything is float64. Slow; it is the reference.
+    Mirrors ``adversarial/parzen_ll.py :: theano_parzen``: the differences ``(x_i - mu_j) / sigma``
+    are formed explicitly, squared and summed, then :func:`log_mean_exp` over the samples. The
+    original built the whole ``(batch, n, D)`` tensor (3.1 GB in float32 for MNIST); here the tensor
+    is cut into chunks of at most ``BRUTE_FORCE_BYTES``, and everything is float64. Slow; it is the
+    reference.
     """
     x, mu = _check_inputs(x, mu)
     sigma = float(sigma)
@@ -109,17 +112,18 @@ def parzen_log_likelihood_bruteforce(x, mu, sigma):
 
 
 def parzen_log_likelihood(x, mu, sigma, block_rows=None, progress=None):
-    """Per-row Parzen log-likelihood, fast and exact (agrees with the brute force to ~1e-9 nats).
+    """Per-row Parzen log-likelihood, fast and exact (within 1e-6 nats of the brute force).
 
-    ``sigma`` is a positive number (result: shape ``(N,)``) or a 1-D sequence of them (result: shape
-    ``(len(sigma), N)``, row k for ``sigma[k]``). Each block of squared distances is computed once and
-    evaluated for every sigma, as the sigma grid search needs (``parzen_ll.py :: cross_validate_sigma``
-    rebuilt the Theano function and recomputed the distances for each sigma).
+    Same estimator as :func:`parzen_log_likelihood_bruteforce` (``theano_parzen``); on MNIST the two
+    differ by about 1e-11 nats. ``sigma`` is a positive number (result: shape ``(N,)``) or a 1-D
+    sequence of them (result: shape ``(len(sigma), N)``, row k for ``sigma[k]``). Each block of
+    squared distances is computed once and evaluated for every sigma, as the grid search needs
+    (``adversarial/parzen_ll.py :: cross_validate_sigma`` recomputed them for each sigma).
 
     ``block_rows`` rows of ``x`` are done per block (default: as many as fit ``BLOCK_BYTES``).
-    ``progress``, if given, is called after each block as ``progress(done, total, ll_so_far)``, where
-    ``ll_so_far`` holds the results of the rows finished so far (last axis). Rows are taken in order;
-    the original's strided batches (``get_nll``) changed only the order of the per-row values.
+    ``progress``, if given, is called after each block as ``progress(done, total, ll_so_far)``,
+    where ``ll_so_far`` holds the results of the rows finished so far (last axis). Rows are taken in
+    order; the original's strided batches (``get_nll``) changed only the order of the values.
     """
     x, mu = _check_inputs(x, mu)
     sigmas, scalar = _check_sigmas(sigma)
@@ -164,8 +168,8 @@ def _active_columns(x):
 
     A column that is zero in every row of ``x`` adds exactly 0 to each ``x_i.mu_j``, so the product
     can skip it; only ``|mu_j|^2`` needs every column. MNIST's borders are blank: 116 of the 784
-    pixels are 0 throughout the test set and 204 in the 1,000 validation images, so this saves 15-25%
-    of the dgemm. Not worth a copy when few columns drop out.
+    pixels are 0 throughout the test set and 204 in the 1,000 validation images, so this saves
+    15-25% of the dgemm. Not worth a copy when few columns drop out.
     """
     active = np.flatnonzero(np.any(x != 0, axis=0))
     return None if active.size > 0.9 * x.shape[1] else active
@@ -189,10 +193,10 @@ def _augmented_centres(mu, columns=None):
 def _excess_distances(x_aug, centres, out):
     """Fill ``out`` with ``d_ij - min_j d_ij`` and return ``min_j d_ij`` (squared distances ``d``).
 
-    ``d_ij = |x_i|^2 + e_ij`` with ``e = x_aug @ centres.T``. Cancellation can make a tiny true distance
-    (near-duplicate points) slightly negative; ``d`` is clamped at 0, i.e. ``e_ij`` at ``-|x_i|^2``.
-    Only differences within a row matter to the log-sum-exp, so ``|x_i|^2`` is added to the row minimum
-    alone instead of to every entry.
+    ``d_ij = |x_i|^2 + e_ij`` with ``e = x_aug @ centres.T``. Cancellation can make a tiny true
+    distance (near-duplicate points) slightly negative; ``d`` is clamped at 0, i.e. ``e_ij`` at
+    ``-|x_i|^2``. Only differences within a row matter to the log-sum-exp, so ``|x_i|^2`` is added
+    to the row minimum alone instead of to every entry.
     """
     width = x_aug.shape[1] - 1
     sq_norms = np.einsum("ij,ij->i", x_aug[:, :width], x_aug[:, :width])
@@ -206,8 +210,8 @@ def _excess_distances(x_aug, centres, out):
 def _kernel_sums(excess, sigmas, scratch):
     """``sum_j exp(-excess_ij / (2 sigma^2))`` for each sigma: an array ``(len(sigmas), rows)``.
 
-    ``excess`` (>= 0, zero at each row's nearest sample) is the max shift of the log-sum-exp. With one
-    sigma it is overwritten in place; with several, each sigma works in ``scratch``.
+    ``excess`` (>= 0, zero at each row's nearest sample) is the max shift of the log-sum-exp. With
+    one sigma it is overwritten in place; with several, each sigma works in ``scratch``.
     """
     sums = np.empty((len(sigmas), excess.shape[0]))
     for k, sigma in enumerate(sigmas):
@@ -246,10 +250,10 @@ def _check_sigmas(sigma):
 # --- the protocol --------------------------------------------------------------------------------
 
 def select_sigma(samples, valid, sigmas=DEFAULT_SIGMAS, progress=None, block_rows=None):
-    """``(best_sigma, [(sigma, mean_ll), ...])``: the grid value with the largest mean validation ll.
+    """``(best_sigma, [(sigma, mean_ll), ...])``: the grid value with the largest mean valid. ll.
 
-    Mirrors ``parzen_ll.py :: cross_validate_sigma`` (plain argmax over the grid, first on ties; no
-    refinement and no folds). All sigmas share one pass over the distances.
+    Mirrors ``adversarial/parzen_ll.py :: cross_validate_sigma`` (plain argmax over the grid, first
+    on ties; no refinement and no folds). All sigmas share one pass over the distances.
     """
     sigmas, _ = _check_sigmas(np.atleast_1d(sigmas))
     ll = parzen_log_likelihood(valid, samples, sigmas, block_rows=block_rows, progress=progress)
@@ -290,12 +294,13 @@ class ParzenResult:
 
 
 def evaluate(samples, valid, test, sigmas=None, sigma=None, progress=True, block_rows=None):
-    """The ``parzen_ll.py :: main`` protocol on arrays: choose sigma, then score the test set.
+    """``adversarial/parzen_ll.py :: main`` on arrays: choose sigma, then score the test set.
 
-    sigma is selected on ``valid`` over ``sigmas`` (default ``logspace(-1, 0, 10)``) unless ``sigma``
-    is given (the ``-s`` option; ``valid`` is then unused and may be None). The test mean and the
-    standard error ``std(ll) / sqrt(N)`` use numpy's population std (ddof 0), as the original did.
-    ``progress=True`` shows a one-line display on stderr for phases that take more than a few seconds.
+    sigma is selected on ``valid`` over ``sigmas`` (default ``logspace(-1, 0, 10)``) unless
+    ``sigma`` is given (the ``-s`` option; ``valid`` is then unused and may be None). The test mean
+    and the standard error ``std(ll) / sqrt(N)`` use numpy's population std (ddof 0), as the
+    original did. ``progress=True`` shows a one-line display on stderr for phases that take more
+    than a few seconds.
     """
     began = time.perf_counter()
     samples = np.asarray(samples)
@@ -317,11 +322,11 @@ def evaluate(samples, valid, test, sigmas=None, sigma=None, progress=True, block
 
 
 def mnist_protocol(samples, data_path=None, sigmas=None, sigma=None, progress=True):
-    """``parzen_ll.py -d mnist`` on given samples (an ``n x 784`` array in [0, 1]).
+    """``adversarial/parzen_ll.py :: main`` with ``-d mnist``, for ``n x 784`` samples in [0, 1].
 
-    Validation: ``MNIST('train', start=50000, stop=60000).X[:1000]`` (``get_valid`` with the default
-    ``-l 1000``); test: ``MNIST('test')``, the 10,000 test images (``get_test``). ``data_path`` overrides
-    ``$PYLEARN2_DATA_PATH`` for the duration of the call.
+    Validation: ``MNIST('train', start=50000, stop=60000).X[:1000]`` (``get_valid`` with the
+    default ``-l 1000``); test: ``MNIST('test')``, the 10,000 test images (``get_test``).
+    ``data_path`` overrides ``$PYLEARN2_DATA_PATH`` for the duration of the call.
     """
     from gan2014.datasets.mnist import MNIST  # imported late: the dataset code is optional here
 
@@ -334,8 +339,8 @@ def mnist_protocol(samples, data_path=None, sigmas=None, sigma=None, progress=Tr
 def real_data_sanity_check(data_path=None, progress=True):
     """The MNIST protocol with 10,000 real training images (train[0:10000]) standing in for samples.
 
-    A Parzen score is only meaningful next to what real data gets (Theis, van den Oord & Bethge, 2016,
-    "A note on the evaluation of generative models").
+    A Parzen score is only meaningful next to what real data gets (Theis, van den Oord & Bethge,
+    2016, "A note on the evaluation of generative models").
     """
     from gan2014.datasets.mnist import MNIST
 
@@ -346,7 +351,7 @@ def real_data_sanity_check(data_path=None, progress=True):
 
 @contextlib.contextmanager
 def _data_path(path):
-    """Set ``$PYLEARN2_DATA_PATH`` to ``path`` inside the block (unchanged when ``path`` is None)."""
+    """Set ``$PYLEARN2_DATA_PATH`` to ``path`` inside the block (untouched if ``path`` is None)."""
     from gan2014.datasets.data_path import DATA_PATH_VARIABLE
 
     if path is None:

@@ -3,14 +3,15 @@
 Prints, for the MNIST protocol of ``adversarial/parzen_ll.py`` (10,000 samples of 784 dims, sigma
 chosen on 1,000 validation points over 10 sigmas, 10,000 test points):
 
-1. the brute force (the original formula) on a few test points, and what the full protocol would take;
+1. the brute force (the original formula) on a few test points, and what the whole protocol would
+   take with it;
 2. the fast form on the full protocol, median of ``--repeats`` runs (the target is 6 s on 2 cores);
 3. the largest |fast - brute force| on those test points, in nats;
 4. (unless ``--no-plain``) the plain float64 product form, for comparison: distances recomputed for
    every sigma as ``cross_validate_sigma`` did, no exp floor, whole-block temporaries.
 
-Real MNIST is used when it is found (``$PYLEARN2_DATA_PATH/mnist`` or ``./data/mnist``), with the first
-10,000 training images standing in for generator samples; otherwise MNIST-shaped random data.
+Real MNIST is used when it is found (``$PYLEARN2_DATA_PATH/mnist`` or ``./data/mnist``), with the
+first 10,000 training images standing in for generator samples; otherwise MNIST-shaped random data.
 """
 import argparse
 import os
@@ -76,7 +77,8 @@ def main(argv=None):
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=3, help="fast-form runs (median reported)")
     parser.add_argument("--subset", type=int, default=20, help="test points for the brute force")
-    parser.add_argument("--synthetic", action="store_true", help="random data even if MNIST is here")
+    parser.add_argument("--synthetic", action="store_true",
+                        help="random data even if MNIST is here")
     parser.add_argument("--no-plain", action="store_true", help="skip the plain product form")
     args = parser.parse_args(argv)
 
@@ -84,8 +86,8 @@ def main(argv=None):
     print("data: %s; samples %s, valid %s, test %s"
           % (description, samples.shape, valid.shape, test.shape))
 
-    # Wall time is what the target is about. The CPU time (all threads) shows whether other processes
-    # competed for the cores: with the cores free, BLAS keeps them all busy and CPU > wall.
+    # Wall time is what the target is about. The CPU time (all threads) shows whether other
+    # processes competed for the cores: with the cores free, BLAS keeps both busy and CPU > wall.
     print("%d cores; CPU time well above wall time means the cores were free" % os.cpu_count())
     results = []
     for run in range(args.repeats):

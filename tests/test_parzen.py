@@ -95,7 +95,8 @@ def test_fast_equals_bruteforce_on_random_data(sigma, block_rows):
 
 def test_fast_equals_bruteforce_with_duplicates_and_near_duplicates():
     # sigma = 0.1 scales squared-distance errors by 1/(2 sigma^2) = 50, and large norms (offset 10)
-    # make |x|^2 - 2x.mu + |mu|^2 cancel badly for (near-)duplicates: the true distance is 0 or ~1e-14.
+    # make |x|^2 - 2x.mu + |mu|^2 cancel badly for (near-)duplicates, whose true distance is 0 or
+    # ~1e-14.
     rng = np.random.default_rng(2)
     mu = 10.0 + rng.random((200, 30))
     mu[100:110] = mu[:10]  # duplicated samples
