@@ -154,7 +154,7 @@ class AdversaryPair(nn.Module):
             if tuple(value.shape) != tuple(p.shape):
                 raise ValueError(f"parameter {name}: shape {tuple(value.shape)} does not match the "
                                  f"model's {tuple(p.shape)}")
-            p.copy_(torch.from_numpy(value.astype(np.float32)))
+            p.copy_(torch.from_numpy(np.ascontiguousarray(value)))  # copy_ casts to p's dtype
 
     @torch.no_grad()
     def enforce_constraints(self):
@@ -170,6 +170,11 @@ class AdversaryPair(nn.Module):
     @property
     def device(self):
         return self.discriminator.layers[0].W.device
+
+    @property
+    def dtype(self):
+        """float32 as in 2014; float64 after `.double()` (the float64 parity tests)."""
+        return self.discriminator.layers[0].W.dtype
 
     # ---------------------------------------------------------------- monitoring (§6.7)
     @torch.no_grad()
@@ -387,11 +392,11 @@ def evaluate_step(model, cost, X, z, masks=None):
     (dd_obj/dtheta_D for D, dg_obj/dtheta_G for G) as numpy arrays, in get_params() order.
     """
     device = model.device
-    X = torch.as_tensor(np.asarray(X, dtype=np.float32), device=device)
-    z = torch.as_tensor(np.asarray(z, dtype=np.float32), device=device)
+    X = torch.as_tensor(np.asarray(X), device=device, dtype=model.dtype)
+    z = torch.as_tensor(np.asarray(z), device=device, dtype=model.dtype)
     d_masks = cost.stack_masks(masks)
     if d_masks is not None:
-        d_masks = [None if m is None else m.to(device) for m in d_masks]
+        d_masks = [None if m is None else m.to(device=device, dtype=model.dtype) for m in d_masks]
     grads, S, d_obj, g_obj, l_data, l_samp = cost.gradients(model, X, z, d_masks)
     return {"d_obj": float(d_obj), "g_obj": float(g_obj), "S": S.cpu().numpy(),
             "D_data": torch.sigmoid(l_data).cpu().numpy(), "D_samp": torch.sigmoid(l_samp).cpu().numpy(),

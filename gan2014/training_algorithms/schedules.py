@@ -1,8 +1,9 @@
 """The arithmetic of ExponentialDecay and MomentumAdjustor, shared by both backends.
 
-Pylearn2 kept the learning rate and momentum in float32 shared variables and recomputed them in
-Python between minibatches / epochs. These classes hold exactly that Python-side state and return the
-float32 value to write; each backend's wrapper writes it to its own storage. Keeping the state here
+Pylearn2 kept the learning rate and momentum in floatX shared variables (float32 in every 2014 run) and
+recomputed them in Python between minibatches / epochs. These classes hold exactly that Python-side
+state and return the value to write, rounded to the storage's float type (`dtype`, float32 unless a
+float64 parity test asks otherwise); each backend's wrapper writes it to its own storage. Keeping the state here
 (plain ints, floats, bools) is also what makes it checkpointable.
 """
 import numpy as np
@@ -25,10 +26,11 @@ class ExponentialDecaySchedule:
         self.min_reached = False
         self.base_lr = None
 
-    def next_lr(self, current_lr):
-        """Return the float32 learning rate for the next minibatch, given the one just used."""
+    def next_lr(self, current_lr, dtype=np.float32):
+        """Return the learning rate for the next minibatch, given the one just used."""
+        cast = np.dtype(dtype).type
         if self.count == 0:
-            self.base_lr = float(np.float32(current_lr))
+            self.base_lr = float(cast(current_lr))
         self.count += 1
         if not self.min_reached:
             # float64 arithmetic on the float32 base, explicitly: numpy 2's scalar promotion would
@@ -39,7 +41,7 @@ class ExponentialDecaySchedule:
                 new_lr = self.min_lr
         else:
             new_lr = self.min_lr
-        return np.float32(new_lr)
+        return cast(new_lr)
 
     def state_dict(self):
         return {"count": self.count, "min_reached": self.min_reached, "base_lr": self.base_lr}
@@ -66,10 +68,11 @@ class MomentumAdjustorSchedule:
         self.count = 0
         self.initial_momentum = None
 
-    def next_momentum(self, current_momentum):
-        """Return the float32 momentum to use from now on."""
+    def next_momentum(self, current_momentum, dtype=np.float32):
+        """Return the momentum to use from now on."""
+        cast = np.dtype(dtype).type
         if self.initial_momentum is None:
-            self.initial_momentum = float(np.float32(current_momentum))
+            self.initial_momentum = float(cast(current_momentum))
         self.count += 1
         if self.saturate == self.start:
             alpha = 1.0 if self.count >= self.start else 0.0
@@ -77,7 +80,7 @@ class MomentumAdjustorSchedule:
             alpha = (self.count - self.start) / float(self.saturate - self.start)
             alpha = min(max(alpha, 0.0), 1.0)
         m0 = self.initial_momentum
-        return np.float32(m0 * (1.0 - alpha) + alpha * self.final_momentum)
+        return cast(m0 * (1.0 - alpha) + alpha * self.final_momentum)
 
     def state_dict(self):
         return {"count": self.count, "initial_momentum": self.initial_momentum}

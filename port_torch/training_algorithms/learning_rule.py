@@ -19,10 +19,13 @@ class Momentum:
             raise ValueError(f"Momentum: init_momentum must be in [0, 1), got {init_momentum}")
         if nesterov_momentum:
             raise NotImplementedError("nesterov_momentum came after 2014 (Pylearn2 2dd377c)")
+        self.init_momentum = init_momentum
         self.momentum = float(np.float32(init_momentum))
         self.velocities = None
 
     def setup(self, params):
+        # Pylearn2 kept the momentum in a floatX shared variable: round it to the parameters' type.
+        self.momentum = float(np.asarray(self.init_momentum, dtype=numpy_dtype(params[0])))
         self.velocities = [torch.zeros_like(p) for p in params]
 
     def update_(self, params, grads, lr, lr_scales=None):
@@ -35,6 +38,11 @@ class Momentum:
 
     def velocity_names(self, param_names):
         return [f"velocity/{name}" for name in param_names]
+
+
+def numpy_dtype(tensor):
+    """The numpy float type matching a tensor's dtype (float32 or float64)."""
+    return np.float64 if tensor.dtype == torch.float64 else np.float32
 
 
 @torch.no_grad()
@@ -61,7 +69,7 @@ class MomentumAdjustor:
 
     def on_monitor(self, model, dataset, algorithm):
         rule = algorithm.learning_rule
-        rule.momentum = float(self.schedule.next_momentum(rule.momentum))
+        rule.momentum = float(self.schedule.next_momentum(rule.momentum, dtype=algorithm.float_type))
 
     def state_dict(self):
         return self.schedule.state_dict()

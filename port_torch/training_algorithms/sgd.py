@@ -32,7 +32,8 @@ class ExponentialDecay:
         self.schedule = ExponentialDecaySchedule(decay_factor, min_lr)
 
     def __call__(self, algorithm):
-        algorithm.learning_rate = float(self.schedule.next_lr(algorithm.learning_rate))
+        algorithm.learning_rate = float(self.schedule.next_lr(algorithm.learning_rate,
+                                                              dtype=algorithm.float_type))
 
     def state_dict(self):
         return self.schedule.state_dict()
@@ -61,6 +62,9 @@ class SGD:
             raise ValueError("SGD: a cost is required (AdversaryPair has no default cost)")
         if batch_size is None:
             raise ValueError("SGD: batch_size is required (NoBatchSizeError in Pylearn2)")
+        # Pylearn2's floatX shared variable: float32, or the model's type once setup() knows it.
+        self.float_type = np.float32
+        self.initial_learning_rate = learning_rate
         self.learning_rate = float(np.float32(learning_rate))
         self.cost = cost
         self.batch_size = int(batch_size)
@@ -95,13 +99,16 @@ class SGD:
         self.param_names = model.param_names()
         self.learning_rule.setup(self.params)
         self.lr_scales = _lr_scales(model)
-        self.data = _device_matrix(dataset, self.device)
-        self.monitor_data = {name: _device_matrix(ds, self.device)
+        self.dtype = model.dtype
+        self.float_type = np.float64 if self.dtype == torch.float64 else np.float32
+        self.learning_rate = float(self.float_type(self.initial_learning_rate))
+        self.data = _device_matrix(dataset, self.device, self.dtype)
+        self.monitor_data = {name: _device_matrix(ds, self.device, self.dtype)
                              for name, ds in self.monitoring_dataset.items()}
         self.spec = fused_step.FusedSpec(model, self.cost)
         self.path_used = self._choose_path()
         g_on = self.cost.now_train_generator if self.cost.ever_train_generator else 0.0
-        self.g_flag = torch.tensor(g_on, dtype=torch.float32, device=self.device)
+        self.g_flag = torch.tensor(g_on, dtype=self.dtype, device=self.device)
         self.graph_step = None
 
     def _choose_path(self):
@@ -132,7 +139,7 @@ class SGD:
 
     def train_batch(self, X, z=None, masks=None):
         """One update on batch X (then the update callbacks); z and masks may be given (tests)."""
-        X = torch.as_tensor(X, dtype=torch.float32, device=self.device)
+        X = torch.as_tensor(X, dtype=self.dtype, device=self.device)
         B = X.shape[0]
         if self.path_used == "autograd":
             self._autograd_step(X, z, masks)
@@ -143,7 +150,7 @@ class SGD:
                 d_masks = self._given_masks(masks)
             with torch.no_grad():
                 fused_step.step_core(self.spec, self.params, self.learning_rule.velocities, X,
-                                     torch.as_tensor(z, device=self.device), d_masks,
+                                     torch.as_tensor(z, device=self.device, dtype=self.dtype), d_masks,
                                      self.learning_rate, self.learning_rule.momentum, self.g_flag)
             self.cost.now_train_generator = float(self.g_flag) if self.cost.alternate_g \
                 else self.cost.now_train_generator
@@ -154,7 +161,8 @@ class SGD:
         if z is None:
             z, g_masks, d_masks = cost.draw(model, X.shape[0], model.streams)
         else:
-            z, g_masks, d_masks = torch.as_tensor(z, device=self.device), None, self._given_masks(masks)
+            z = torch.as_tensor(z, device=self.device, dtype=self.dtype)
+            g_masks, d_masks = None, self._given_masks(masks)
         grads, *_ = cost.gradients(model, X, z, d_masks, g_masks, model.streams)
         self.learning_rule.update_(self.params, list(grads.values()), self.learning_rate,
                                    self.lr_scales)
@@ -165,7 +173,8 @@ class SGD:
     def _given_masks(self, masks):
         if masks is None:
             return [None] * len(self.model.discriminator.layers)
-        return [None if m is None else m.to(self.device) for m in self.cost.stack_masks(masks)]
+        return [None if m is None else m.to(device=self.device, dtype=self.dtype)
+                for m in self.cost.stack_masks(masks)]
 
     def _after_batch(self, rows):
         self.batches_seen += 1
@@ -277,9 +286,9 @@ class SGD:
                         if name.startswith("rng/torch/")}
         if torch_states:
             self.model.streams.load_state_arrays(torch_states)
-        self.learning_rate = float(np.float32(meta["learning_rate"]))
+        self.learning_rate = float(self.float_type(meta["learning_rate"]))
         if meta.get("momentum") is not None:
-            self.learning_rule.momentum = float(np.float32(meta["momentum"]))
+            self.learning_rule.momentum = float(self.float_type(meta["momentum"]))
         self.batches_seen = int(meta["batches_seen"])
         self.examples_seen = int(meta["examples_seen"])
         rng = meta["sgd_iterator_rng"]
@@ -297,8 +306,8 @@ class SGD:
         self.g_flag.fill_(self.cost.now_train_generator if self.cost.ever_train_generator else 0.0)
 
 
-def _device_matrix(dataset, device):
-    return torch.as_tensor(np.ascontiguousarray(dataset.X, dtype=np.float32), device=device)
+def _device_matrix(dataset, device, dtype=torch.float32):
+    return torch.as_tensor(np.ascontiguousarray(dataset.X), device=device, dtype=dtype)
 
 
 def _lr_scales(model):

@@ -1,0 +1,139 @@
+"""Aesara configuration for this backend, set *before* Aesara is first imported.
+
+Aesara reads ``AESARA_FLAGS`` once, at import time, so this module must run first
+(``legacy_aesara/__init__.py`` imports it before anything else). Theano of 2014 was configured the
+same way (``THEANO_FLAGS``, ``~/.theanorc``); the flags below reproduce what the original run used
+(``floatX=float32`` on a CPU with OpenBLAS) and keep every artefact inside the repository.
+
+The flags, and why each is set:
+
+* ``floatX=float32`` -- every Pylearn2 shared variable, batch and learning rate was float32
+  (pylearn2/utils/__init__.py :: sharedX casts to floatX). ``GAN2014_FLOATX=float64`` switches the
+  whole backend to float64 for the precision studies of the parity tests.
+* ``compiledir=<repo>/.aesara_compiledir`` -- the C modules Aesara compiles go into the repository's
+  git-ignored cache rather than ``~/.aesara``, so a checkout is self-contained and ``make
+  clean-cache`` can reset it.
+* ``blas__ldflags`` -- Aesara 2.9.4 cannot discover a BLAS under numpy >= 1.26 (it calls the removed
+  ``numpy.distutils`` machinery and fails at import), and without a BLAS every dot product would be
+  a slow Python/NumPy fallback instead of the Dot22/Gemm C ops. SciPy's wheel bundles an LP64
+  OpenBLAS (32-bit integers, plain ``sgemm_`` symbols, which is what Aesara's C code calls); we link
+  it by its exact file name and record its folder as an rpath so the compiled modules find it at
+  run time. numpy's own bundled OpenBLAS is ILP64 with suffixed symbols and cannot be used. If the
+  SciPy copy is missing we fall back to a system ``-lopenblas`` / ``-lblas``.
+* ``gcc__cxxflags=-ffp-contract=off`` -- forbids the compiler from fusing ``a*b+c`` into one FMA
+  instruction. FMA rounds once instead of twice, so contracted code differs from the reference
+  implementations (the 2014 code, PyTorch's float math) in the last bit; with this flag the elementwise
+  arithmetic is the plain IEEE sequence the Python expression describes.
+* ``on_opt_error=raise`` -- a failing graph rewrite must stop the run, not silently leave a slower
+  or different graph behind.
+
+Thread counts: OpenBLAS and OpenMP read ``OPENBLAS_NUM_THREADS`` / ``OMP_NUM_THREADS`` when the
+library is loaded; we default them to the CPUs this process may use (a user's setting wins).
+"""
+import glob
+import importlib.util
+import os
+import sys
+
+FLOATX_VARIABLE = "GAN2014_FLOATX"
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+COMPILEDIR = os.path.join(REPO_ROOT, ".aesara_compiledir")
+
+
+def _available_cpus():
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def floatx():
+    value = os.environ.get(FLOATX_VARIABLE, "float32") or "float32"
+    if value not in ("float32", "float64"):
+        raise ValueError(f"{FLOATX_VARIABLE} must be float32 or float64, got {value!r}")
+    return value
+
+
+def scipy_openblas_ldflags():
+    """Link flags for the LP64 OpenBLAS in SciPy's wheel, or None if it is not there.
+
+    The wheel keeps it in ``<site-packages>/scipy.libs/libopenblasp-r0-<hash>.so``; SciPy is located
+    without importing it (importing it would load that library before the thread variables are set).
+    """
+    spec = importlib.util.find_spec("scipy")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    site_packages = os.path.dirname(list(spec.submodule_search_locations)[0])
+    libs_dir = os.path.join(site_packages, "scipy.libs")
+    candidates = sorted(glob.glob(os.path.join(libs_dir, "libopenblas*.so*")))
+    # A '64_' in the name would be an ILP64 build with suffixed symbols: unusable by Aesara's C code.
+    candidates = [path for path in candidates if "64_" not in os.path.basename(path)]
+    if not candidates:
+        return None
+    library = os.path.basename(candidates[0])
+    # Commas separate AESARA_FLAGS entries; inside a value they are escaped as '\,'.
+    return f"-L{libs_dir} -l:{library} -Wl\\,-rpath\\,{libs_dir}"
+
+
+def system_blas_ldflags():
+    for name in ("openblas", "blas"):
+        for folder in ("/usr/lib", "/usr/lib64", "/usr/local/lib", "/usr/lib/x86_64-linux-gnu"):
+            if glob.glob(os.path.join(folder, f"lib{name}.so*")):
+                return f"-l{name}"
+    return "-lblas"
+
+
+def project_flags():
+    """The flags this backend needs, as an ordered dict name -> value."""
+    return {
+        "floatX": floatx(),
+        "compiledir": COMPILEDIR,
+        "blas__ldflags": scipy_openblas_ldflags() or system_blas_ldflags(),
+        "gcc__cxxflags": "-ffp-contract=off",
+        "on_opt_error": "raise",
+    }
+
+
+def _user_flag_names(user_flags):
+    names = set()
+    for entry in user_flags.replace("\\,", "").split(","):
+        if "=" in entry:
+            names.add(entry.split("=", 1)[0].strip().replace(".", "__"))
+    return names
+
+
+def configure():
+    """Write AESARA_FLAGS (and thread counts) into os.environ, unless Aesara is already imported.
+
+    Flags the user already gives in AESARA_FLAGS are kept and win; ours fill in the rest.
+    """
+    cpus = str(_available_cpus())
+    os.environ.setdefault("OMP_NUM_THREADS", cpus)
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", cpus)
+    if "aesara" in sys.modules:
+        return False
+    user_flags = os.environ.get("AESARA_FLAGS", "")
+    taken = _user_flag_names(user_flags)
+    ours = [f"{name}={value}" for name, value in project_flags().items() if name not in taken]
+    os.environ["AESARA_FLAGS"] = ",".join(ours + ([user_flags] if user_flags else []))
+    return True
+
+
+def quiet_import_noise():
+    """Silence two messages Aesara prints on every import that say nothing about this project:
+    the BLAS check cannot recognise a library linked by file name (`-l:<file>`), and
+    configdefaults uses the deprecated distutils.find_executable."""
+    import logging
+    import warnings
+
+    class _DropBlasLibraryWarning(logging.Filter):
+        def filter(self, record):
+            return "did not find a dynamic library" not in record.getMessage()
+
+    logging.getLogger("aesara.tensor.blas").addFilter(_DropBlasLibraryWarning())
+    warnings.filterwarnings("ignore", message="Use shutil.which instead of find_executable",
+                            category=DeprecationWarning)
+
+
+configure()
+quiet_import_noise()

@@ -1,0 +1,1 @@
+"""Models (mirrors pylearn2/models/): the MLP and its layers, and the maxout layer."""

@@ -1,0 +1,44 @@
+"""The YAML registry of this backend: the ORIGINAL dotted names -> legacy_aesara's classes.
+
+`gan2014.config.registry.backend_registry` adds the shared framework-free entries (MNIST,
+init_sigmoid_bias_from_marginals) and a NotImplementedError stand-in for every other name the 2014
+configs use (TFD, CIFAR10, convolutional layers, ...).
+"""
+from gan2014.config.registry import backend_registry
+
+from legacy_aesara import adversarial, termination_criteria
+from legacy_aesara.models import maxout, mlp
+from legacy_aesara.training_algorithms import learning_rule, sgd
+
+BACKEND = "legacy_aesara"
+
+
+def Train(**kwargs):
+    """pylearn2.train.Train -> the shared gan2014.train.Train, imported only when a file builds it."""
+    from gan2014.train import Train as SharedTrain
+    return SharedTrain(**kwargs)
+
+
+OWN = {
+    "pylearn2.train.Train": Train,
+    "pylearn2.termination_criteria.EpochCounter": termination_criteria.EpochCounter,
+    "pylearn2.models.mlp.MLP": mlp.MLP,
+    "pylearn2.models.mlp.Linear": mlp.Linear,
+    "pylearn2.models.mlp.RectifiedLinear": mlp.RectifiedLinear,
+    "pylearn2.models.mlp.Sigmoid": mlp.Sigmoid,
+    "pylearn2.models.maxout.Maxout": maxout.Maxout,
+    "pylearn2.training_algorithms.sgd.SGD": sgd.SGD,
+    "pylearn2.training_algorithms.sgd.ExponentialDecay": sgd.ExponentialDecay,
+    "pylearn2.training_algorithms.learning_rule.Momentum": learning_rule.Momentum,
+    "pylearn2.training_algorithms.learning_rule.MomentumAdjustor": learning_rule.MomentumAdjustor,
+    "adversarial.AdversaryPair": adversarial.AdversaryPair,
+    "adversarial.Generator": adversarial.Generator,
+    "adversarial.AdversaryCost2": adversarial.AdversaryCost2,
+}
+
+
+def load_registry():
+    return backend_registry(OWN, BACKEND)
+
+
+REGISTRY = load_registry()

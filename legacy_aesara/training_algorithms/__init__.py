@@ -1,0 +1,1 @@
+"""Training algorithms (mirrors pylearn2/training_algorithms/): SGD and its learning rules."""

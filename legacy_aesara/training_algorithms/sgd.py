@@ -1,0 +1,427 @@
+"""Stochastic gradient descent (mirrors pylearn2/training_algorithms/sgd.py :: SGD, June 2014).
+
+As in Pylearn2, setup builds ONE Aesara function, `sgd_update(X)`, that evaluates the cost's
+gradients and the learning rule's updates from the parameter values at call entry and then assigns
+every shared variable at once; train() feeds it the minibatches of one epoch in the order of the
+persistent RandomState([2012, 10, 5]) and calls the update callbacks (ExponentialDecay) after each.
+
+The monitor is Pylearn2's (pylearn2/monitor.py :: Monitor) folded into the algorithm: one compiled
+function per monitoring dataset returns every channel for a batch, and each channel is averaged
+over the 'sequential' batches exactly as Pylearn2 accumulated it, in floatX:
+acc <- acc + value * batch_size / num_examples.
+"""
+import time
+from collections import OrderedDict
+
+import aesara
+import aesara.tensor as at
+import numpy as np
+
+from gan2014.iteration import sequential_batches, shuffled_sequential_batches
+from gan2014.training_algorithms.schedules import ExponentialDecaySchedule
+from legacy_aesara.adversarial import NO_DROPOUT, mask_inputs, mask_arguments
+from legacy_aesara.models.mlp import shared_floatx
+from legacy_aesara.training_algorithms.learning_rule import Momentum
+
+DEFAULT_SEED = (2012, 10, 5)
+
+
+class ExponentialDecay:
+    """sgd.py :: ExponentialDecay -- lr_t = max(lr_0 / decay_factor**(t-1), min_lr), stepped after
+    every minibatch (not every epoch)."""
+
+    def __init__(self, decay_factor, min_lr):
+        self.schedule = ExponentialDecaySchedule(decay_factor, min_lr)
+
+    def __call__(self, algorithm):
+        lr = algorithm.learning_rate
+        lr.set_value(np.asarray(self.schedule.next_lr(lr.get_value(), dtype=lr.dtype), dtype=lr.dtype))
+
+    def state_dict(self):
+        return self.schedule.state_dict()
+
+    def load_state_dict(self, state):
+        self.schedule.load_state_dict(state)
+
+
+def design_matrix(dataset):
+    return dataset.get_design_matrix() if hasattr(dataset, "get_design_matrix") else dataset.X
+
+
+def _log(message):
+    print(message, flush=True)
+
+
+class SGD:
+    """sgd.py :: SGD with Pylearn2's constructor arguments.
+
+    Besides Pylearn2's interface (setup, train, continue_learning) it offers what the shared Train
+    loop and the tests need (docs/ARCHITECTURE.md): monitor(), train_batch(), batches_seen,
+    examples_seen, state_arrays(), state_meta(), load_state().
+    """
+
+    def __init__(self, learning_rate, cost=None, batch_size=None, monitoring_batch_size=None,
+                 monitoring_batches=None, monitoring_dataset=None,
+                 monitor_iteration_mode="sequential", termination_criterion=None,
+                 update_callbacks=None, learning_rule=None, init_momentum=None,
+                 set_batch_size=False, train_iteration_mode=None, batches_per_iter=None,
+                 theano_function_mode=None, monitoring_costs=None, seed=DEFAULT_SEED):
+        if monitoring_costs:
+            raise NotImplementedError("SGD: monitoring_costs is not supported by legacy_aesara")
+        if theano_function_mode is not None:
+            raise NotImplementedError("SGD: theano_function_mode is not supported by "
+                                      "legacy_aesara (the Aesara mode comes from AESARA_FLAGS)")
+        if monitor_iteration_mode != "sequential":
+            raise NotImplementedError("SGD: only monitor_iteration_mode='sequential' is supported")
+        if init_momentum is not None:
+            # Pylearn2's deprecated shortcut for learning_rule=Momentum(init_momentum).
+            if learning_rule is not None:
+                raise ValueError("SGD: give either init_momentum or learning_rule, not both")
+            learning_rule = Momentum(init_momentum)
+        self.learning_rate = shared_floatx(learning_rate, "learning_rate")
+        self.cost = cost
+        self.batch_size = batch_size
+        self.monitoring_batch_size = monitoring_batch_size
+        self.monitoring_batches = monitoring_batches
+        if monitoring_dataset is not None and not isinstance(monitoring_dataset, dict):
+            monitoring_dataset = {"": monitoring_dataset}
+        self.monitoring_dataset = monitoring_dataset
+        self.termination_criterion = termination_criterion
+        if update_callbacks is None:
+            update_callbacks = []
+        elif not isinstance(update_callbacks, (list, tuple)):
+            update_callbacks = [update_callbacks]
+        self.update_callbacks = list(update_callbacks)
+        self.learning_rule = learning_rule
+        self.train_iteration_mode = train_iteration_mode or "shuffled_sequential"
+        if self.train_iteration_mode not in ("shuffled_sequential", "sequential"):
+            raise NotImplementedError(f"SGD: train_iteration_mode {self.train_iteration_mode!r} "
+                                      "is not supported by legacy_aesara")
+        self.batches_per_iter = batches_per_iter
+        # Created once; every epoch's shuffle continues its stream.
+        self.rng = np.random.RandomState(list(seed))
+        self.batches_seen = 0
+        self.examples_seen = 0
+        self.epochs_seen = 0
+        self._fed_updates = {}
+
+    # ------------------------------------------------------------------------------ setup
+    def setup(self, model, dataset):
+        """Build the objective, the monitor and the update function (sgd.py :: SGD.setup order).
+
+        The order matters for randomness only: every dropout graph draws its MRG seed from its
+        MLP's RandomState when it is built (pylearn2_semantics.md §9.2).
+        """
+        if self.cost is None:
+            self.cost = model.get_default_cost()
+        self._check_finite(model, "before training")
+        if self.batch_size is None:
+            raise ValueError("SGD: no batch_size given (and the model forces none)")
+        self.model = model
+        X = at.matrix("SGD[features]")
+        cost_value = self.cost.expr(model, X)
+        if cost_value is not None and getattr(cost_value, "name", None) is None:
+            cost_value.name = "objective"
+        self._setup_monitor(model)
+        self.params = list(model.get_params())
+        grads, updates = self.cost.get_gradients(model, X)
+        self._check_gradients(grads)
+        self._log_learning_rates(model)
+        updates = self._parameter_updates(model, grads, updates)
+        began = time.time()
+        _log("Compiling sgd_update...")
+        self.sgd_update = aesara.function([X], [], updates=updates, name="sgd_update",
+                                          on_unused_input="ignore")
+        self.compile_seconds = time.time() - began
+        _log("Compiling sgd_update done. Time elapsed: %f seconds" % self.compile_seconds)
+        # Compiled after sgd_update (its graphs were built before, which is what fixes the
+        # seeds); compile order has no numerical effect.
+        self._compile_monitor()
+
+    def _check_gradients(self, grads):
+        if not isinstance(grads, OrderedDict):
+            raise TypeError("cost.get_gradients must return an OrderedDict")
+        missing = [param.name for param in self.params if param not in grads]
+        extra = [param for param in grads if param not in self.params]
+        if missing or extra:
+            raise ValueError(f"gradients do not match the parameters (missing {missing}, "
+                             f"extra {extra})")
+        for param, grad in grads.items():
+            if grad.dtype != param.dtype:
+                raise TypeError(f"gradient of {param.name} is {grad.dtype}, not {param.dtype}")
+
+    def _log_learning_rates(self, model):
+        lr_scalers = model.get_lr_scalers()
+        _log("Parameter and initial learning rate summary:")
+        for param in self.params:
+            lr = self.learning_rate.get_value() * lr_scalers.get(param, 1.)
+            _log("\t" + param.name + ": " + str(lr))
+
+    def _parameter_updates(self, model, grads, updates):
+        """The learning rule's updates (or plain SGD), then the model's constraints on them."""
+        lr_scalers = model.get_lr_scalers()
+        unknown = [key for key in lr_scalers if key not in self.params]
+        if unknown:
+            raise ValueError(f"learning-rate scalers for non-parameters: {unknown}")
+        updates = OrderedDict(updates)
+        if self.learning_rule is not None:
+            updates.update(self.learning_rule.get_updates(self.learning_rate, grads, lr_scalers))
+        else:
+            for param in self.params:
+                updates[param] = (param - self.learning_rate * lr_scalers.get(param, 1.)
+                                  * grads[param])
+        model.modify_updates(updates)
+        return updates
+
+    # ------------------------------------------------------------------------------ training
+    def train(self, dataset):
+        """One epoch: every minibatch of the next shuffle through sgd_update, callbacks after each."""
+        if not hasattr(self, "sgd_update"):
+            raise RuntimeError("train called without first calling setup")
+        self._check_finite(self.model, "before the epoch")
+        X = design_matrix(dataset)
+        for indices in self._epoch_batches(X.shape[0]):
+            self._run_step(self.sgd_update, self._as_floatx(X[indices]))
+        self.epochs_seen += 1
+        self._check_finite(self.model, "after the epoch")
+
+    def _epoch_batches(self, num_examples):
+        if self.train_iteration_mode == "shuffled_sequential":
+            batches = shuffled_sequential_batches(num_examples, self.batch_size, self.rng)
+        else:
+            batches = sequential_batches(num_examples, self.batch_size)
+        if self.batches_per_iter is not None:
+            batches = batches[:self.batches_per_iter]
+        return batches
+
+    @staticmethod
+    def _as_floatx(batch):
+        return np.ascontiguousarray(batch, dtype=aesara.config.floatX)
+
+    def _run_step(self, function, batch, *extra):
+        function(batch, *extra)
+        self.batches_seen += 1
+        self.examples_seen += batch.shape[0]
+        for callback in self.update_callbacks:
+            callback(self)
+
+    def train_batch(self, X, z=None, masks=None):
+        """One update on batch X, then the update callbacks.
+
+        Without z and masks this is exactly a training step (noise and masks drawn). With z given,
+        a second function (compiled on first use, sharing the velocities) takes the noise z and
+        either no dropout (masks=None) or the fed masks {"data": [...], "samp": [...]}.
+        """
+        X = self._as_floatx(X)
+        if z is None and masks is None:
+            self._run_step(self.sgd_update, X)
+            return
+        if z is None:
+            raise ValueError("train_batch: feeding dropout masks needs the noise z too")
+        function, active = self._fed_update(masks is not None)
+        extra = [np.asarray(z, dtype="float32")]
+        if masks is not None:
+            extra += mask_arguments(masks, active, aesara.config.floatX)
+        self._run_step(function, X, *extra)
+
+    def _fed_update(self, masked):
+        if masked not in self._fed_updates:
+            X = at.matrix("SGD[features]")
+            z = at.matrix("z")
+            masks, active = (mask_inputs(self.model.discriminator, self.cost) if masked
+                             else (NO_DROPOUT, []))
+            grads, updates = self.cost.get_gradients(self.model, X, noise=z, dropout_masks=masks)
+            updates = self._parameter_updates(self.model, grads, updates)
+            inputs = [X, z]
+            if masked:
+                inputs += [masks[key][i] for key in ("data", "samp") for i in active]
+            function = aesara.function(inputs, [], updates=updates, name="sgd_update_fed",
+                                       on_unused_input="ignore")
+            self._fed_updates[masked] = (function, active)
+        return self._fed_updates[masked]
+
+    def continue_learning(self, model):
+        if self.termination_criterion is None:
+            return True
+        if hasattr(self.termination_criterion, "epochs_already_seen"):
+            self.termination_criterion.epochs_already_seen = self.epochs_seen
+        return self.termination_criterion.continue_learning(model)
+
+    @staticmethod
+    def _check_finite(model, when):
+        for param in model.get_params():
+            value = param.get_value(borrow=True)
+            if not np.all(np.isfinite(value)):
+                raise ValueError(f"NaN or Inf in {param.name} {when}")
+
+    # ------------------------------------------------------------------------------ monitoring
+    def _setup_monitor(self, model):
+        """pylearn2/monitor.py :: Monitor.setup, then SGD's learning_rate / momentum channels.
+
+        The cost's and the model's channel graphs are built once on one symbolic batch and shared
+        by every monitoring dataset; each dataset gets its own `objective` graph (cost.expr).
+        """
+        self._monitor_functions = []
+        if not self.monitoring_dataset:
+            return
+        X = self._monitor_X = at.matrix("monitor_features")
+        shared_channels = OrderedDict(self.cost.get_monitoring_channels(model, X))
+        shared_channels.update(model.get_monitoring_channels(X))
+        first = True
+        for name, dataset in self.monitoring_dataset.items():
+            prefix = name + "_" if name else ""
+            channels = OrderedDict()
+            objective = self.cost.expr(model, X)
+            if objective is not None:
+                channels[prefix + "objective"] = objective
+            for key, value in shared_channels.items():
+                channels[prefix + key] = value
+            if first:
+                # Data-independent channels, attached to the first monitoring dataset.
+                channels["learning_rate"] = self.learning_rate
+                if self.learning_rule is not None and hasattr(self.learning_rule,
+                                                              "monitoring_channels"):
+                    channels.update(self.learning_rule.monitoring_channels())
+                first = False
+            self._monitor_functions.append((dataset, channels, None))
+
+    def _compile_monitor(self):
+        self.monitor_compile_seconds = 0.0
+        if not self._monitor_functions:
+            return
+        floatx = aesara.config.floatX
+        began = time.time()
+        _log("Monitored channels: ")
+        for _dataset, channels, _function in self._monitor_functions:
+            for key in sorted(channels):
+                _log("\t" + key)
+        _log("Compiling accum...")
+        compiled = []
+        for dataset, channels, _none in self._monitor_functions:
+            X = self._monitor_X
+            outputs = [at.cast(value, floatx) if value.dtype != floatx else value
+                       for value in channels.values()]
+            function = aesara.function([X], outputs, name="Monitor.accum",
+                                       on_unused_input="ignore")
+            compiled.append((dataset, channels, function))
+        self._monitor_functions = compiled
+        self.monitor_compile_seconds = time.time() - began
+        _log("Compiling accum done. Time elapsed: %f seconds" % self.monitor_compile_seconds)
+
+    def monitor(self, model=None):
+        """Every channel averaged over its dataset's sequential batches, as Pylearn2 did.
+
+        Each batch draws fresh noise, samples and masks (the channel graphs are random).
+        """
+        floatx = np.dtype(aesara.config.floatX).type
+        values = OrderedDict()
+        batch_size = self.monitoring_batch_size or self.batch_size
+        for dataset, channels, function in self._monitor_functions:
+            X = design_matrix(dataset)
+            slices = sequential_batches(X.shape[0], batch_size)
+            if self.monitoring_batches is not None:
+                slices = slices[:self.monitoring_batches]
+            num_examples = floatx(sum(s.stop - s.start for s in slices))
+            accumulated = [floatx(0)] * len(channels)
+            for batch_slice in slices:
+                batch = self._as_floatx(X[batch_slice])
+                weight = floatx(batch.shape[0])
+                for index, value in enumerate(function(batch)):
+                    accumulated[index] = floatx(accumulated[index]
+                                                + floatx(value) * weight / num_examples)
+            values.update((name, float(total)) for name, total in zip(channels, accumulated))
+        return values
+
+    # ------------------------------------------------------------------------------ checkpoints
+    def _random_streams(self):
+        """Every MRG stream of the model, with a stable name, in creation order."""
+        model = self.model
+        streams = [("G/noise", model.generator.theano_rng)]
+        for prefix, mlp in (("G", model.generator.mlp), ("D", model.discriminator)):
+            for index, stream in enumerate(mlp.dropout_streams):
+                streams.append((f"{prefix}/dropout{index}", stream))
+        return streams
+
+    def _named_stream_states(self):
+        states = OrderedDict()
+        for stream_name, stream in self._random_streams():
+            for index, update in enumerate(stream.state_updates):
+                states[f"rng/{stream_name}/{index}"] = update[0]
+        return states
+
+    def state_arrays(self):
+        """Velocities (`velocity/<param>`), MRG stream states and the batch-order RNG's keys."""
+        arrays = OrderedDict()
+        names = {param: name for name, param in self.model.named_params().items()}
+        if self.learning_rule is not None and hasattr(self.learning_rule, "velocities"):
+            for param, velocity in self.learning_rule.velocities.items():
+                arrays["velocity/" + names[param]] = np.array(velocity.get_value())
+        for name, rstate in self._named_stream_states().items():
+            arrays[name] = np.array(rstate.get_value())
+        arrays["rng/sgd_iterator/keys"] = self.rng.get_state()[1].copy()
+        return arrays
+
+    def state_meta(self):
+        _kind, _keys, pos, has_gauss, cached = self.rng.get_state()
+        return {
+            "learning_rate": float(self.learning_rate.get_value()),
+            "momentum": (float(self.learning_rule.momentum.get_value())
+                         if self.learning_rule is not None else None),
+            "batches_seen": self.batches_seen,
+            "examples_seen": self.examples_seen,
+            "epochs_seen": self.epochs_seen,
+            "sgd_iterator_rng": {"pos": int(pos), "has_gauss": int(has_gauss),
+                                 "cached_gaussian": float(cached)},
+            "mrg_master_states": {name: [int(v) for v in stream.rstate]
+                                  for name, stream in self._random_streams()},
+            "cost_switches": {name: float(getattr(self.cost, name).get_value())
+                              for name in ("now_train_generator", "now_train_discriminator",
+                                           "now_train_inference")},
+            "update_callbacks": [callback.state_dict() if hasattr(callback, "state_dict")
+                                 else None for callback in self.update_callbacks],
+            "termination_criterion": (self.termination_criterion.state_dict()
+                                      if hasattr(self.termination_criterion, "state_dict")
+                                      else None),
+        }
+
+    def load_state(self, arrays, meta):
+        """Restore what state_arrays / state_meta saved (after setup built the same graphs)."""
+        floatx = aesara.config.floatX
+        self.learning_rate.set_value(np.asarray(meta["learning_rate"], dtype=floatx))
+        if self.learning_rule is not None and meta.get("momentum") is not None:
+            self.learning_rule.momentum.set_value(np.asarray(meta["momentum"], dtype=floatx))
+        self.batches_seen = int(meta["batches_seen"])
+        self.examples_seen = int(meta["examples_seen"])
+        self.epochs_seen = int(meta.get("epochs_seen", 0))
+        names = {param: name for name, param in self.model.named_params().items()}
+        if self.learning_rule is not None and hasattr(self.learning_rule, "velocities"):
+            for param, velocity in self.learning_rule.velocities.items():
+                velocity.set_value(self._checked(arrays, "velocity/" + names[param],
+                                                 velocity.get_value().shape, velocity.dtype))
+        for name, rstate in self._named_stream_states().items():
+            if name in arrays:
+                rstate.set_value(self._checked(arrays, name, rstate.get_value().shape, "int32"))
+        for name, stream in self._random_streams():
+            master = meta.get("mrg_master_states", {}).get(name)
+            if master is not None:
+                stream.rstate = np.asarray(master, dtype="int32")
+        rng_meta = meta["sgd_iterator_rng"]
+        self.rng.set_state(("MT19937", np.asarray(arrays["rng/sgd_iterator/keys"], np.uint32),
+                            rng_meta["pos"], rng_meta["has_gauss"], rng_meta["cached_gaussian"]))
+        for name, value in meta.get("cost_switches", {}).items():
+            getattr(self.cost, name).set_value(np.asarray(value, dtype=floatx))
+        for callback, state in zip(self.update_callbacks, meta.get("update_callbacks", [])):
+            if state is not None and hasattr(callback, "load_state_dict"):
+                callback.load_state_dict(state)
+        criterion_state = meta.get("termination_criterion")
+        if criterion_state is not None and hasattr(self.termination_criterion, "load_state_dict"):
+            self.termination_criterion.load_state_dict(criterion_state)
+
+    @staticmethod
+    def _checked(arrays, name, shape, dtype):
+        if name not in arrays:
+            raise ValueError(f"checkpoint lacks {name}")
+        value = np.asarray(arrays[name])
+        if value.shape != tuple(shape):
+            raise ValueError(f"{name}: checkpoint shape {value.shape}, expected {tuple(shape)}")
+        return value.astype(dtype)
