@@ -103,19 +103,29 @@ def _user_flag_names(user_flags):
 
 
 def configure():
-    """Write AESARA_FLAGS (and thread counts) into os.environ, unless Aesara is already imported.
+    """Import Aesara with our flags (and thread counts), unless it is already imported.
 
-    Flags the user already gives in AESARA_FLAGS are kept and win; ours fill in the rest.
+    Flags the user already gives in AESARA_FLAGS are kept and win; ours fill in the rest. Our flags
+    are in os.environ only while Aesara reads them: afterwards the user's AESARA_FLAGS is put back, so
+    a child process (the float64 parity worker, say) chooses its own floatX instead of inheriting ours.
     """
     cpus = str(_available_cpus())
     os.environ.setdefault("OMP_NUM_THREADS", cpus)
     os.environ.setdefault("OPENBLAS_NUM_THREADS", cpus)
     if "aesara" in sys.modules:
         return False
-    user_flags = os.environ.get("AESARA_FLAGS", "")
-    taken = _user_flag_names(user_flags)
+    user_flags = os.environ.get("AESARA_FLAGS")
+    taken = _user_flag_names(user_flags or "")
     ours = [f"{name}={value}" for name, value in project_flags().items() if name not in taken]
     os.environ["AESARA_FLAGS"] = ",".join(ours + ([user_flags] if user_flags else []))
+    try:
+        quiet_import_noise()
+        import aesara  # noqa: F401  (reads AESARA_FLAGS now, once)
+    finally:
+        if user_flags is None:
+            del os.environ["AESARA_FLAGS"]
+        else:
+            os.environ["AESARA_FLAGS"] = user_flags
     return True
 
 
@@ -136,4 +146,3 @@ def quiet_import_noise():
 
 
 configure()
-quiet_import_noise()
