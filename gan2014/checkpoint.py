@@ -7,7 +7,13 @@ JSON document (`__meta__`) with schedules, counters and the YAML text of the run
 allow_pickle=False, so opening one never executes anything.
 
 Writes go to a temporary file in the same directory, are fsynced, then renamed over the target, so a
-crash or a full disk leaves the previous checkpoint intact.
+crash or a full disk leaves the previous checkpoint intact. A process killed while writing leaves its
+temporary file behind; the next run in that folder removes it (`remove_stale_temp_files`).
+
+File names: `epoch_NNNNNN.npz` holds the state after NNNNNN complete epochs; a run stopped by Ctrl-C
+inside an epoch writes `epoch_NNNNNN_batch_BBBBBB.npz`, the state after NNNNNN epochs and BBBBBB
+batches of the next one (the SGD records its place in that epoch's batch order, so --resume
+continues exactly).
 """
 import json
 import os
@@ -26,6 +32,15 @@ class CheckpointError(Exception):
     """A checkpoint that cannot be written, read, or used with this model."""
 
 
+class CheckpointWriteError(CheckpointError):
+    """Writing a checkpoint failed (e.g. a full disk); nothing on disk was replaced."""
+
+
+# `save_checkpoint`'s temporary files: "<target name>.<mkstemp's random part>.tmp".
+_CHECKPOINT_NAME = re.compile(r"epoch_(\d+)(?:_batch_(\d+))?\.npz")
+_TEMP_NAME = re.compile(r"epoch_\d+(?:_batch_\d+)?\.npz\.[A-Za-z0-9_]+\.tmp")
+
+
 def save_checkpoint(path, arrays, meta):
     """Atomically write `arrays` (name -> numpy array) and `meta` (JSON-able dict) to `path`."""
     path = Path(path)
@@ -35,7 +50,12 @@ def save_checkpoint(path, arrays, meta):
     if META_KEY in payload:
         raise CheckpointError(f"array name {META_KEY!r} is reserved")
     payload[META_KEY] = np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8)
-    handle, tmp_name = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    try:
+        handle, tmp_name = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+    except OSError as error:
+        raise CheckpointWriteError(f"could not write checkpoint {path}: {error}; nothing was "
+                                   "replaced: the previous checkpoint, if any, is unchanged"
+                                   ) from error
     try:
         with os.fdopen(handle, "wb") as tmp:
             np.savez(tmp, **payload)
@@ -45,8 +65,9 @@ def save_checkpoint(path, arrays, meta):
     except BaseException as error:
         _remove_quietly(tmp_name)
         if isinstance(error, OSError):
-            raise CheckpointError(f"could not write checkpoint {path}: {error}; "
-                                  "the previous checkpoint, if any, is unchanged") from error
+            raise CheckpointWriteError(f"could not write checkpoint {path}: {error}; nothing was "
+                                       "replaced: the previous checkpoint, if any, is unchanged"
+                                       ) from error
         raise
     _fsync_directory(path.parent)
     return path
@@ -60,8 +81,11 @@ def load_checkpoint(path):
     try:
         with np.load(path, allow_pickle=False) as archive:
             arrays = {name: archive[name] for name in archive.files}
-    except (OSError, ValueError, EOFError) as error:
-        raise CheckpointError(f"{path} is not a readable checkpoint (.npz): {error}") from error
+    except Exception as error:  # noqa: BLE001
+        # A truncated or damaged file fails in many ways (zipfile.BadZipFile, zlib.error, EOFError,
+        # ValueError, OSError ...); each means the same thing to the user.
+        raise CheckpointError(f"{path} is not a readable checkpoint (.npz), it may be truncated or "
+                              f"damaged: {type(error).__name__}: {error}") from error
     if META_KEY not in arrays:
         raise CheckpointError(f"{path} has no {META_KEY} record: not a gan2014 checkpoint")
     try:
@@ -72,29 +96,60 @@ def load_checkpoint(path):
     return arrays, meta
 
 
-def check_parameters_match(path, arrays, expected_shapes):
-    """Refuse a checkpoint whose parameters differ from the model's (names or shapes)."""
+def check_parameters_match(path, arrays, expected_shapes, saved_names=None):
+    """Refuse a checkpoint whose parameters differ from the model's (names or shapes).
+
+    `saved_names` (the checkpoint's `param_names`) also catches parameters the model does not have.
+    Velocities (`velocity/<name>`) present in the checkpoint must have their parameter's shape.
+    """
     missing = [name for name in expected_shapes if name not in arrays]
     if missing:
         raise CheckpointError(f"{path} lacks parameters {missing}: it comes from another model")
+    extra = [name for name in (saved_names or []) if name not in expected_shapes]
+    if extra:
+        raise CheckpointError(f"{path} has parameters this model lacks: {extra}: it comes from "
+                              "another model")
     for name, shape in expected_shapes.items():
-        if tuple(arrays[name].shape) != tuple(shape):
-            raise CheckpointError(f"{path}: parameter {name} has shape {tuple(arrays[name].shape)}, "
-                                  f"the model expects {tuple(shape)}: it comes from another model")
+        for key in (name, "velocity/" + name):
+            if key in arrays and tuple(arrays[key].shape) != tuple(shape):
+                what = "parameter" if key == name else "velocity of parameter"
+                raise CheckpointError(f"{path}: {what} {name} has shape {tuple(arrays[key].shape)}, "
+                                      f"the model expects {tuple(shape)}: it comes from another model")
 
 
-def checkpoint_path(directory, epoch):
+def remove_stale_temp_files(directory):
+    """Delete temporary files left in `directory` by a checkpoint write that never finished (a
+    process killed while saving); returns their paths. Only names `save_checkpoint` makes are
+    touched. The caller must be the only writer of `directory` (Train holds a lock on its run
+    folder)."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        return []
+    removed = []
+    for path in sorted(directory.iterdir()):
+        if _TEMP_NAME.fullmatch(path.name) and path.is_file():
+            _remove_quietly(path)
+            removed.append(path)
+    return removed
+
+
+def checkpoint_path(directory, epoch, batch=0):
+    """`epoch_NNNNNN.npz`, or `epoch_NNNNNN_batch_BBBBBB.npz` for a stop `batch` batches into the
+    epoch after `epoch`."""
+    if batch:
+        return Path(directory) / f"epoch_{epoch:06d}_batch_{batch:06d}.npz"
     return Path(directory) / f"epoch_{epoch:06d}.npz"
 
 
 def list_checkpoints(directory):
-    """Checkpoints in `directory`, oldest first, as (epoch, path)."""
+    """Checkpoints in `directory`, oldest first, as (epoch, path); a checkpoint taken inside an
+    epoch sorts after its epoch's (`epoch_000002` < `epoch_000002_batch_000003` < `epoch_000003`)."""
     found = []
     for path in Path(directory).glob("epoch_*.npz"):
-        match = re.fullmatch(r"epoch_(\d+)\.npz", path.name)
+        match = _CHECKPOINT_NAME.fullmatch(path.name)
         if match:
-            found.append((int(match.group(1)), path))
-    return sorted(found)
+            found.append(((int(match.group(1)), int(match.group(2) or 0)), path))
+    return [(key[0], path) for key, path in sorted(found)]
 
 
 def latest_checkpoint(directory):
@@ -111,8 +166,8 @@ def rotate_checkpoints(directory, keep):
 
 
 def numpy_rng_state(rng):
-    """A RandomState's full state as JSON-able data."""
-    algorithm, keys, pos, has_gauss, cached = rng.get_state()
+    """A RandomState's full state (or a state tuple from its get_state()) as JSON-able data."""
+    algorithm, keys, pos, has_gauss, cached = rng if isinstance(rng, tuple) else rng.get_state()
     return {"algorithm": algorithm, "keys": [int(k) for k in keys], "pos": int(pos),
             "has_gauss": int(has_gauss), "cached_gaussian": float(cached)}
 

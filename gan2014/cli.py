@@ -43,13 +43,34 @@ def resolve_resume(resume, out_dir):
         return Path(resume)
     latest = ckpt.latest_checkpoint(Path(out_dir) / "checkpoints")
     if latest is None:
-        raise SystemExit(f"--resume: no checkpoint in {Path(out_dir) / 'checkpoints'}")
+        raise ckpt.CheckpointError(f"--resume: no checkpoint in {Path(out_dir) / 'checkpoints'}")
     return latest
 
 
+# Exit codes: 0 done; 1 the run failed (diverged, a checkpoint could not be written, an I/O error);
+# 2 bad input (arguments, YAML, dataset files, a checkpoint that cannot be read or used; argparse
+# uses 2 as well); 130 interrupted by Ctrl-C (128 + SIGINT), after saving where the run stopped.
+EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 1, 2, 130
+
+
 def main(argv, backend, load_registry, add_arguments=None, before_training=None):
-    """Parse arguments, build the experiment from YAML, train. Returns a process exit code."""
+    """Parse arguments, build the experiment from YAML, train. Returns a process exit code.
+
+    Every expected failure ends in one `error: ...` line on stderr and an exit code, never a
+    traceback; a Ctrl-C ends in one line naming the checkpoint --resume continues from.
+    """
+    try:
+        return _main(argv, backend, load_registry, add_arguments, before_training)
+    except KeyboardInterrupt as interrupt:
+        # TrainingInterrupted carries the message; a bare KeyboardInterrupt came before training.
+        message = str(interrupt) or "Interrupted (Ctrl-C) before training started; nothing was saved."
+        print(f"\n{message}", file=sys.stderr, flush=True)
+        return EXIT_INTERRUPTED
+
+
+def _main(argv, backend, load_registry, add_arguments, before_training):
     from gan2014.config.yaml_parse import YAMLConfigError, load_path
+    from gan2014.train import RunFolderInUse, TrainingDivergedError
 
     parser = build_parser(backend)
     if add_arguments is not None:
@@ -62,10 +83,10 @@ def main(argv, backend, load_registry, add_arguments=None, before_training=None)
         train = load_path(args.config, load_registry())
     except (YAMLConfigError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
-        return 2
+        return EXIT_BAD_INPUT
     if not hasattr(train, "main_loop"):
         print(f"error: {args.config} does not describe a pylearn2.train.Train object", file=sys.stderr)
-        return 2
+        return EXIT_BAD_INPUT
     train.configure(out_dir=out_dir, max_epochs=args.max_epochs, keep_checkpoints=args.keep_checkpoints,
                     yaml_text=Path(args.config).read_text(encoding="utf-8"), backend=backend,
                     verbose=not args.quiet)
@@ -74,10 +95,17 @@ def main(argv, backend, load_registry, add_arguments=None, before_training=None)
     try:
         resume_from = resolve_resume(args.resume, out_dir)
         train.main_loop(time_budget=args.time_budget, resume_from=resume_from)
-    except KeyboardInterrupt:
-        return 130
-    except ckpt.CheckpointError as error:
+    except TrainingDivergedError as error:
         print(f"error: {error}", file=sys.stderr)
-        return 2
+        return EXIT_FAILED
+    except ckpt.CheckpointWriteError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    except (ckpt.CheckpointError, RunFolderInUse) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_FAILED
     print(f"Done: {train.epochs_seen} epochs; logs and checkpoints in {out_dir}")
     return 0

@@ -7,8 +7,10 @@ Three views of the same numbers:
 * a CSV file and a JSONL file with every channel of every monitoring step, for plots and analysis.
 """
 import csv
+import io
 import json
 import math
+import os
 import re
 import sys
 from pathlib import Path
@@ -91,12 +93,64 @@ class MonitorLog:
                 writer.writeheader()
             writer.writerow(row)
 
+    def truncate_after(self, epoch):
+        """Drop the rows of epochs after `epoch` from both files; returns how many were dropped.
+
+        A resumed run continues from a checkpoint of `epoch` and monitors the later epochs again; rows
+        of those epochs already in the files come from the interrupted run (which was stopped after
+        monitoring an epoch but before its checkpoint was written) and would otherwise be doubled. A
+        torn last line (a process killed while appending) is dropped too. Each file is rewritten
+        through a temporary file and a rename.
+        """
+        if self.out_dir is None:
+            return 0
+        dropped = 0
+        jsonl = self.out_dir / "monitor.jsonl"
+        if jsonl.is_file():
+            kept = []
+            for line in jsonl.read_text(encoding="utf-8").splitlines():
+                try:
+                    keep = int(json.loads(line)["epoch"]) <= epoch
+                except (ValueError, KeyError, TypeError):
+                    keep = False
+                if keep:
+                    kept.append(line + "\n")
+                elif line.strip():
+                    dropped += 1
+            _rewrite(jsonl, "".join(kept))
+        path = self.out_dir / "monitor.csv"
+        if path.is_file() and path.stat().st_size:
+            with open(path, newline="", encoding="utf-8") as handle:
+                rows = list(csv.reader(handle))
+            header, body = rows[0], rows[1:]
+            kept = [row for row in body if len(row) == len(header) and _int_or_none(row[0]) is not None
+                    and _int_or_none(row[0]) <= epoch]
+            if len(kept) != len(body):
+                lines = io.StringIO()
+                csv.writer(lines).writerows([header] + kept)
+                _rewrite(path, lines.getvalue())
+        return dropped
+
     def _existing_columns(self):
         path = self.out_dir / "monitor.csv"
         if not path.is_file() or path.stat().st_size == 0:
             return None
         with open(path, newline="", encoding="utf-8") as handle:
             return next(csv.reader(handle), None)
+
+
+def _int_or_none(text):
+    try:
+        return int(text)
+    except ValueError:
+        return None
+
+
+def _rewrite(path, text):
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", newline="", encoding="utf-8") as handle:
+        handle.write(text)
+    os.replace(tmp, path)
 
 
 def read_jsonl(path):

@@ -10,11 +10,25 @@ What differs from 2014, on purpose:
 * the model is never pickled: every save writes a data-only checkpoint (gan2014.checkpoint) holding
   parameters, velocities, schedules, counters and RNG states, so a run resumes exactly;
 * `save_path` only says *that* the run saves; checkpoints go to <out_dir>/checkpoints/, rotated;
-* a non-finite parameter or objective stops the run with a message naming the epoch, before the bad
-  state can overwrite the last good checkpoint.
-The backend protocol this relies on is described in docs/ARCHITECTURE.md.
+* a non-finite parameter (checked by the SGD after every batch) or monitored objective stops the run
+  with a message naming the epoch and batch, before the bad state can overwrite the last good
+  checkpoint;
+* the first Ctrl-C (SIGINT) during the epoch loop is a request: the SGD stops after the batch in
+  progress, Train writes a checkpoint of that exact place (epoch_NNNNNN_batch_BBBBBB.npz) and raises
+  TrainingInterrupted; a second Ctrl-C stops at once (nothing more is saved). Outside the loop
+  (setup, compilation, epoch-0 monitoring) Ctrl-C stops at once;
+* a checkpoint given to resume is read and checked against the model BEFORE setup (which can compile
+  for minutes), and the run folder is locked against a second run writing into it.
+The backend protocol this relies on is described in docs/ARCHITECTURE.md; for the interrupt the SGD
+also offers `stop_requested` (a callable Train sets, polled after every batch) and
+`batches_into_epoch` (batches done of an epoch that was stopped inside; 0 at epoch boundaries).
 """
+import contextlib
 import math
+import numbers
+import signal
+import sys
+import threading
 import time
 from pathlib import Path
 
@@ -23,9 +37,75 @@ import numpy as np
 from gan2014 import checkpoint as ckpt
 from gan2014.monitor_log import MonitorLog
 
+try:
+    import fcntl
+except ImportError:  # not on Windows: the run folder is then not locked
+    fcntl = None
+
 
 class TrainingDivergedError(RuntimeError):
-    """A parameter or an objective became NaN or Inf."""
+    """A parameter or an objective became NaN or Inf.
+
+    The backends' SGD raise it after the batch that made a parameter non-finite (`batch`, counted
+    from 1 within the epoch, out of `batches_in_epoch`); Train then fills in `epoch` and
+    `last_checkpoint` (the newest checkpoint on disk: nothing was saved after it).
+    """
+
+    def __init__(self, names, batch=None, batches_in_epoch=None, batches_seen=None, epoch=None,
+                 last_checkpoint=None, note=""):
+        super().__init__(names)
+        # A plain message (the form this error took before it carried epoch and batch) is kept.
+        self.message = names if isinstance(names, str) else None
+        self.names = [] if isinstance(names, str) else list(names)
+        self.batch = batch
+        self.batches_in_epoch = batches_in_epoch
+        self.batches_seen = batches_seen
+        self.epoch = epoch
+        self.last_checkpoint = last_checkpoint
+        self.note = note
+
+    def __str__(self):
+        if self.message is not None:
+            return self.message
+        names = ", ".join(self.names) if self.names else "the parameters"
+        where = []
+        if self.epoch is not None:
+            where.append(f"epoch {self.epoch}")
+        if self.batch is not None:
+            of = f" of {self.batches_in_epoch}" if self.batches_in_epoch else ""
+            where.append(f"batch {self.batch}{of}")
+        message = f"training diverged: non-finite values (NaN or Inf) in {names}"
+        if where:
+            message += " after " + ", ".join(where)
+        if self.batches_seen is not None:
+            message += f" (batches seen in total: {self.batches_seen})"
+        if self.note:
+            message += f" {self.note}"
+        if self.last_checkpoint is not None:
+            message += (f". Nothing was saved after the last good checkpoint, {self.last_checkpoint}, "
+                        "which is intact")
+        else:
+            message += ". No checkpoint had been saved yet"
+        return message + "."
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped the run; the message says where and which checkpoint --resume continues from."""
+
+
+class RunFolderInUse(RuntimeError):
+    """Another process is training into the same output folder."""
+
+
+def check_positive_int(owner, name, value, allow_none=True):
+    """Argument check shared by both backends' SGD: a clear message for `batch_size: 'abc'` at
+    construction time (the YAML loader adds file and line), not a TypeError deep in training."""
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
+        raise ValueError(f"{owner}: {name} must be a positive integer, got {value!r} "
+                         f"({type(value).__name__})")
+    return int(value)
 
 
 class Train:
@@ -68,24 +148,58 @@ class Train:
         self._log = MonitorLog(self.options.out_dir, verbose=self.options.verbose)
 
     def main_loop(self, time_budget=None, resume_from=None):
-        """Train until a stopping rule fires; returns the number of epochs seen."""
+        """Train until a stopping rule fires; returns the number of epochs seen.
+
+        Raises TrainingInterrupted on Ctrl-C (after saving the exact place where the first Ctrl-C
+        stopped the epoch loop), TrainingDivergedError on NaN/Inf, ckpt.CheckpointError for a
+        checkpoint that cannot be read, used or written, RunFolderInUse.
+        """
         start = time.time()
+        self._stop_requested = False
+        self._where = "before training started"
+        try:
+            # Read and check the checkpoint before setup, which can compile for minutes.
+            loaded = self._read_checkpoint(resume_from) if resume_from is not None else None
+            with self._run_folder():
+                return self._loop(start, time_budget, loaded)
+        except TrainingInterrupted:
+            raise
+        except KeyboardInterrupt:
+            raise TrainingInterrupted(self._hard_interrupt_message()) from None
+
+    def _loop(self, start, time_budget, loaded):
+        self._where = "during setup"
         self.setup()
-        if resume_from is not None:
-            self.load(resume_from)
+        keep_going = True
+        if loaded is not None:
+            keep_going = self._restore(*loaded)
         else:
+            self._where = "during the epoch-0 monitoring"
             self._monitor_and_extend(seconds=0.0)
-        while self._may_start_epoch(start, time_budget):
-            seconds = self._train_one_epoch()
-            self.epochs_seen += 1
-            keep_going = self._monitor_and_extend(seconds)
-            self._check_finite()
-            if self.save_freq > 0 and self.epochs_seen % self.save_freq == 0:
-                self.save()
-            if not (self.algorithm.continue_learning(self.model) and keep_going):
-                break
-        if self.save_freq > 0:
-            self.save()
+        saved_epoch = None
+        with self._interrupt_requests():
+            while keep_going and self._may_start_epoch(start, time_budget):
+                self._where = f"during epoch {self.epochs_seen + 1}"
+                seconds = self._train_one_epoch()
+                if getattr(self.algorithm, "batches_into_epoch", 0):
+                    # The SGD stopped inside the epoch, after a batch, because of a Ctrl-C.
+                    raise TrainingInterrupted(self._stop_inside_epoch())
+                self.epochs_seen += 1
+                self._where = f"after epoch {self.epochs_seen}"
+                extensions_continue = self._monitor_and_extend(seconds)
+                self._check_finite()
+                if self.save_freq > 0 and self.epochs_seen % self.save_freq == 0:
+                    # Saved before the termination criterion is asked, as Pylearn2 did; the
+                    # checkpoint says so, and a run resumed from it asks the same question first.
+                    self.save(criterion_asked=False, extensions_continue=extensions_continue)
+                    saved_epoch = self.epochs_seen
+                keep_going = self.algorithm.continue_learning(self.model) and extensions_continue
+                if self._stop_requested:
+                    if self.save_freq > 0 and saved_epoch != self.epochs_seen:
+                        self.save(criterion_asked=True)  # an epoch save_freq skips: keep it
+                    raise TrainingInterrupted(self._stop_after_epoch())
+        if self.save_freq > 0 and saved_epoch != self.epochs_seen:
+            self.save(criterion_asked=True)
         return self.epochs_seen
 
     def _may_start_epoch(self, start, time_budget):
@@ -100,8 +214,9 @@ class Train:
         began = time.time()
         try:
             self.algorithm.train(self.dataset)
-        except KeyboardInterrupt:
-            self._report_interrupt()
+        except TrainingDivergedError as error:
+            error.epoch = self.epochs_seen + 1
+            error.last_checkpoint = self._latest_checkpoint()
             raise
         seconds = time.time() - began
         self.total_seconds_last_epoch = seconds
@@ -124,23 +239,69 @@ class Train:
                     keep_going = False
         return keep_going
 
+    # ---------------------------------------------------------------- Ctrl-C
+    @contextlib.contextmanager
+    def _interrupt_requests(self):
+        """During the epoch loop the first SIGINT only sets a flag (the SGD polls it after each batch,
+        Train after each epoch's save); a second SIGINT raises KeyboardInterrupt at once. A SIGINT
+        the process was started to ignore stays ignored; outside the main thread nothing changes."""
+        install = (threading.current_thread() is threading.main_thread()
+                   and signal.getsignal(signal.SIGINT) not in (signal.SIG_IGN, None))
+
+        def request_stop(signum, frame):
+            if self._stop_requested:
+                raise KeyboardInterrupt
+            self._stop_requested = True
+            print("\nCtrl-C: stopping after the batch in progress and saving a checkpoint of that "
+                  "exact place (press Ctrl-C again to stop at once, without saving).",
+                  file=sys.stderr, flush=True)
+
+        previous = signal.signal(signal.SIGINT, request_stop) if install else None
+        self.algorithm.stop_requested = lambda: self._stop_requested
+        try:
+            yield
+        finally:
+            self.algorithm.stop_requested = None
+            if install:
+                signal.signal(signal.SIGINT, previous)
+
+    def _stop_inside_epoch(self):
+        done = self.algorithm.batches_into_epoch
+        total = getattr(self.algorithm, "batches_per_epoch", None)
+        where = f"in epoch {self.epochs_seen + 1} after batch {done}" + (f" of {total}" if total else "")
+        if self.save_freq <= 0 or self.checkpoint_dir is None:
+            return (f"Interrupted (Ctrl-C) {where}; saving is off (save_freq: 0), so nothing was "
+                    "saved.")
+        path = self.save()
+        return (f"Interrupted (Ctrl-C) {where}. Saved checkpoint {path}; --resume continues "
+                "exactly from there.")
+
+    def _stop_after_epoch(self):
+        last = self._latest_checkpoint()
+        if last is None:
+            return f"Interrupted (Ctrl-C) after epoch {self.epochs_seen}; no checkpoint was saved."
+        return (f"Interrupted (Ctrl-C) after epoch {self.epochs_seen}. Last checkpoint: {last}; "
+                "--resume continues exactly from there.")
+
+    def _hard_interrupt_message(self):
+        last = self._latest_checkpoint()
+        if last is None:
+            return f"Interrupted (Ctrl-C) {self._where}; no checkpoint has been saved."
+        return (f"Interrupted (Ctrl-C) {self._where}; nothing was saved after the last checkpoint, "
+                f"{last}: --resume continues exactly from there.")
+
     # ---------------------------------------------------------------- safety checks
     def _check_finite(self):
+        """After each epoch's monitoring: parameters and monitored objectives must be finite."""
         bad = [name for name, value in self.model.get_param_values().items()
                if not np.all(np.isfinite(value))]
         bad += [name for name, value in self.last_channels.items()
                 if "objective" in name and not math.isfinite(float(value))]
         if bad:
-            last = self._latest_checkpoint()
-            raise TrainingDivergedError(
-                f"non-finite values in {', '.join(bad)} after epoch {self.epochs_seen} "
-                f"(batches seen: {self.algorithm.batches_seen}); nothing was saved for this epoch; "
-                f"last good checkpoint: {last if last else 'none'}")
-
-    def _report_interrupt(self):
-        last = self._latest_checkpoint()
-        print(f"\nInterrupted during epoch {self.epochs_seen + 1}. Last checkpoint: "
-              f"{last if last else 'none'} (resume continues from there, exactly).", flush=True)
+            raise TrainingDivergedError(bad, epoch=self.epochs_seen,
+                                        batches_seen=self.algorithm.batches_seen,
+                                        last_checkpoint=self._latest_checkpoint(),
+                                        note="(found by the monitoring at the end of the epoch)")
 
     # ---------------------------------------------------------------- checkpoints
     @property
@@ -152,11 +313,45 @@ class Train:
     def _latest_checkpoint(self):
         return ckpt.latest_checkpoint(self.checkpoint_dir) if self.checkpoint_dir else None
 
-    def save(self):
-        """Write the data-only checkpoint of the current epoch and rotate old ones."""
+    @contextlib.contextmanager
+    def _run_folder(self):
+        """Hold an exclusive lock on the output folder while training (a second run into the same
+        folder would interleave checkpoints and logs), and remove temporary files that a process
+        killed while saving left in checkpoints/. The kernel releases the lock when the process
+        ends, however it ends."""
+        if self.options.out_dir is None:
+            yield
+            return
+        out_dir = Path(self.options.out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        handle = open(out_dir / ".lock", "a")
+        try:
+            if fcntl is not None:
+                try:
+                    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except OSError:
+                    raise RunFolderInUse(f"{out_dir} is in use by another training run (it holds "
+                                         f"{out_dir / '.lock'}); wait for it to end or choose "
+                                         "another --out") from None
+            for path in ckpt.remove_stale_temp_files(self.checkpoint_dir):
+                print(f"Removed {path}, left by a checkpoint write that never finished.",
+                      flush=True)
+            yield
+        finally:
+            handle.close()  # releases the lock
+
+    def save(self, criterion_asked=True, extensions_continue=True):
+        """Write the data-only checkpoint of the current place and rotate old ones.
+
+        At an epoch boundary that is epoch_NNNNNN.npz; after a Ctrl-C inside an epoch (the SGD's
+        `batches_into_epoch` > 0) it is epoch_NNNNNN_batch_BBBBBB.npz. `criterion_asked` says whether
+        the termination criterion has already been asked after this epoch (its counter advanced);
+        if not, a resumed run asks it first, with `extensions_continue`, the extensions' answer.
+        """
         if self.checkpoint_dir is None:
             return None
-        path = ckpt.checkpoint_path(self.checkpoint_dir, self.epochs_seen)
+        batch = int(getattr(self.algorithm, "batches_into_epoch", 0) or 0)
+        path = ckpt.checkpoint_path(self.checkpoint_dir, self.epochs_seen, batch)
         if path.exists() and not self.allow_overwrite:
             raise ckpt.CheckpointError(f"{path} exists and allow_overwrite is False")
         arrays = dict(self.model.get_param_values())
@@ -164,34 +359,86 @@ class Train:
         meta = {
             "backend": self.options.backend,
             "epoch": self.epochs_seen,
+            "batches_into_epoch": batch,
+            "criterion_asked": bool(criterion_asked or batch),
+            "extensions_continue": bool(extensions_continue),
             "param_names": list(self.model.param_names()),
             "algorithm": self.algorithm.state_meta(),
             "extensions": [_state_of(extension) for extension in self.extensions],
             "total_seconds_last_epoch": self.total_seconds_last_epoch,
             "yaml": self.options.yaml_text,
         }
-        ckpt.save_checkpoint(path, arrays, meta)
+        previous = self._latest_checkpoint()
+        try:
+            ckpt.save_checkpoint(path, arrays, meta)
+        except ckpt.CheckpointWriteError as error:
+            kept = (f"The last checkpoint written, {previous}, is intact (byte for byte): fix the "
+                    "cause (e.g. free disk space) and --resume from it" if previous is not None
+                    else "No earlier checkpoint exists")
+            raise ckpt.CheckpointWriteError(f"{error}. {kept}.") from error.__cause__
         ckpt.rotate_checkpoints(self.checkpoint_dir, self.options.keep_checkpoints)
         return path
 
     def load(self, path):
-        """Restore everything a checkpoint holds; training then continues after its epoch."""
+        """Restore everything a checkpoint holds (after setup); returns whether training goes on."""
+        return self._restore(*self._read_checkpoint(path))
+
+    def _read_checkpoint(self, path):
+        """Read a checkpoint and check that it fits this model and configuration (no side effects)."""
         arrays, meta = ckpt.load_checkpoint(path)
-        values = self.model.get_param_values()
-        ckpt.check_parameters_match(path, arrays, {n: v.shape for n, v in values.items()})
-        self.model.set_param_values({name: arrays[name] for name in values})
-        self.algorithm.load_state(arrays, meta["algorithm"])
+        for key in ("epoch", "algorithm"):
+            if key not in meta:
+                raise ckpt.CheckpointError(f"{path}: the checkpoint's metadata lacks {key!r}")
+        shapes = {name: value.shape for name, value in self.model.get_param_values().items()}
+        ckpt.check_parameters_match(path, arrays, shapes, saved_names=meta.get("param_names"))
         states = meta.get("extensions", [])
         if len(states) != len(self.extensions):
             raise ckpt.CheckpointError(f"{path} was saved with {len(states)} extensions, this "
                                        f"configuration has {len(self.extensions)}")
-        for extension, state in zip(self.extensions, states):
+        return path, arrays, meta
+
+    def _restore(self, path, arrays, meta):
+        names = self.model.param_names()
+        self.model.set_param_values({name: arrays[name] for name in names})
+        algorithm_meta = dict(meta["algorithm"])
+        algorithm_meta.setdefault("epochs_seen", int(meta["epoch"]))
+        try:
+            self.algorithm.load_state(arrays, algorithm_meta)
+        except (KeyError, ValueError, TypeError) as error:
+            raise ckpt.CheckpointError(f"{path} does not fit this configuration: "
+                                       f"{type(error).__name__}: {error}") from error
+        for extension, state in zip(self.extensions, meta.get("extensions", [])):
             if state is not None and hasattr(extension, "load_state_dict"):
                 extension.load_state_dict(state)
         self.epochs_seen = int(meta["epoch"])
         self.total_seconds_last_epoch = float(meta.get("total_seconds_last_epoch", 0.0))
-        print(f"Resumed from {path} (epoch {self.epochs_seen}, saved by the "
-              f"{meta.get('backend')} backend).", flush=True)
+        dropped = self._log.truncate_after(self.epochs_seen)
+        if dropped:
+            print(f"Dropped {dropped} monitor.jsonl row(s) of epochs after {self.epochs_seen}: the "
+                  "run is resumed from before them and monitors those epochs again.", flush=True)
+        saved_by, running = meta.get("backend"), self.options.backend
+        if saved_by and running and saved_by != running:
+            print(f"Note: {path} was written by the {saved_by} backend. Parameters, velocities, "
+                  "learning rate, momentum, schedules, counters and the batch-order RNG carry over "
+                  f"exactly; the noise and dropout random streams are backend-specific ({saved_by}'s "
+                  f"generator states cannot drive {running}'s), so they are re-seeded from this "
+                  "run's seeds and the noise drawn from here on differs from what the original run "
+                  "would have drawn.", flush=True)
+        batch = int(meta.get("batches_into_epoch", 0) or 0)
+        place = f"epoch {self.epochs_seen}" + (f" + {batch} batches of epoch {self.epochs_seen + 1}"
+                                               if batch else "")
+        print(f"Resumed from {path} ({place}, saved by the {saved_by} backend).", flush=True)
+        if meta.get("criterion_asked", False):
+            return True
+        # The uninterrupted run asked the termination criterion right after saving this
+        # checkpoint; ask it the same question now (with this configuration's settings), so that
+        # the resumed run stops after the same epoch.
+        keep_going = (self.algorithm.continue_learning(self.model)
+                      and meta.get("extensions_continue", True))
+        if not keep_going:
+            print(f"The run had already ended after epoch {self.epochs_seen} (its termination "
+                  "criterion or an extension stopped it): nothing to train.", flush=True)
+        return keep_going
 
 
 class RunOptions:

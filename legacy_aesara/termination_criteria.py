@@ -30,5 +30,6 @@ class EpochCounter:
         return {"epochs_done": self._epochs_done}
 
     def load_state_dict(self, state):
-        value = state.get("epochs_done")
+        # "count" is port_torch's name for the same number (checkpoints move between backends).
+        value = state.get("epochs_done", state.get("count"))
         self._epochs_done = None if value is None else int(value)

@@ -21,4 +21,6 @@ class EpochCounter:
         return {"count": self.count}
 
     def load_state_dict(self, state):
-        self.count = int(state["count"])
+        # "epochs_done" is legacy_aesara's name for the same number (None: no epoch counted yet).
+        value = state["count"] if "count" in state else state.get("epochs_done")
+        self.count = 0 if value is None else int(value)

@@ -263,8 +263,9 @@ def edited(draw, texts):
     if edit == "delete":
         return text[:where] + text[where + length:]
     if edit == "insert":
-        return text[:where] + draw(st.sampled_from(["{", "}", "[", ":", ",", "\n  ", "&a ", "*a",
-                                                    "!obj:", "'", "${", "<<: ", "- "])) + text[where:]
+        inserted = draw(st.sampled_from(["{", "}", "[", ":", ",", "\n  ", "&a ", "*a", "!obj:", "'",
+                                         "${", "<<: ", "- "]))
+        return text[:where] + inserted + text[where:]
     return text[:where] + text[where:where + length] + text[where:]
 
 

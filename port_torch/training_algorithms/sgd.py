@@ -10,19 +10,31 @@ interchangeable implementations of that step, equal to float32 rounding (parity_
 * "graph":    training_algorithms/graph_step.py, the fused step captured in a CUDA graph and replayed
   for a whole epoch (on CPU the same function runs eagerly).
 "auto" picks graph on CUDA, fused on CPU, autograd where the fused step does not support the model.
+
+Added for reliable long runs (not in Pylearn2), as in legacy_aesara's SGD: the parameters are checked
+for NaN/Inf after every batch (gan2014.train.TrainingDivergedError names the batch), and the epoch loop
+polls `stop_requested` (Ctrl-C, set by gan2014.train.Train) between batches; `batches_into_epoch` and
+the RandomState as it was before the epoch's shuffle then go into the checkpoint, so a resumed run
+redraws the same shuffle and continues at the next batch. On CUDA the check keeps the first bad batch
+on the device and looks at it every CHECK_EVERY_CUDA batches (no host sync per batch); the CUDA-graph
+path replays a whole epoch, so there it is checked, and Ctrl-C honoured, once per epoch.
 """
 from collections import OrderedDict
 
 import numpy as np
 import torch
 
+from gan2014 import checkpoint as ckpt
 from gan2014.iteration import sequential_batches, shuffled_sequential_batches
+from gan2014.train import TrainingDivergedError, check_positive_int
 from gan2014.training_algorithms.schedules import ExponentialDecaySchedule
 from port_torch.training_algorithms import fused_step
 from port_torch.training_algorithms.graph_step import GraphStep
 from port_torch.training_algorithms.learning_rule import Momentum
 
 PATHS = ("auto", "autograd", "fused", "graph")
+# On CUDA the NaN/Inf check reads its device-side record (one host sync) every this many batches.
+CHECK_EVERY_CUDA = 32
 
 
 class ExponentialDecay:
@@ -62,6 +74,10 @@ class SGD:
             raise ValueError("SGD: a cost is required (AdversaryPair has no default cost)")
         if batch_size is None:
             raise ValueError("SGD: batch_size is required (NoBatchSizeError in Pylearn2)")
+        batch_size = check_positive_int("SGD", "batch_size", batch_size)
+        monitoring_batch_size = check_positive_int("SGD", "monitoring_batch_size",
+                                                   monitoring_batch_size)
+        monitoring_batches = check_positive_int("SGD", "monitoring_batches", monitoring_batches)
         # Pylearn2's floatX shared variable: float32, or the model's type once setup() knows it.
         self.float_type = np.float32
         self.initial_learning_rate = learning_rate
@@ -86,6 +102,11 @@ class SGD:
         self.examples_seen = 0
         self.path = "auto"
         self.device = torch.device("cpu")
+        # Stopping inside an epoch (Ctrl-C) and resuming there; see the module docstring.
+        self.stop_requested = None          # set by gan2014.train.Train: () -> bool
+        self.batches_into_epoch = 0         # > 0: stopped (or to resume) after this many batches
+        self.batches_per_epoch = None
+        self._epoch_start_rng = None        # self.rng's state before the current epoch's shuffle
 
     # ---------------------------------------------------------------- setup
     def setup(self, model, dataset):
@@ -127,15 +148,52 @@ class SGD:
 
     # ---------------------------------------------------------------- training
     def train(self, dataset):
-        """One epoch: the next shuffle of the persistent RandomState([2012, 10, 5])."""
+        """One epoch: the next shuffle of the persistent RandomState([2012, 10, 5]).
+
+        Resumed inside an epoch (`batches_into_epoch` > 0 after load_state), it redraws that epoch's
+        shuffle and continues at the next batch (eagerly, also on the graph path: the step is the
+        same). Returns early, with `batches_into_epoch` set, when `stop_requested()` is true after a
+        batch that is not the last.
+        """
         _check_finite(self.model)
+        self._epoch_start_rng = self.rng.get_state()
         batches = shuffled_sequential_batches(self.data.shape[0], self.batch_size, self.rng)
-        if self.path_used == "graph":
+        first, self.batches_per_epoch = self.batches_into_epoch, len(batches)
+        if first > len(batches):
+            raise ValueError(f"SGD: resuming after batch {first} of an epoch of {len(batches)}")
+        self.batches_into_epoch = 0
+        self._first_bad = torch.zeros((), dtype=torch.long, device=self.device)
+        if self.path_used == "graph" and first == 0:
             self._train_graph(batches)
-        else:
-            for index in batches:
-                self.train_batch(self.data[torch.as_tensor(index, device=self.device)])
-        _check_finite(self.model)
+            self._watch_step(len(batches), len(batches), whole_epoch=True)
+            return
+        every = CHECK_EVERY_CUDA if self.device.type == "cuda" else 1
+        for position in range(first, len(batches)):
+            self.train_batch(self.data[torch.as_tensor(batches[position], device=self.device)])
+            done = position + 1
+            stop = done < len(batches) and self.stop_requested is not None and self.stop_requested()
+            self._watch_step(done, len(batches), look=stop or done % every == 0)
+            if stop:
+                self.batches_into_epoch = done
+                return
+
+    def _watch_step(self, done, total, look=True, whole_epoch=False):
+        """NaN/Inf check of every parameter after batch `done` of `total`. The first bad batch is
+        kept on the device (`_first_bad`, 0 = none) and read when `look` or at the epoch's end."""
+        finite = torch.stack([torch.isfinite(p).all() for p in self.params]).all()
+        self._first_bad.masked_fill_(~finite & (self._first_bad == 0), done)
+        if not (look or done == total):
+            return
+        first = int(self._first_bad)  # the host sync
+        if first:
+            bad = [name for name, p in zip(self.param_names, self.params)
+                   if not bool(torch.isfinite(p).all())]
+            if whole_epoch:
+                raise TrainingDivergedError(bad, batches_seen=self.batches_seen, note=(
+                    f"(during batches 1-{total} of the epoch: the CUDA-graph path replays a whole "
+                    "epoch and checks once; --path fused checks after every batch)"))
+            raise TrainingDivergedError(bad, batch=first, batches_in_epoch=total,
+                                        batches_seen=self.batches_seen - (done - first))
 
     def train_batch(self, X, z=None, masks=None):
         """One update on batch X (then the update callbacks); z and masks may be given (tests)."""
@@ -266,6 +324,10 @@ class SGD:
             "examples_seen": self.examples_seen,
             "sgd_iterator_rng": {"pos": int(pos), "has_gauss": int(has_gauss),
                                  "cached_gaussian": float(cached)},
+            # Inside an epoch (Ctrl-C): where, and the RandomState that drew the epoch's shuffle.
+            "batches_into_epoch": self.batches_into_epoch,
+            "epoch_start_rng": (ckpt.numpy_rng_state(self._epoch_start_rng)
+                                if self.batches_into_epoch else None),
             "cost_switches": {"now_train_generator": self.cost.now_train_generator,
                               "now_train_discriminator": self.cost.now_train_discriminator},
             "update_callbacks": [c.state_dict() if hasattr(c, "state_dict") else None
@@ -294,6 +356,10 @@ class SGD:
         rng = meta["sgd_iterator_rng"]
         self.rng.set_state(("MT19937", np.asarray(arrays["rng/sgd_iterator/keys"], dtype=np.uint32),
                             rng["pos"], rng["has_gauss"], rng["cached_gaussian"]))
+        self.batches_into_epoch = int(meta.get("batches_into_epoch") or 0)
+        if self.batches_into_epoch:
+            # The next train() redraws the interrupted epoch's shuffle, then skips what was done.
+            ckpt.set_numpy_rng_state(self.rng, meta["epoch_start_rng"])
         for callback, state in zip(self.update_callbacks, meta.get("update_callbacks", [])):
             if state is not None and hasattr(callback, "load_state_dict"):
                 callback.load_state_dict(state)
