@@ -9,6 +9,7 @@ layer order, exactly as Pylearn2 drew them in `set_input_space`; that is what ma
 parameters equal the 2014 ones bit for bit.
 """
 import contextlib
+import os
 import warnings
 from collections import OrderedDict
 
@@ -34,11 +35,36 @@ def quiet_mrg():
         yield
 
 
+# Environment variable: a non-negative integer added to the seed of every MRG stream (the
+# generator's noise, each dropout pass, noise_both). Unset or 0 gives the 2014 seeds exactly. It is
+# the Aesara counterpart of `port_torch.run --seed`: weight init and batch order stay as the YAML
+# says, only noise and dropout draws change (parity_tests/statistical_parity.py trains several
+# seeds of each backend this way).
+MRG_SEED_OFFSET_VARIABLE = "GAN2014_MRG_SEED_OFFSET"
+
+
+def mrg_seed_offset():
+    """The value of $GAN2014_MRG_SEED_OFFSET (0 when unset); a ValueError if it is not an int >= 0."""
+    text = os.environ.get(MRG_SEED_OFFSET_VARIABLE, "").strip() or "0"
+    try:
+        offset = int(text)
+    except ValueError:
+        offset = -1
+    if offset < 0 or offset > 2 ** 30:
+        raise ValueError(f"{MRG_SEED_OFFSET_VARIABLE} must be an integer in [0, 2**30], "
+                         f"got {text!r}")
+    return offset
+
+
 def new_mrg_stream(seed):
-    """theano.sandbox.rng_mrg.MRG_RandomStreams(seed), under its Aesara name."""
+    """theano.sandbox.rng_mrg.MRG_RandomStreams(seed), under its Aesara name.
+
+    The seed is shifted by $GAN2014_MRG_SEED_OFFSET (default 0: the original seeds).
+    """
     with quiet_mrg():
         from aesara.sandbox.rng_mrg import MRG_RandomStream
-        return MRG_RandomStream(seed)
+        offset = mrg_seed_offset()
+        return MRG_RandomStream(seed + offset if offset else seed)
 
 
 def shared_floatx(value, name):

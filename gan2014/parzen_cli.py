@@ -1,0 +1,176 @@
+"""The command line shared by `python -m legacy_aesara.parzen` and `python -m port_torch.parzen`.
+
+It plays the part of ``adversarial/parzen_ll.py :: main`` for a data-only checkpoint
+(``gan2014.checkpoint``): rebuild the model from the YAML text in the checkpoint's metadata with the
+backend's registry, set its parameters, let the backend draw the samples from G, then run the MNIST
+protocol of pylearn2_semantics.md section 7:
+
+* sigma = the value of ``logspace(-1, 0, 10)`` with the largest mean log-likelihood of the first
+  ``--limit`` (1,000) images of ``MNIST('train', 50000, 60000)``, unless ``--sigma`` is given;
+* the mean and standard error (``std / sqrt(N)``, ddof 0) over the 10,000 MNIST test images.
+
+The log-likelihoods come from ``gan2014.parzen.parzen_log_likelihood`` (float64, exact, the
+reference) unless the backend passes another function with the same contract
+``ll_fn(x, mu, sigmas, progress=None) -> (len(sigmas), len(x)) float64`` (the torch port's GPU form).
+
+Framework-free: what a backend contributes is a registry, a sampler and optionally ``ll_fn``.
+"""
+import argparse
+import json
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+
+from gan2014 import checkpoint as ckpt
+from gan2014 import parzen
+
+MNIST_DIM = 784
+
+
+def build_parser(backend):
+    parser = argparse.ArgumentParser(
+        prog=f"python -m {backend}.parzen",
+        description="Parzen-window log-likelihood of a checkpoint's generator on MNIST "
+                    "(adversarial/parzen_ll.py protocol, float64).")
+    parser.add_argument("checkpoint", help="a data-only checkpoint (.npz) written by either backend")
+    parser.add_argument("-n", "--n-samples", type=int, default=10000,
+                        help="samples drawn from G (parzen_ll.py -n; default 10000)")
+    parser.add_argument("-s", "--sigma", type=float, default=None,
+                        help="use this sigma instead of selecting it on the validation images")
+    parser.add_argument("-l", "--limit", type=int, default=1000,
+                        help="validation images used to select sigma (parzen_ll.py -l; default 1000)")
+    parser.add_argument("--seed", type=int, default=None, help="seed of the noise that G turns "
+                        "into samples (the backend's help says what the default is)")
+    parser.add_argument("--json", default=None, help="write the result record to this file")
+    parser.add_argument("--data-path", default=None,
+                        help="dataset root holding mnist/ (default: $PYLEARN2_DATA_PATH or ./data)")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress display")
+    return parser
+
+
+def check_arguments(parser, args):
+    if args.n_samples < 1:
+        parser.error("--n-samples must be >= 1")
+    if args.limit < 1:
+        parser.error("--limit must be >= 1")
+    if args.sigma is not None and not (args.sigma > 0 and math.isfinite(args.sigma)):
+        parser.error("--sigma must be a positive number")
+
+
+def load_model(path, registry):
+    """``(model, meta)``: the checkpoint's YAML rebuilt with ``registry``, parameters set from it.
+
+    The YAML text is the run's own (``meta["yaml"]``); ``${PYLEARN2_TRAIN_FILE_*}`` variables are
+    derived from the checkpoint's path. Building it also builds the training datasets (a second
+    for MNIST), as unpickling the 2014 model did not; that is the price of data-only checkpoints.
+    """
+    from gan2014.config.yaml_parse import load, train_file_variables
+
+    arrays, meta = ckpt.load_checkpoint(path)
+    text = meta.get("yaml")
+    if not text:
+        raise ckpt.CheckpointError(f"{path} holds no YAML text: cannot rebuild its model")
+    built = load(text, registry, filename=f"{path} (meta yaml)",
+                 environ=train_file_variables(str(path)))
+    model = getattr(built, "model", built)
+    values = model.get_param_values()
+    ckpt.check_parameters_match(path, arrays, {name: v.shape for name, v in values.items()})
+    model.set_param_values({name: arrays[name] for name in values})
+    return model, meta
+
+
+def protocol_data(limit, sigma_given, data_path=None):
+    """``(valid, test)``: ``MNIST('train', 50000, 60000).X[:limit]`` (None when sigma is given) and
+    ``MNIST('test').X``, float32 in [0, 1]."""
+    from gan2014.datasets.mnist import MNIST
+
+    with parzen._data_path(data_path):
+        test = MNIST("test").X
+        valid = None if sigma_given else MNIST("train", start=50000, stop=60000).X[:limit]
+    return valid, test
+
+
+def run_protocol(samples, valid, test, sigma=None, ll_fn=None, progress=True):
+    """``(ParzenResult, timings)``: sigma selection (unless given), then the test mean and se.
+
+    Same arithmetic as ``gan2014.parzen.evaluate`` (argmax over the grid, first on ties; population
+    std), with the two phases timed separately and ``ll_fn`` pluggable.
+    """
+    ll_fn = parzen.parzen_log_likelihood if ll_fn is None else ll_fn
+    began = time.perf_counter()
+    timings, table = {}, []
+    if sigma is None:
+        with parzen._progress_line("parzen sigma selection", progress) as report:
+            ll = ll_fn(valid, samples, parzen.DEFAULT_SIGMAS, progress=report)
+        means = ll.mean(axis=1)
+        table = [(float(s), float(m)) for s, m in zip(parzen.DEFAULT_SIGMAS, means)]
+        sigma = float(parzen.DEFAULT_SIGMAS[int(np.argmax(means))])
+        timings["sigma_selection_s"] = time.perf_counter() - began
+    started = time.perf_counter()
+    with parzen._progress_line("parzen test (sigma=%.4g)" % sigma, progress) as report:
+        ll = ll_fn(test, samples, np.array([float(sigma)]), progress=report)[0]
+    timings["test_s"] = time.perf_counter() - started
+    result = parzen.ParzenResult(sigma=float(sigma), mean=float(ll.mean()),
+                                 se=float(ll.std() / np.sqrt(ll.shape[0])),
+                                 n_samples=int(samples.shape[0]), n_test=int(ll.shape[0]),
+                                 sigma_table=table, seconds=time.perf_counter() - began)
+    return result, timings
+
+
+def report(result, timings, record, json_path=None):
+    """Print what parzen_ll.py printed plus the sigma table and timings; write the JSON record."""
+    for sigma, mean in result.sigma_table:
+        print("sigma %.4f: mean validation ll %.3f" % (sigma, mean))
+    print("Using Sigma: {}".format(result.sigma))
+    print("Log-Likelihood of test set = {}, se: {}".format(result.mean, result.se))
+    print("timings: " + ", ".join("%s %.2f s" % (k[:-2], v) for k, v in timings.items()))
+    full = dict(json.loads(result.to_json()), **record, timings=timings)
+    if json_path:
+        Path(json_path).parent.mkdir(parents=True, exist_ok=True)
+        Path(json_path).write_text(json.dumps(full, indent=2, sort_keys=True) + "\n")
+        print(f"record written to {json_path}")
+    return full
+
+
+def main(argv, backend, load_registry, draw_samples, add_arguments=None, ll_function=None,
+         describe=None):
+    """Parse, load, sample, evaluate, report. Returns a process exit code.
+
+    draw_samples(model, meta, args) -> ``(n, D)`` array of samples (float32 from the model);
+    ll_function(args) -> an ``ll_fn`` for :func:`run_protocol`, or None for the numpy reference;
+    describe(args) -> dict of backend-specific fields for the record (device, seed used, ...).
+    """
+    parser = build_parser(backend)
+    if add_arguments is not None:
+        add_arguments(parser)
+    args = parser.parse_args(argv)
+    check_arguments(parser, args)
+    timings = {}
+    began = time.perf_counter()
+    try:
+        model, meta = load_model(Path(args.checkpoint), load_registry())
+    except ckpt.CheckpointError as error:
+        parser.exit(2, f"error: {error}\n")
+    timings["load_s"] = time.perf_counter() - began
+    started = time.perf_counter()
+    samples = draw_samples(model, meta, args)
+    timings["sample_s"] = time.perf_counter() - started
+    if samples.shape[1] != MNIST_DIM:
+        parser.exit(2, f"error: the generator makes {samples.shape[1]}-dimensional samples; only "
+                       f"the MNIST protocol ({MNIST_DIM} pixels) is implemented\n")
+    valid, test = protocol_data(args.limit, args.sigma is not None, args.data_path)
+    ll_fn = ll_function(args) if ll_function is not None else None
+    result, protocol_timings = run_protocol(samples, valid, test, sigma=args.sigma, ll_fn=ll_fn,
+                                            progress=not args.quiet)
+    timings.update(protocol_timings)
+    timings["total_s"] = time.perf_counter() - began
+    record = {"backend": backend, "checkpoint": str(args.checkpoint),
+              "checkpoint_backend": meta.get("backend"), "epoch": meta.get("epoch"),
+              "limit": None if args.sigma is not None else int(valid.shape[0]),
+              "sigma_given": args.sigma is not None}
+    if describe is not None:
+        record.update(describe(args))
+    report(result, timings, record, args.json)
+    return 0
