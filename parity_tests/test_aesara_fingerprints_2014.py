@@ -1,7 +1,7 @@
 """The Aesara backend reproduces the numbers of the original 2014 code (goodfeli/adversarial mnist.yaml).
 
 The reference (parity_tests/fixtures/original_2014_mnist_fingerprints.json, format and tolerances in
-/work/shared/reference/README.md) holds fingerprints of arrays the ORIGINAL code produced on Theano
+../shared/reference/README.md beside the checkout) holds fingerprints of arrays the ORIGINAL code produced on Theano
 0.7 + Pylearn2: the initial parameters, one step's objectives, outputs and gradients with and
 without dropout, and the parameters after one SGD + Momentum update.
 
