@@ -19,6 +19,7 @@ import aesara
 import aesara.tensor as at
 import numpy as np
 
+from gan2014.generator_objectives import check_generator_objective
 from legacy_aesara.models.mlp import new_mrg_stream, quiet_mrg, shared_floatx
 
 # The seed of the generator's noise stream: 2014 * 5 + 27 = 10097.
@@ -280,7 +281,8 @@ class AdversaryCost2:
                  noise_both=0.,
                  blend_obj=False,
                  minimax_coeff=1.,
-                 zurich_coeff=1.):
+                 zurich_coeff=1.,
+                 generator_objective="nonsaturating"):
         if infer_layer is not None:
             raise NotImplementedError("AdversaryCost2: infer_layer needs an inferer, which the "
                                       "legacy_aesara backend does not support")
@@ -306,6 +308,8 @@ class AdversaryCost2:
         self.blend_obj = blend_obj
         self.minimax_coeff = minimax_coeff
         self.zurich_coeff = zurich_coeff
+        # NOT an option of the 2014 code (added here): see gan2014/generator_objectives.py.
+        self.generator_objective = check_generator_objective(generator_objective, blend_obj)
         # float32 switches that let extensions turn training of either part off and on.
         self.now_train_generator = shared_floatx(init_now_train_generator, "now_train_generator")
         self.now_train_discriminator = shared_floatx(1., "now_train_discriminator")
@@ -385,6 +389,9 @@ class AdversaryCost2:
             g_obj = d.layers[-1].cost(y1, y_hat0_for_g)
         else:
             g_obj = d.layers[-1].cost(y1, y_hat0)
+        if self.generator_objective == "minimax":
+            # Not in the 2014 code: mean log(1 - D(G(z))) = -mean softplus(z0), same y_hat0 graph.
+            g_obj = -d.layers[-1].cost(y0, y_hat0_for_g if self.no_drop_in_d_for_g else y_hat0)
         if self.blend_obj:
             g_obj = ((self.zurich_coeff * g_obj - self.minimax_coeff * d_obj)
                      / (self.zurich_coeff + self.minimax_coeff))

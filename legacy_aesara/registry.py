@@ -8,7 +8,7 @@ from gan2014.config.registry import backend_registry
 
 from legacy_aesara import adversarial, termination_criteria
 from legacy_aesara.models import maxout, mlp
-from legacy_aesara.training_algorithms import learning_rule, sgd
+from legacy_aesara.training_algorithms import alternating_sgd, learning_rule, sgd
 
 BACKEND = "legacy_aesara"
 
@@ -34,6 +34,8 @@ OWN = {
     "adversarial.AdversaryPair": adversarial.AdversaryPair,
     "adversarial.Generator": adversarial.Generator,
     "adversarial.AdversaryCost2": adversarial.AdversaryCost2,
+    # adversarial/sgd.py (alternating D/G steps; no 2014 config uses it)
+    "adversarial.sgd.SGD": alternating_sgd.SGD,
 }
 
 

@@ -16,6 +16,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from gan2014.generator_objectives import check_generator_objective
+
 
 SQRT3 = math.sqrt(3.0)
 # Generator.__init__ seeded its MRG stream with 2014 * 5 + 27; it is the default seed of the run here.
@@ -220,7 +222,7 @@ class AdversaryCost2:
                  init_now_train_generator=True, ever_train_discriminator=True,
                  ever_train_generator=True, ever_train_inference=True, no_drop_in_d_for_g=False,
                  alternate_g=False, infer_layer=None, noise_both=0., blend_obj=False,
-                 minimax_coeff=1., zurich_coeff=1.):
+                 minimax_coeff=1., zurich_coeff=1., generator_objective="nonsaturating"):
         if infer_layer is not None or noise_both != 0.:
             raise NotImplementedError("AdversaryCost2: infer_layer / noise_both are not implemented "
                                       "in port_torch (no experiment uses them)")
@@ -237,6 +239,8 @@ class AdversaryCost2:
         self.alternate_g = bool(alternate_g)
         self.blend_obj = bool(blend_obj)
         self.minimax_coeff, self.zurich_coeff = float(minimax_coeff), float(zurich_coeff)
+        # NOT an option of the 2014 code (added here): see gan2014/generator_objectives.py.
+        self.generator_objective = check_generator_objective(generator_objective, blend_obj)
         # Pylearn2's float32 shared flags (1.0 = train); alternate_g flips now_train_generator.
         self.now_train_generator = float(np.float32(init_now_train_generator))
         self.now_train_discriminator = 1.0
@@ -285,6 +289,9 @@ class AdversaryCost2:
             masks = draw_masks(settings, D.input_widths(), B, streams["dropout"])
             l_samp = D.logits(S, masks, scales=[s for _, s in settings])
         g_obj = cost(1.0, l_samp)
+        if self.generator_objective == "minimax":
+            # Not in the 2014 code: mean log(1 - D(G(z))) = -mean softplus(z0), same fake logits.
+            g_obj = -cost(0.0, l_samp)
         if self.blend_obj:
             g_obj = (self.zurich_coeff * g_obj - self.minimax_coeff * d_obj) / \
                 (self.zurich_coeff + self.minimax_coeff)

@@ -8,7 +8,7 @@ from gan2014.config.registry import backend_registry
 from gan2014.train import Train
 from port_torch import adversarial, termination_criteria
 from port_torch.models import maxout, mlp
-from port_torch.training_algorithms import learning_rule, sgd
+from port_torch.training_algorithms import alternating_sgd, learning_rule, sgd
 
 OWN = {
     "pylearn2.train.Train": Train,
@@ -25,6 +25,8 @@ OWN = {
     "adversarial.AdversaryPair": adversarial.AdversaryPair,
     "adversarial.Generator": adversarial.Generator,
     "adversarial.AdversaryCost2": adversarial.AdversaryCost2,
+    # adversarial/sgd.py (alternating D/G steps; no 2014 config uses it)
+    "adversarial.sgd.SGD": alternating_sgd.SGD,
 }
 
 REGISTRY = backend_registry(OWN, "port_torch")

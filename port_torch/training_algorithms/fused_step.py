@@ -44,6 +44,7 @@ class FusedSpec:
         self.d_widths = D.input_widths()
         self.scale_grads, self.target_scale = cost.scale_grads, cost.target_scale
         self.blend = (cost.zurich_coeff, cost.minimax_coeff) if cost.blend_obj else None
+        self.minimax = getattr(cost, "generator_objective", "nonsaturating") == "minimax"
         self.train_d = 1.0 if cost.ever_train_discriminator else 0.0
         self.ever_train_g = cost.ever_train_generator
         self.alternate_g = cost.alternate_g
@@ -162,6 +163,10 @@ def gradients(spec, params, X, z, masks, g_flag):
     sig = torch.sigmoid(logits)
     c_d = torch.cat([0.5 * (sig[..., :B, :] - 1), 0.5 * sig[..., B:, :]], dim=-2) * (spec.train_d / B)
     c_g = (sig[..., B:, :] - 1) / B
+    if spec.minimax:
+        # generator_objective='minimax' (not in 2014): g_obj = -mean softplus(l), d/dl = -sigmoid(l)/B.
+        c_g = -sig[..., B:, :] / B
+        g_obj = -softplus(l_samp).mean(dim=(-2, -1))
     if spec.blend is not None:
         zurich, minimax = spec.blend
         c_g = (zurich * c_g - minimax * c_d[..., B:, :]) / (zurich + minimax)

@@ -218,6 +218,11 @@ class SGD:
         model, cost = self.model, self.cost
         if z is None:
             z, g_masks, d_masks = cost.draw(model, X.shape[0], model.streams)
+            # The streams draw float32 (as 2014's noise was); a float64 model computes in float64.
+            z = z.to(self.dtype)
+            d_masks = [None if m is None else m.to(self.dtype) for m in d_masks]
+            g_masks = None if g_masks is None else [None if m is None else m.to(self.dtype)
+                                                    for m in g_masks]
         else:
             z = torch.as_tensor(z, device=self.device, dtype=self.dtype)
             g_masks, d_masks = None, self._given_masks(masks)
