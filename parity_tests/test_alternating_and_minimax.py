@@ -55,12 +55,12 @@ import pytest
 import torch
 
 from gan2014 import checkpoint as ckpt
-from gan2014.datasets.idx import write_idx
 from gan2014.monitor_log import read_jsonl
 from gan2014.training_algorithms.alternating import DiscriminatorStepCounter, split_feed
 from parity_tests.alternating_worker import Subset, build, compute
 from parity_tests.conftest import REPO, mnist_or_skip
 from parity_tests.trajectory import make_inputs, masks_of
+from parity_tests.helpers import relative_error, write_tiny_mnist as write_mnist_files
 
 N_STEPS = 20          # minibatches of the float64 trajectories
 F32_STEPS = 2         # minibatches of the float32 runs (1: a D step; 2: k-step's first G step)
@@ -73,13 +73,6 @@ G_PARAMS = PARAMS[:6]
 D_PARAMS = PARAMS[6:]
 TINY_ALGORITHM1 = REPO / "yaml_experiments" / "smoke" / "mnist_tiny_algorithm1.yaml"
 CHILD_THREADS = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-
-
-def relative_error(a, b):
-    """max |a - b| / max |b| (absolute when b is all zeros)."""
-    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
-    scale = float(np.abs(b).max()) or 1.0
-    return float(np.abs(a - b).max()) / scale
 
 
 def displacement_error(a, b, inputs, stage, params=PARAMS):
@@ -122,21 +115,6 @@ def inputs(tmp_path_factory):
     path = tmp_path_factory.mktemp("alternating") / "inputs.npz"
     np.savez(path, **arrays)
     return arrays, path
-
-
-def write_mnist_files(root):
-    """The four MNIST IDX files at their real sizes: 800 random train images (pixels 0 and 255
-    included), everything else zero; the tiny config reads train rows 0-800."""
-    rng = np.random.RandomState(0)
-    folder = Path(root) / "mnist"
-    folder.mkdir(parents=True)
-    train = np.zeros((60000, 28, 28), np.uint8)
-    train[:800] = rng.randint(0, 256, size=(800, 28, 28))
-    train[0, 0, 0], train[799, 27, 27] = 0, 255
-    write_idx(str(folder / "train-images-idx3-ubyte"), train)
-    write_idx(str(folder / "train-labels-idx1-ubyte"), rng.randint(0, 10, 60000).astype(np.uint8))
-    write_idx(str(folder / "t10k-images-idx3-ubyte"), np.zeros((10000, 28, 28), np.uint8))
-    write_idx(str(folder / "t10k-labels-idx1-ubyte"), np.zeros(10000, np.uint8))
 
 
 class Children:

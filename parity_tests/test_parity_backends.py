@@ -29,6 +29,7 @@ import pytest
 
 from parity_tests.conftest import REPO, mnist_or_skip
 from parity_tests.trajectory import compute, make_inputs, build
+from parity_tests.helpers import relative_error
 
 N_STEPS = 100
 MOMENTUM_CHANGE_AT = 50
@@ -51,13 +52,6 @@ def displacement_error(result_a, result_b, inputs, stage):
         worst = max(worst, relative_error(result_a[f"{stage}/{p}"] - start,
                                           result_b[f"{stage}/{p}"] - start))
     return worst
-
-
-def relative_error(a, b):
-    """max |a - b| / max |b| (absolute when b is all zeros)."""
-    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
-    scale = float(np.abs(b).max()) or 1.0
-    return float(np.abs(a - b).max()) / scale
 
 
 @pytest.fixture(scope="module")

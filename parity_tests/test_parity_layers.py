@@ -46,6 +46,7 @@ import pytest
 from parity_tests.conftest import REPO, mnist_or_skip
 from parity_tests.layers_worker import D_LAYERS, G_LAYERS, HALVES, compute
 from parity_tests.trajectory import build, make_inputs
+from parity_tests.helpers import relative_error
 
 F32_BOUND = 1e-5
 F64_BOUND = 1e-9
@@ -58,13 +59,6 @@ G_NAMES = {"h0": ("G/h0 pre-activation", "G/h0 output (rectified linear)"),
 D_NAMES = {"h0": ("D/h0 pre-max detector values", "D/h0 maxout output"),
            "h1": ("D/h1 pre-max detector values", "D/h1 maxout output"),
            "y": ("D/y logit", "D/y output (sigmoid)")}
-
-
-def relative_error(a, b):
-    """max |a - b| / max |b| (absolute when b is all zeros)."""
-    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
-    scale = float(np.abs(b).max()) or 1.0
-    return float(np.abs(a - b).max()) / scale
 
 
 @pytest.fixture(scope="module")

@@ -42,8 +42,8 @@ import pytest
 
 from gan2014 import checkpoint as ckpt
 from gan2014.datasets import mnist
-from gan2014.datasets.idx import write_idx
 from gan2014.monitor_log import MonitorLog, read_jsonl
+from parity_tests.helpers import write_tiny_mnist as write_mnist_files
 
 REPO = Path(__file__).resolve().parents[1]
 TINY_YAML = REPO / "yaml_experiments" / "smoke" / "mnist_tiny.yaml"
@@ -84,21 +84,6 @@ runpy.run_module(module, run_name="__main__", alter_sys=True)
 
 
 # ------------------------------------------------------------------------------------------ data
-def write_mnist_files(root):
-    """The four MNIST IDX files at their real sizes: 800 random train images (0 and 255 included),
-    everything else zero."""
-    rng = np.random.RandomState(0)
-    folder = Path(root) / "mnist"
-    folder.mkdir(parents=True)
-    train = np.zeros((60000, 28, 28), np.uint8)
-    train[:800] = rng.randint(0, 256, size=(800, 28, 28))
-    train[0, 0, 0], train[799, 27, 27] = 0, 255
-    write_idx(str(folder / "train-images-idx3-ubyte"), train)
-    write_idx(str(folder / "train-labels-idx1-ubyte"), rng.randint(0, 10, 60000).astype(np.uint8))
-    write_idx(str(folder / "t10k-images-idx3-ubyte"), np.zeros((10000, 28, 28), np.uint8))
-    write_idx(str(folder / "t10k-labels-idx1-ubyte"), np.zeros(10000, np.uint8))
-
-
 def cli(backend, config, out, *args, launcher=False):
     head = [sys.executable, "-c", LAUNCHER, f"{backend}.run"] if launcher else \
         [sys.executable, "-m", f"{backend}.run"]
