@@ -67,36 +67,19 @@ class SGD(PylearnSGD):
     # ------------------------------------------------------------------------------ setup
     def setup(self, model, dataset):
         """adversarial/sgd.py :: SGD.setup: Pylearn2's order (objective, monitor, gradients), then
-        d_func and g_func from the one gradient graph.
-
-        Mirrors legacy_aesara's SGD.setup step for step (same helpers, same graph-construction
-        order, hence the same MRG seeds); only the compiled functions differ.
-        """
+        d_func and g_func from the one gradient graph. The graphs are built by the base class, in
+        the same order (hence the same MRG seeds); only the compiled functions differ."""
         self.counter.d_steps_since_g = 0
-        if self.cost is None:
-            self.cost = model.get_default_cost()
-        self._check_finite(model, "before training")
-        if self.batch_size is None:
-            raise ValueError("SGD: no batch_size given (and the model forces none)")
-        self.model = model
-        self._named_params = list(model.named_params().items())
-        X = at.matrix("SGD[features]")
-        cost_value = self.cost.expr(model, X)
-        if cost_value is not None and getattr(cost_value, "name", None) is None:
-            cost_value.name = "objective"
-        self._setup_monitor(model)
-        self.params = list(model.get_params())
-        grads, updates = self.cost.get_gradients(model, X)
-        self._check_gradients(grads)
+        super().setup(model, dataset)
+
+    def _compile_updates(self, model, X, grads, updates):
         self._check_no_cost_updates(updates)
-        self._log_learning_rates(model)
         self.compile_seconds = 0.0
         self.d_func = self._compile_step("discriminator", [X], grads, "d_func")
         self.g_func = self._compile_step("generator", [X], grads, "g_func")
         # The shared epoch loop (SGD.train -> _run_step) calls `sgd_update(batch)` once per
         # minibatch; here that is the alternating step.
         self.sgd_update = self._alternating_update
-        self._compile_monitor()
 
     @staticmethod
     def _check_no_cost_updates(updates):

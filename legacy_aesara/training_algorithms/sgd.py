@@ -126,6 +126,15 @@ class SGD:
         The order matters for randomness only: every dropout graph draws its MRG seed from its
         MLP's RandomState when it is built (pylearn2_semantics.md §9.2).
         """
+        X, grads, updates = self._build_graphs(model)
+        self._compile_updates(model, X, grads, updates)
+        # Compiled after the update function (its graphs were built before, which is what fixes
+        # the seeds); compile order has no numerical effect.
+        self._compile_monitor()
+
+    def _build_graphs(self, model):
+        """The symbolic input, the objective, the monitor's graphs and the gradients, in Pylearn2's
+        order; returns (X, grads, updates)."""
         if self.cost is None:
             self.cost = model.get_default_cost()
         self._check_finite(model, "before training")
@@ -142,6 +151,10 @@ class SGD:
         grads, updates = self.cost.get_gradients(model, X)
         self._check_gradients(grads)
         self._log_learning_rates(model)
+        return X, grads, updates
+
+    def _compile_updates(self, model, X, grads, updates):
+        """One function, sgd_update(X), applying every parameter's update at once."""
         updates = self._parameter_updates(model, grads, updates)
         began = time.time()
         _log("Compiling sgd_update...")
@@ -149,9 +162,6 @@ class SGD:
                                           on_unused_input="ignore")
         self.compile_seconds = time.time() - began
         _log("Compiling sgd_update done. Time elapsed: %f seconds" % self.compile_seconds)
-        # Compiled after sgd_update (its graphs were built before, which is what fixes the
-        # seeds); compile order has no numerical effect.
-        self._compile_monitor()
 
     def _check_gradients(self, grads):
         if not isinstance(grads, OrderedDict):
