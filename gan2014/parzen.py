@@ -21,6 +21,9 @@ Two implementations:
 The protocol (:func:`select_sigma`, :func:`evaluate`, :func:`mnist_protocol`): sigma is the value of
 ``logspace(-1, 0, 10)`` with the largest mean log-likelihood of 1,000 validation images, then the
 test set's mean and standard error ``std / sqrt(N)`` (ddof 0) are reported, as ``parzen_ll.py`` did.
+For TFD (:func:`tfd_protocol`) that is done once per fold, sigma chosen on the fold's whole validation
+split, and the folds' test means are summarised by their mean and the standard error across folds
+(:func:`across_folds`), as the paper reports TFD.
 ``python -m gan2014.parzen --real-data-check`` scores 10,000 real training images as if they were
 samples (the sanity check of Theis et al., 2016).
 """
@@ -334,6 +337,76 @@ def mnist_protocol(samples, data_path=None, sigmas=None, sigma=None, progress=Tr
         test = MNIST("test").X
         valid = None if sigma is not None else MNIST("train", start=50000, stop=60000).X[:1000]
     return evaluate(samples, valid, test, sigmas=sigmas, sigma=sigma, progress=progress)
+
+
+TFD_FOLDS = (0, 1, 2, 3, 4)
+
+
+def tfd_fold_data(fold, sigma_given=False, data_path=None):
+    """``(valid, test)`` of one TFD fold, as ``parzen_ll.py -d tfd -f <fold>`` read them.
+
+    Validation: ``TFD('valid', fold=fold, scale=True).X``, the whole split (``get_valid``; the
+    ``-l`` limit does not apply to TFD); None when sigma is given. Test: the training set's
+    ``get_test_set(fold=fold)`` (``get_test``); every config trains on ``TFD('unlabeled',
+    scale=True)``, so that is ``TFD('test', fold=fold, scale=True).X``. float32 in [0, 1].
+    """
+    from gan2014.datasets.tfd import TFD  # imported late: the dataset code is optional here
+
+    with _data_path(data_path):
+        test = TFD("test", fold=fold, scale=True).X
+        valid = None if sigma_given else TFD("valid", fold=fold, scale=True).X
+    return valid, test
+
+
+@dataclasses.dataclass
+class FoldsResult:
+    """The Parzen protocol repeated on several folds (TFD), and the summary across them.
+
+    ``folds`` maps each fold to its :class:`ParzenResult` (sigma chosen on that fold's validation
+    split, mean and per-example standard error on its test split). ``mean`` is the mean of the folds'
+    test means; ``se`` the standard error across folds, ``std(means) / sqrt(k)`` with numpy's
+    population std (ddof 0, the convention ``parzen_ll.py`` used for its per-example se);
+    ``se_ddof1`` the same with the sample std (ddof 1), since the paper does not say which it used.
+    """
+    folds: dict
+    mean: float
+    se: float
+    se_ddof1: float
+
+    def to_record(self):
+        return {"folds": {str(fold): dataclasses.asdict(result) for fold, result in self.folds.items()},
+                "mean_across_folds": self.mean, "se_across_folds": self.se,
+                "se_across_folds_ddof1": self.se_ddof1}
+
+
+def across_folds(results):
+    """:class:`FoldsResult` from ``{fold: ParzenResult}`` (the paper's TFD number: "the standard
+    error across folds of the dataset, with a different sigma chosen using the validation set of
+    each fold")."""
+    if not results:
+        raise ValueError("no folds to combine")
+    means = np.array([results[fold].mean for fold in sorted(results)], dtype=np.float64)
+    root_k = np.sqrt(len(means))
+    se_ddof1 = float(means.std(ddof=1) / root_k) if len(means) > 1 else float("nan")
+    return FoldsResult(folds=dict(sorted(results.items())), mean=float(means.mean()),
+                       se=float(means.std() / root_k), se_ddof1=se_ddof1)
+
+
+def tfd_protocol(samples, folds=TFD_FOLDS, data_path=None, sigmas=None, sigma=None, progress=True):
+    """The paper's TFD protocol for ``n x 2304`` samples in [0, 1], on arrays from the TFD file.
+
+    For each fold f: ``adversarial/parzen_ll.py -d tfd -f f`` (:func:`evaluate` on
+    :func:`tfd_fold_data`): sigma chosen on fold f's validation split, scored on its test split;
+    the same samples serve every fold (the 2014 script re-drew them from the same pickled stream
+    state, so they were the same too). Then :func:`across_folds`. ``data_path`` overrides
+    ``$PYLEARN2_DATA_PATH`` for the duration of the call.
+    """
+    results = {}
+    for fold in folds:
+        valid, test = tfd_fold_data(fold, sigma is not None, data_path)
+        results[int(fold)] = evaluate(samples, valid, test, sigmas=sigmas, sigma=sigma,
+                                      progress=progress)
+    return across_folds(results)
 
 
 def real_data_sanity_check(data_path=None, progress=True):

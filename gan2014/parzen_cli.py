@@ -2,12 +2,21 @@
 
 It plays the part of ``adversarial/parzen_ll.py :: main`` for a data-only checkpoint
 (``gan2014.checkpoint``): rebuild the model from the YAML text in the checkpoint's metadata with the
-backend's registry, set its parameters, let the backend draw the samples from G, then run the MNIST
-protocol of pylearn2_semantics.md section 7:
+backend's registry, set its parameters, let the backend draw the samples from G, then run the
+protocol of pylearn2_semantics.md section 7 (``-d mnist`` or ``-d tfd``, by default chosen from the
+samples' width: 784 or 2304 values):
 
-* sigma = the value of ``logspace(-1, 0, 10)`` with the largest mean log-likelihood of the first
-  ``--limit`` (1,000) images of ``MNIST('train', 50000, 60000)``, unless ``--sigma`` is given;
-* the mean and standard error (``std / sqrt(N)``, ddof 0) over the 10,000 MNIST test images.
+* MNIST: sigma = the value of ``logspace(-1, 0, 10)`` with the largest mean log-likelihood of the
+  first ``--limit`` (1,000) images of ``MNIST('train', 50000, 60000)``, unless ``--sigma`` is given;
+  the mean and standard error (``std / sqrt(N)``, ddof 0) over the 10,000 MNIST test images.
+* TFD: the same on each fold (``--fold F`` for one, as ``parzen_ll.py -f F``; by default all five,
+  the paper's protocol): sigma chosen on the fold's whole validation split, mean and se on its test
+  split; then the mean over the folds and the standard error across folds
+  (``gan2014.parzen.across_folds``). The same samples serve every fold.
+
+Rebuilding a model made with ``adversarial.add_layers`` (TFD stage 2) runs add_layers again, so its
+``pretrained`` path must still resolve from the current directory (gan2014/pretrained.py); the
+checkpoint's own values then replace the pretrained ones.
 
 The log-likelihoods come from ``gan2014.parzen.parzen_log_likelihood`` (float64, exact, the
 reference) unless the backend passes another function with the same contract
@@ -27,25 +36,36 @@ from gan2014 import checkpoint as ckpt
 from gan2014 import parzen
 
 MNIST_DIM = 784
+TFD_DIM = 48 * 48
+DATASET_DIMS = {"mnist": MNIST_DIM, "tfd": TFD_DIM}
 
 
 def build_parser(backend):
     parser = argparse.ArgumentParser(
         prog=f"python -m {backend}.parzen",
-        description="Parzen-window log-likelihood of a checkpoint's generator on MNIST "
+        description="Parzen-window log-likelihood of a checkpoint's generator on MNIST or TFD "
                     "(adversarial/parzen_ll.py protocol, float64).")
     parser.add_argument("checkpoint", help="a data-only checkpoint (.npz) written by either backend")
     parser.add_argument("-n", "--n-samples", type=int, default=10000,
                         help="samples drawn from G (parzen_ll.py -n; default 10000)")
     parser.add_argument("-s", "--sigma", type=float, default=None,
                         help="use this sigma instead of selecting it on the validation images")
+    parser.add_argument("-d", "--dataset", choices=sorted(DATASET_DIMS), default=None,
+                        help="the protocol's data (parzen_ll.py -d); default: from the samples' "
+                             "width (784: mnist, 2304: tfd)")
+    parser.add_argument("-f", "--fold", type=int, default=None,
+                        help="TFD: evaluate this fold only (parzen_ll.py -f); default: all five "
+                             "folds, then the mean and standard error across them (the paper's "
+                             "protocol)")
     parser.add_argument("-l", "--limit", type=int, default=1000,
-                        help="validation images used to select sigma (parzen_ll.py -l; default 1000)")
+                        help="MNIST validation images used to select sigma (parzen_ll.py -l; "
+                             "default 1000; TFD uses its whole validation split, as parzen_ll.py)")
     parser.add_argument("--seed", type=int, default=None, help="seed of the noise that G turns "
                         "into samples (the backend's help says what the default is)")
     parser.add_argument("--json", default=None, help="write the result record to this file")
     parser.add_argument("--data-path", default=None,
-                        help="dataset root holding mnist/ (default: $PYLEARN2_DATA_PATH or ./data)")
+                        help="dataset root holding mnist/ or faces/TFD/ (default: "
+                             "$PYLEARN2_DATA_PATH or ./data)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress display")
     return parser
 
@@ -57,6 +77,25 @@ def check_arguments(parser, args):
         parser.error("--limit must be >= 1")
     if args.sigma is not None and not (args.sigma > 0 and math.isfinite(args.sigma)):
         parser.error("--sigma must be a positive number")
+    if args.fold is not None and args.fold not in parzen.TFD_FOLDS:
+        parser.error(f"--fold must be one of {list(parzen.TFD_FOLDS)} (TFD has five folds)")
+    if args.fold is not None and args.dataset == "mnist":
+        parser.error("--fold is for TFD; MNIST has no folds")
+
+
+def choose_dataset(requested, width):
+    """The protocol's dataset: `requested` (-d), checked against the samples' width, or the one
+    whose images have `width` values. Raises ValueError with the reason."""
+    if requested is not None:
+        if DATASET_DIMS[requested] != width:
+            raise ValueError(f"the generator makes {width}-dimensional samples, but {requested} "
+                             f"images have {DATASET_DIMS[requested]} values")
+        return requested
+    for name, dim in DATASET_DIMS.items():
+        if dim == width:
+            return name
+    raise ValueError(f"the generator makes {width}-dimensional samples; the Parzen protocol is "
+                     f"implemented for MNIST ({MNIST_DIM} pixels) and TFD ({TFD_DIM} pixels)")
 
 
 def load_model(path, registry):
@@ -119,19 +158,47 @@ def run_protocol(samples, valid, test, sigma=None, ll_fn=None, progress=True):
     return result, timings
 
 
-def report(result, timings, record, json_path=None):
-    """Print what parzen_ll.py printed plus the sigma table and timings; write the JSON record."""
+def print_result(result):
+    """What parzen_ll.py printed for one evaluation, after the sigma table."""
     for sigma, mean in result.sigma_table:
         print("sigma %.4f: mean validation ll %.3f" % (sigma, mean))
     print("Using Sigma: {}".format(result.sigma))
     print("Log-Likelihood of test set = {}, se: {}".format(result.mean, result.se))
+
+
+def report(result, timings, record, json_path=None):
+    """Print what parzen_ll.py printed plus the sigma table and timings; write the JSON record."""
+    print_result(result)
     print("timings: " + ", ".join("%s %.2f s" % (k[:-2], v) for k, v in timings.items()))
     full = dict(json.loads(result.to_json()), **record, timings=timings)
+    write_record(full, json_path)
+    return full
+
+
+def report_folds(results, timings, record, json_path=None):
+    """The TFD output: each fold as parzen_ll.py -f printed it, then the summary across folds."""
+    for fold, result in results.items():
+        print(f"--- TFD fold {fold} ({result.n_test} test images)")
+        print_result(result)
+    full = dict(record, timings=timings)
+    if len(results) > 1:
+        summary = parzen.across_folds(results)
+        print("TFD, folds {}: mean test log-likelihood = {}, se across folds: {} (ddof 0; ddof 1: "
+              "{})".format(", ".join(str(f) for f in results), summary.mean, summary.se,
+                           summary.se_ddof1))
+        full.update(summary.to_record())
+    else:
+        full["folds"] = {str(f): json.loads(r.to_json()) for f, r in results.items()}
+    print("timings: " + ", ".join("%s %.2f s" % (k[:-2], v) for k, v in timings.items()))
+    write_record(full, json_path)
+    return full
+
+
+def write_record(record, json_path):
     if json_path:
         Path(json_path).parent.mkdir(parents=True, exist_ok=True)
-        Path(json_path).write_text(json.dumps(full, indent=2, sort_keys=True) + "\n")
+        Path(json_path).write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
         print(f"record written to {json_path}")
-    return full
 
 
 def main(argv, backend, load_registry, draw_samples, add_arguments=None, ll_function=None,
@@ -157,20 +224,32 @@ def main(argv, backend, load_registry, draw_samples, add_arguments=None, ll_func
     started = time.perf_counter()
     samples = draw_samples(model, meta, args)
     timings["sample_s"] = time.perf_counter() - started
-    if samples.shape[1] != MNIST_DIM:
-        parser.exit(2, f"error: the generator makes {samples.shape[1]}-dimensional samples; only "
-                       f"the MNIST protocol ({MNIST_DIM} pixels) is implemented\n")
-    valid, test = protocol_data(args.limit, args.sigma is not None, args.data_path)
+    try:
+        dataset = choose_dataset(args.dataset, samples.shape[1])
+    except ValueError as error:
+        parser.exit(2, f"error: {error}\n")
     ll_fn = ll_function(args) if ll_function is not None else None
+    record = {"backend": backend, "checkpoint": str(args.checkpoint),
+              "checkpoint_backend": meta.get("backend"), "epoch": meta.get("epoch"),
+              "dataset": dataset, "sigma_given": args.sigma is not None}
+    if describe is not None:
+        record.update(describe(args))
+    if dataset == "tfd":
+        folds = parzen.TFD_FOLDS if args.fold is None else (args.fold,)
+        results = {}
+        for fold in folds:
+            valid, test = parzen.tfd_fold_data(fold, args.sigma is not None, args.data_path)
+            results[fold], fold_timings = run_protocol(samples, valid, test, sigma=args.sigma,
+                                                       ll_fn=ll_fn, progress=not args.quiet)
+            timings.update({f"fold{fold}_{key}": value for key, value in fold_timings.items()})
+        timings["total_s"] = time.perf_counter() - began
+        report_folds(results, timings, record, args.json)
+        return 0
+    valid, test = protocol_data(args.limit, args.sigma is not None, args.data_path)
     result, protocol_timings = run_protocol(samples, valid, test, sigma=args.sigma, ll_fn=ll_fn,
                                             progress=not args.quiet)
     timings.update(protocol_timings)
     timings["total_s"] = time.perf_counter() - began
-    record = {"backend": backend, "checkpoint": str(args.checkpoint),
-              "checkpoint_backend": meta.get("backend"), "epoch": meta.get("epoch"),
-              "limit": None if args.sigma is not None else int(valid.shape[0]),
-              "sigma_given": args.sigma is not None}
-    if describe is not None:
-        record.update(describe(args))
+    record["limit"] = None if args.sigma is not None else int(valid.shape[0])
     report(result, timings, record, args.json)
     return 0

@@ -208,6 +208,8 @@ class Train:
         if time_budget is not None and time.time() - start >= time_budget:
             print(f"Time budget of {time_budget} s used up after {self.epochs_seen} epochs.")
             return False
+        if self.options.before_epoch is not None and not self.options.before_epoch(self):
+            return False  # a pause, exactly as a used-up time budget: the run resumes from here
         return True
 
     def _train_one_epoch(self):
@@ -451,6 +453,9 @@ class RunOptions:
         self.yaml_text = None
         self.backend = None
         self.verbose = True
+        # callable(train) -> bool, asked before each epoch is started (also right after a resume):
+        # False pauses the run as a used-up time budget does. gan2014.table1 validates here.
+        self.before_epoch = None
 
 
 def _state_of(extension):

@@ -21,6 +21,7 @@ import numpy as np
 
 from gan2014.generator_objectives import check_generator_objective
 from legacy_aesara.models.mlp import new_mrg_stream, quiet_mrg, shared_floatx
+from legacy_aesara.space import Conv2DSpace, VectorSpace, batch_size, format_as, make_theano_batch
 
 # The seed of the generator's noise stream: 2014 * 5 + 27 = 10097.
 GENERATOR_SEED = 2014 * 5 + 27
@@ -155,6 +156,40 @@ def log_mean_exp(a):
     return max_ + at.log(at.exp(a - max_.dimshuffle(0, "x")).mean(1))
 
 
+def add_layers(mlp, pretrained, start_layer=0):
+    """adversarial/__init__.py :: add_layers -- append a pretrained generator's layers to `mlp`.
+
+    The layers `start_layer:` of the generator MLP of the checkpoint `pretrained` names (the
+    resolution rule of gan2014/pretrained.py: `"./pretrain.pkl"` finds the stage-1 run folder) are
+    rebuilt from the checkpoint's YAML, given its trained weights, and appended after `mlp`'s own
+    layers, keeping their constraint settings (max_col_norm). As in 2014 `set_mlp` is not called and
+    `mlp.layer_names` is not updated. Their parameters are renamed `pretrained_<layer>_W/_b`, the
+    layer names stay (so the `gen_<layer>_*` channels of equally named new layers are overwritten,
+    as in 2014). Returns `mlp`.
+    """
+    from gan2014 import pretrained as pretrained_model
+    from legacy_aesara.registry import BACKEND, load_registry
+
+    source = pretrained_model.load(pretrained, load_registry(), BACKEND)
+    donor = source.build_generator_mlp()
+    for param in donor.get_params():
+        value = source.value(param.name, param.get_value(borrow=True).shape)
+        param.set_value(np.asarray(value, dtype=param.dtype))
+    start_layer = pretrained_model.check_start_layer(start_layer, len(donor.layers), source.path)
+    needed = donor.layers[start_layer].get_input_space()
+    given = mlp.layers[-1].get_output_space()
+    if needed != given:
+        raise pretrained_model.space_mismatch(source.path, start_layer, needed, given)
+    appended = donor.layers[start_layer:]
+    for layer in appended:
+        for param in layer.get_params():
+            param.name = pretrained_model.PREFIX + param.name
+    mlp.layers.extend(appended)
+    print(f"add_layers: {len(appended)} pretrained layer(s) "
+          f"{[layer.layer_name for layer in appended]} from {source.describe()}", flush=True)
+    return mlp
+
+
 class Generator:
     """adversarial/__init__.py :: Generator -- an MLP applied to noise from its own MRG stream."""
 
@@ -225,14 +260,23 @@ class Generator:
         return sample
 
     def ll(self, data, n_samples, sigma):
-        """Parzen log-likelihood of each data row under `n_samples` fresh samples."""
-        return theano_parzen(data, self.sample(n_samples), sigma)
+        """Parzen log-likelihood of each data row under `n_samples` fresh samples; image batches
+        (a Conv2DSpace output) are compared as ('b', 0, 1, 'c')-flattened rows, as in 2014."""
+        samples = self.sample(n_samples)
+        space = self.mlp.get_output_space()
+        if isinstance(space, Conv2DSpace):
+            flat = VectorSpace(space.get_total_dimension())
+            samples, data = format_as(samples, space, flat), format_as(data, space, flat)
+        return theano_parzen(data, samples, sigma)
 
     def get_monitoring_channels(self, data):
         """The MLP's channels on fresh noise of one batch; `ll`/`nll` when monitor_ll is set.
 
         `ll` is the in-training estimate of the original: 100 fresh samples per monitoring batch
         and sigma 0.2 -- very noisy, and not the paper's Parzen number.
+
+        m is data.shape[0], as in 2014 -- for a c01b batch (CIFAR-10 conv) that is the number of
+        channels, 3, not the batch size: the original monitored G on 3 noise vectors there.
         """
         m = 100 if data is None else data.shape[0]
         noise = self.get_noise((m, self.noise_dim()))
@@ -369,7 +413,7 @@ class AdversaryCost2:
         """
         g, d = model.generator, model.discriminator
         X = data
-        m = X.shape[0]
+        m = batch_size(model.get_input_space(), X)
         y1 = at.alloc(1, m, 1)
         y0 = at.alloc(0, m, 1)
         if noise is None and dropout_masks is not DRAW:
@@ -455,7 +499,11 @@ class AdversaryCost2:
     # Monitoring --------------------------------------------------------------------------------
     def get_monitoring_channels(self, model, data, **kwargs):
         """false_negatives, false_positives, sample_grad_norm, objective_d/g (with dropout),
-        now_train_generator (pylearn2_semantics.md §6.7)."""
+        now_train_generator (pylearn2_semantics.md §6.7).
+
+        m = data.shape[0] as in 2014, also for a c01b batch, where it is the channel count (3): the
+        CIFAR-10 conv run computed false_positives and sample_grad_norm on 3 samples.
+        """
         rval = OrderedDict()
         m = data.shape[0]
         g, d = model.generator, model.discriminator
@@ -483,7 +531,8 @@ def mask_inputs(d, cost):
     elsewhere), for the real ("data") and generated ("samp") halves; and the active layer indices."""
     plan = cost.discriminator_plan(d)
     active = [index for index, (include_prob, _scale) in enumerate(plan) if include_prob is not None]
-    masks = {key: [at.matrix(f"mask_{key}_{layer.layer_name}") if index in active else None
+    masks = {key: [make_theano_batch(layer.get_input_space(), f"mask_{key}_{layer.layer_name}")
+                   if index in active else None
                    for index, layer in enumerate(d.layers)]
              for key in ("data", "samp")}
     return masks, active
@@ -496,7 +545,7 @@ def mask_arguments(masks, active, dtype):
 
 
 def _compile_evaluate(model, cost, masked):
-    X = at.matrix("X")
+    X = make_theano_batch(model.get_input_space(), "X")
     z = at.matrix("z")
     masks, active = mask_inputs(model.discriminator, cost) if masked else (NO_DROPOUT, [])
     parts = cost.build_objectives(model, X, noise=z, dropout_masks=masks)
@@ -514,9 +563,10 @@ def _compile_evaluate(model, cost, masked):
 def evaluate_step(model, cost, X, z, masks=None):
     """One step's quantities at the current parameters, with noise `z` and dropout `masks` given.
 
-    masks: None (no dropout: include probability 1, scale 1) or {"data": [m_h0, m_h1, m_y],
-    "samp": [...]} of 0/1 arrays per D layer input (docs/ARCHITECTURE.md); the scales come from
-    the cost. Returns d_obj, g_obj (floats), S, D_data, D_samp (arrays) and grads (OrderedDict
+    X is a batch in the model's input space (a matrix, or c01b images for a conv D); masks: None
+    (no dropout: include probability 1, scale 1) or {"data": [m_h0, m_h1, m_y], "samp": [...]} of
+    0/1 arrays per D layer input, each shaped as that input (docs/ARCHITECTURE.md); the scales
+    come from the cost. Returns d_obj, g_obj (floats), S, D_data, D_samp (arrays) and grads (OrderedDict
     name -> array: dd_obj/dtheta_D for D, dg_obj/dtheta_G for G). Compiled once per model and mode.
     """
     key = (id(model), masks is not None)

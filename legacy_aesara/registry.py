@@ -2,11 +2,11 @@
 
 `gan2014.config.registry.backend_registry` adds the shared framework-free entries (MNIST,
 init_sigmoid_bias_from_marginals) and a NotImplementedError stand-in for every other name the 2014
-configs use (TFD, CIFAR10, convolutional layers, ...).
+configs use.
 """
 from gan2014.config.registry import backend_registry
 
-from legacy_aesara import adversarial, termination_criteria
+from legacy_aesara import adversarial, deconv, space, termination_criteria
 from legacy_aesara.models import maxout, mlp
 from legacy_aesara.training_algorithms import alternating_sgd, learning_rule, sgd
 
@@ -27,6 +27,10 @@ OWN = {
     "pylearn2.models.mlp.RectifiedLinear": mlp.RectifiedLinear,
     "pylearn2.models.mlp.Sigmoid": mlp.Sigmoid,
     "pylearn2.models.maxout.Maxout": maxout.Maxout,
+    "pylearn2.models.maxout.MaxoutConvC01B": maxout.MaxoutConvC01B,
+    "pylearn2.models.mlp.SpaceConverter": mlp.SpaceConverter,
+    "pylearn2.space.Conv2DSpace": space.Conv2DSpace,
+    "adversarial.deconv.Deconv": deconv.Deconv,
     "pylearn2.training_algorithms.sgd.SGD": sgd.SGD,
     "pylearn2.training_algorithms.sgd.ExponentialDecay": sgd.ExponentialDecay,
     "pylearn2.training_algorithms.learning_rule.Momentum": learning_rule.Momentum,
@@ -34,6 +38,7 @@ OWN = {
     "adversarial.AdversaryPair": adversarial.AdversaryPair,
     "adversarial.Generator": adversarial.Generator,
     "adversarial.AdversaryCost2": adversarial.AdversaryCost2,
+    "adversarial.add_layers": adversarial.add_layers,
     # adversarial/sgd.py (alternating D/G steps; no 2014 config uses it)
     "adversarial.sgd.SGD": alternating_sgd.SGD,
 }

@@ -27,3 +27,44 @@ def write_tiny_mnist(root):
     write_idx(str(folder / "train-labels-idx1-ubyte"), rng.randint(0, 10, 60000).astype(np.uint8))
     write_idx(str(folder / "t10k-images-idx3-ubyte"), np.zeros((10000, 28, 28), np.uint8))
     write_idx(str(folder / "t10k-labels-idx1-ubyte"), np.zeros(10000, np.uint8))
+
+
+def write_tiny_cifar10(root, per_batch, seed=0):
+    """The six python-version CIFAR-10 batches under <root>/cifar10/cifar-10-batches-py, each with
+    `per_batch` random uint8 images and labels, pickled as the real files are (dicts with `data`
+    and `labels`). Readers must set gan2014.datasets.cifar10.EXAMPLES_PER_BATCH to `per_batch`."""
+    import pickle
+
+    rng = np.random.RandomState(seed)
+    folder = Path(root) / "cifar10" / "cifar-10-batches-py"
+    folder.mkdir(parents=True)
+    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+        batch = {"batch_label": name, "data": rng.randint(0, 256, (per_batch, 3072)).astype(np.uint8),
+                 "labels": [int(label) for label in rng.randint(0, 10, per_batch)]}
+        (folder / name).write_bytes(pickle.dumps(batch, protocol=2))
+    return folder
+
+
+def write_tiny_tfd(root, n_unlabeled=300, n_labelled=60, seed=0):
+    """<root>/faces/TFD/TFD_48x48.mat in the real layout (images N x 48 x 48 uint8, folds N x 5,
+    labs_ex and labs_id N x 1): the first `n_unlabeled` rows are unlabeled in every fold (code 0),
+    the others rotate through train/valid/test (codes 1, 2, 3) from fold to fold, so each fold has
+    n_labelled / 3 of each. Pixels 0 and 255 occur in the unlabeled split, so
+    init_sigmoid_bias_from_marginals accepts it. Returns the arrays written."""
+    import scipy.io
+
+    rng = np.random.RandomState(seed)
+    count = n_unlabeled + n_labelled
+    images = rng.randint(0, 256, size=(count, 48, 48)).astype(np.uint8)
+    images[0, 0, 0], images[1, 0, 0] = 0, 255
+    folds = np.zeros((count, 5), np.uint8)
+    for fold in range(5):
+        folds[n_unlabeled:, fold] = 1 + (np.arange(n_labelled) + fold) % 3
+    labs_ex = np.full((count, 1), -1, np.int16)
+    labs_ex[n_unlabeled:, 0] = 1 + np.arange(n_labelled) % 7
+    arrays = {"images": images, "folds": folds, "labs_ex": labs_ex,
+              "labs_id": np.arange(count, dtype=np.int32).reshape(count, 1)}
+    folder = Path(root) / "faces" / "TFD"
+    folder.mkdir(parents=True, exist_ok=True)
+    scipy.io.savemat(str(folder / "TFD_48x48.mat"), arrays)
+    return arrays

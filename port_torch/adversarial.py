@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from gan2014.generator_objectives import check_generator_objective
+from port_torch.space import Conv2DSpace, VectorSpace, format_as
 
 
 SQRT3 = math.sqrt(3.0)
@@ -82,13 +83,54 @@ def draw_noise(kind, shape, generator, device=None):
 def draw_masks(settings, widths, rows, generator, device=None):
     """One 0/1 float32 mask per layer input (None where the include probability is 1).
 
-    Bernoulli(p) as MRG's `uniform < p`. Each mask has `rows` rows: for the discriminator these are
+    Bernoulli(p) as MRG's `uniform < p`. `widths` holds each layer input's width (a (rows, width)
+    mask) or its space (a mask of the space's batch shape: c01b for a conv layer's input, one value
+    per channel, pixel and example). Each mask has `rows` examples: for the discriminator these are
     the real batch followed by the generated batch, whose halves are therefore independent.
     """
     device = generator.device if device is None else device
     return [None if p == 1.0 else
-            (torch.rand((rows, width), generator=generator, device=device) < p).to(torch.float32)
+            (torch.rand(_mask_shape(width, rows), generator=generator, device=device) < p)
+            .to(torch.float32)
             for (p, _), width in zip(settings, widths)]
+
+
+def _mask_shape(width_or_space, rows):
+    if hasattr(width_or_space, "batch_shape"):
+        return width_or_space.batch_shape(rows)
+    return (rows, width_or_space)
+
+
+def add_layers(mlp, pretrained, start_layer=0):
+    """adversarial :: add_layers -- append a pretrained generator's layers to `mlp`.
+
+    The layers `start_layer:` of the generator MLP of the checkpoint `pretrained` names (the
+    resolution rule of gan2014/pretrained.py: `"./pretrain.pkl"` finds the stage-1 run folder) are
+    rebuilt from the checkpoint's YAML, given its trained weights, and appended after `mlp`'s own
+    layers with their constraint settings (max_col_norm). Their parameters are named
+    `pretrained_<layer>_W/_b` (`param_name_stem`); the layer names stay, as in 2014. Returns `mlp`.
+    """
+    from gan2014 import pretrained as pretrained_model
+    from port_torch.registry import REGISTRY
+
+    source = pretrained_model.load(pretrained, REGISTRY, "port_torch")
+    donor = source.build_generator_mlp()
+    with torch.no_grad():
+        for name, param in donor.named_pylearn2_params():
+            param.copy_(torch.from_numpy(np.asarray(source.value(name, tuple(param.shape)))))
+    start_layer = pretrained_model.check_start_layer(start_layer, len(donor.layers), source.path)
+    needed, given = donor.layers[start_layer].input_space, mlp.output_space
+    if needed != given:
+        raise pretrained_model.space_mismatch(source.path, start_layer, needed, given)
+    appended = list(donor.layers)[start_layer:]
+    for layer in appended:
+        stem = getattr(layer, "param_name_stem", None) or layer.layer_name
+        layer.param_name_stem = pretrained_model.PREFIX + stem
+    mlp.layers.extend(appended)
+    mlp.output_dim = donor.output_dim
+    print(f"add_layers: {len(appended)} pretrained layer(s) "
+          f"{[layer.layer_name for layer in appended]} from {source.describe()}", flush=True)
+    return mlp
 
 
 class Generator(nn.Module):
@@ -186,11 +228,15 @@ class AdversaryPair(nn.Module):
         G, D = self.generator, self.discriminator
         channels = OrderedDict()
         if self.monitor_generator:
+            # X.shape[0] as in 2014 (Generator.get_monitoring_channels): for c01b images (CIFAR-10
+            # conv) that is the channel count, 3, so G is monitored on 3 noise vectors there.
             noise = G.get_noise(X.shape[0], generator)
             for key, value in G.mlp.monitoring_channels(noise).items():
                 channels[f"gen_{key}"] = value
             if G.monitor_ll:
-                ll = parzen_log_likelihood(X, G.sample(G.ll_n_samples, generator), G.ll_sigma).mean()
+                samples = G.sample(G.ll_n_samples, generator)
+                ll = parzen_log_likelihood(*flat_images(G.mlp.output_space, X, samples),
+                                           G.ll_sigma).mean()
                 channels["gen_ll"], channels["gen_nll"] = ll, -ll
         if self.monitor_discriminator:
             samples = G.sample(100, generator)
@@ -199,6 +245,14 @@ class AdversaryPair(nn.Module):
             for key, value in D.monitoring_channels(X).items():
                 channels[f"dis_on_samp_{key}"] = value
         return channels
+
+
+def flat_images(space, *batches):
+    """Generator.ll: image batches (a Conv2DSpace) become ('b', 0, 1, 'c')-flattened rows."""
+    if not isinstance(space, Conv2DSpace):
+        return batches
+    flat = VectorSpace(space.get_total_dimension())
+    return tuple(format_as(batch, space, flat) for batch in batches)
 
 
 def parzen_log_likelihood(x, mu, sigma):
@@ -250,35 +304,39 @@ class AdversaryCost2:
         """This step's noise and masks, in a fixed order: z, G masks, D masks (real; fake)."""
         G, D = model.generator, model.discriminator
         z = G.get_noise(batch_size, streams["noise"])
-        g_masks = draw_masks(G.mlp.dropout_settings(**self.g_dropout), G.mlp.input_widths(),
+        g_masks = draw_masks(G.mlp.dropout_settings(**self.g_dropout), G.mlp.input_spaces(),
                              batch_size, streams["dropout"])
-        d_masks = draw_masks(D.dropout_settings(**self.d_dropout), D.input_widths(),
+        d_masks = draw_masks(D.dropout_settings(**self.d_dropout), D.input_spaces(),
                              2 * batch_size, streams["dropout"])
         return z, g_masks, d_masks
 
     @staticmethod
-    def stack_masks(masks):
-        """{"data": [...], "samp": [...]} (ARCHITECTURE.md) -> one (2B, width) mask per D layer."""
+    def stack_masks(masks, spaces=None):
+        """{"data": [...], "samp": [...]} (ARCHITECTURE.md) -> one mask per D layer input with the
+        real half's examples, then the generated half's: (2B, width), or for a layer input of
+        `spaces[i]` the two joined along that space's batch axis (the last one for c01b)."""
         if masks is None:
             return None
-        return [None if d is None else torch.cat([torch.as_tensor(d), torch.as_tensor(s)])
-                for d, s in zip(masks["data"], masks["samp"])]
+        axes = [0] * len(masks["data"]) if spaces is None else \
+            [space.get_batch_axis() for space in spaces]
+        return [None if d is None else torch.cat([torch.as_tensor(d), torch.as_tensor(s)], dim=axis)
+                for d, s, axis in zip(masks["data"], masks["samp"], axes)]
 
     # ---------------------------------------------------------------- objectives and gradients
     def samples_and_objectives(self, model, X, z, d_masks, g_masks=None, streams=None):
         """get_samples_and_objectives: S = G(z); D on [X; S] in one pass; d_obj and g_obj.
 
         Returns (S, d_obj, g_obj, logits_data, logits_samp). D sees the real and generated batch
-        as one 2B-row matrix; each half has its own masks, so this equals the two dropout_fprop
-        calls of 2014.
+        as one batch of 2B examples (joined along its input space's batch axis); each half has its
+        own masks, so this equals the two dropout_fprop calls of 2014.
         """
         G, D = model.generator, model.discriminator
-        B = X.shape[0]
+        B = D.batch_size_of(X)
         g_settings = G.mlp.dropout_settings(**self.g_dropout)
         S = G.mlp.layers[-1].activate(G.mlp.logits(z, _only_dropped(g_masks, g_settings),
                                                    scales=[s for _, s in g_settings]))
         d_settings = D.dropout_settings(**self.d_dropout)
-        logits = D.logits(torch.cat([X, S]), _only_dropped(d_masks, d_settings),
+        logits = D.logits(torch.cat([X, S], dim=D.batch_axis()), _only_dropped(d_masks, d_settings),
                           scales=[s for _, s in d_settings])
         l_data, l_samp = logits[:B], logits[B:]
         cost = D.layers[-1].cost
@@ -286,7 +344,7 @@ class AdversaryCost2:
         if self.no_drop_in_d_for_g:
             # D.dropout_fprop(S) with the MLP's own defaults: p = .5 and scale 2 on every layer.
             settings = D.dropout_settings()
-            masks = draw_masks(settings, D.input_widths(), B, streams["dropout"])
+            masks = draw_masks(settings, D.input_spaces(), B, streams["dropout"])
             l_samp = D.logits(S, masks, scales=[s for _, s in settings])
         g_obj = cost(1.0, l_samp)
         if self.generator_objective == "minimax":
@@ -347,17 +405,21 @@ class AdversaryCost2:
         return total
 
     def _fresh_objectives(self, model, X, generator):
-        B = X.shape[0]
         G, D = model.generator, model.discriminator
+        B = D.batch_size_of(X)
         z = G.get_noise(B, generator)
-        g_masks = draw_masks(G.mlp.dropout_settings(**self.g_dropout), G.mlp.input_widths(), B, generator)
-        d_masks = draw_masks(D.dropout_settings(**self.d_dropout), D.input_widths(), 2 * B, generator)
+        g_masks = draw_masks(G.mlp.dropout_settings(**self.g_dropout), G.mlp.input_spaces(), B, generator)
+        d_masks = draw_masks(D.dropout_settings(**self.d_dropout), D.input_spaces(), 2 * B, generator)
         S, d_obj, g_obj, _, _ = self.samples_and_objectives(model, X, z, d_masks, g_masks,
                                                             {"dropout": generator})
         return S, d_obj, g_obj
 
     def monitoring_channels(self, model, X, generator):
-        """AdversaryCost2.get_monitoring_channels (plain fprop of D for the error rates)."""
+        """AdversaryCost2.get_monitoring_channels (plain fprop of D for the error rates).
+
+        m = X.shape[0] as in 2014, also for c01b images, where it is the channel count (3): the
+        CIFAR-10 conv run computed false_positives and sample_grad_norm on 3 samples.
+        """
         G, D = model.generator, model.discriminator
         m = X.shape[0]
         channels = OrderedDict()
@@ -401,7 +463,7 @@ def evaluate_step(model, cost, X, z, masks=None):
     device = model.device
     X = torch.as_tensor(np.asarray(X), device=device, dtype=model.dtype)
     z = torch.as_tensor(np.asarray(z), device=device, dtype=model.dtype)
-    d_masks = cost.stack_masks(masks)
+    d_masks = cost.stack_masks(masks, model.discriminator.input_spaces())
     if d_masks is not None:
         d_masks = [None if m is None else m.to(device=device, dtype=model.dtype) for m in d_masks]
     grads, S, d_obj, g_obj, l_data, l_samp = cost.gradients(model, X, z, d_masks)

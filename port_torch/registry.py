@@ -6,7 +6,7 @@ stubs that raise NotImplementedError when built (gan2014.config.registry.backend
 """
 from gan2014.config.registry import backend_registry
 from gan2014.train import Train
-from port_torch import adversarial, termination_criteria
+from port_torch import adversarial, deconv, space, termination_criteria
 from port_torch.models import maxout, mlp
 from port_torch.training_algorithms import alternating_sgd, learning_rule, sgd
 
@@ -18,6 +18,10 @@ OWN = {
     "pylearn2.models.mlp.RectifiedLinear": mlp.RectifiedLinear,
     "pylearn2.models.mlp.Sigmoid": mlp.Sigmoid,
     "pylearn2.models.maxout.Maxout": maxout.Maxout,
+    "pylearn2.models.maxout.MaxoutConvC01B": maxout.MaxoutConvC01B,
+    "pylearn2.models.mlp.SpaceConverter": mlp.SpaceConverter,
+    "pylearn2.space.Conv2DSpace": space.Conv2DSpace,
+    "adversarial.deconv.Deconv": deconv.Deconv,
     "pylearn2.training_algorithms.sgd.SGD": sgd.SGD,
     "pylearn2.training_algorithms.sgd.ExponentialDecay": sgd.ExponentialDecay,
     "pylearn2.training_algorithms.learning_rule.Momentum": learning_rule.Momentum,
@@ -25,6 +29,7 @@ OWN = {
     "adversarial.AdversaryPair": adversarial.AdversaryPair,
     "adversarial.Generator": adversarial.Generator,
     "adversarial.AdversaryCost2": adversarial.AdversaryCost2,
+    "adversarial.add_layers": adversarial.add_layers,
     # adversarial/sgd.py (alternating D/G steps; no 2014 config uses it)
     "adversarial.sgd.SGD": alternating_sgd.SGD,
 }

@@ -1,8 +1,10 @@
 """Multilayer perceptrons as Aesara graphs (mirrors pylearn2/models/mlp.py, June 2014).
 
 Only what the 2014 GAN configs rely on is here: the `MLP` container with its dropout forward pass,
-and the `Linear`, `RectifiedLinear` and `Sigmoid` layers. Parameters are float32 shared variables
-named `<layer>_W` / `<layer>_b` in Pylearn2's (input, output) layout; a layer computes x.W + b.
+the `Linear`, `RectifiedLinear` and `Sigmoid` layers, and `SpaceConverter` (the CIFAR-10 conv
+generator's reshape into c01b images). Parameters are float32 shared variables named `<layer>_W` /
+`<layer>_b` in Pylearn2's (input, output) layout; a layer computes x.W + b, after flattening a
+Conv2DSpace input in ('b', 0, 1, 'c') order (legacy_aesara/space.py).
 
 Initial weights are drawn through `gan2014.models.init` from the MLP's own numpy RandomState, in
 layer order, exactly as Pylearn2 drew them in `set_input_space`; that is what makes the initial
@@ -19,6 +21,8 @@ import numpy as np
 from aesara.scalar.math import Sigmoid as ScalarSigmoid
 
 from gan2014.models.init import draw_weights, dropout_seed, initial_bias, mlp_rng
+from gan2014.space import conversion
+from legacy_aesara.space import VectorSpace, format_as
 
 
 @contextlib.contextmanager
@@ -70,25 +74,6 @@ def new_mrg_stream(seed):
 def shared_floatx(value, name):
     """pylearn2/utils/__init__.py :: sharedX -- a shared variable cast to floatX."""
     return aesara.shared(np.asarray(value, dtype=aesara.config.floatX), name=name)
-
-
-class VectorSpace:
-    """The only input space the MNIST configs use (pylearn2/space/__init__.py :: VectorSpace)."""
-
-    def __init__(self, dim):
-        self.dim = int(dim)
-
-    def get_total_dimension(self):
-        return self.dim
-
-    def __eq__(self, other):
-        return isinstance(other, VectorSpace) and other.dim == self.dim
-
-    def __hash__(self):
-        return hash(("VectorSpace", self.dim))
-
-    def __repr__(self):
-        return f"VectorSpace(dim={self.dim})"
 
 
 class Layer:
@@ -215,9 +200,15 @@ class Linear(Layer):
             self.b = shared_floatx(initial_bias(self.dim, init_bias), layer_name + "_b")
 
     def set_input_space(self, space):
-        """Draw W from the MLP's RandomState (this is where the 2014 draws happen)."""
+        """Draw W from the MLP's RandomState (this is where the 2014 draws happen).
+
+        A non-vector input (a conv layer's output) is flattened by `_linear_part`, as Pylearn2's
+        `requires_reformat` did: format_as(VectorSpace), i.e. in ('b', 0, 1, 'c') order.
+        """
         self.input_space = space
         self.input_dim = space.get_total_dimension()
+        self.requires_reformat = not isinstance(space, VectorSpace)
+        self.desired_space = VectorSpace(self.input_dim)
         self.output_space = VectorSpace(self.dim)
         W = draw_weights(self.mlp.rng, (self.input_dim, self.dim), irange=self.irange,
                          istdev=self.istdev, sparse_init=self.sparse_init,
@@ -246,6 +237,8 @@ class Linear(Layer):
                                                 self.max_col_norm)
 
     def _linear_part(self, state_below):
+        if self.requires_reformat:
+            state_below = format_as(state_below, self.input_space, self.desired_space)
         z = at.dot(state_below, self.W)
         if self.use_bias:
             z = z + self.b
@@ -334,6 +327,30 @@ class Sigmoid(Linear):
             raise NotImplementedError("Sigmoid detection/classification channels need targets, "
                                       "which no 2014 GAN config monitors")
         return super().get_layer_monitoring_channels(state_below=state_below, state=state)
+
+
+class SpaceConverter(Layer):
+    """pylearn2/models/mlp.py :: SpaceConverter -- a layer without parameters that reformats its
+    input as a batch of `output_space` (Space.format_as).
+
+    From a VectorSpace into a Conv2DSpace each row is read in ('b', 0, 1, 'c') order -- channel
+    fastest -- and then transposed into the target's axes (gan2014/space.py).
+    """
+
+    def __init__(self, layer_name, output_space):
+        self.layer_name = layer_name
+        self.output_space = output_space
+
+    def set_input_space(self, space):
+        self.input_space = space
+        try:
+            conversion(space, self.output_space)
+        except (ValueError, NotImplementedError) as error:
+            # Pylearn2 found this out only when the first graph was built.
+            raise ValueError(f"layer {self.layer_name!r}: {error}") from None
+
+    def fprop(self, state_below):
+        return format_as(state_below, self.input_space, self.output_space)
 
 
 class MLP(Layer):
@@ -465,20 +482,28 @@ class MLP(Layer):
         for index, (layer, (include_prob, scale)) in enumerate(zip(self.layers, plan)):
             if include_prob is not None:
                 mask = (masks[index] if masks is not None
-                        else self.draw_mask(stream, state_below, include_prob, per_example))
+                        else self.draw_mask(stream, state_below, include_prob, per_example,
+                                            layer.get_input_space()))
                 state_below = self.apply_mask(state_below, mask, scale, layer)
             state_below = layer.fprop(state_below)
             states.append(state_below)
         return states if return_all else state_below
 
     @staticmethod
-    def draw_mask(stream, state, include_prob, per_example=True):
+    def draw_mask(stream, state, include_prob, per_example=True, space=None):
         """Bernoulli(include_prob) as `uniform < p` in the state's dtype (MRG binomial): one value
-        per example and unit, or (per_example=False) one row broadcast over the batch."""
-        size = state.shape if per_example else (1, state.shape[1])
+        per element of the state (for a conv layer's c01b input, per channel, pixel and example),
+        or (per_example=False) one batch of a single example of the layer's input space,
+        broadcast over the batch (MLP.apply_dropout)."""
+        if per_example:
+            size = state.shape
+        else:
+            size = space.batch_shape(1) if space is not None else (1, state.shape[1])
         with quiet_mrg():
             mask = stream.binomial(p=include_prob, size=size, dtype=state.dtype)
-        return mask if per_example else at.addbroadcast(mask, 0)
+        if per_example:
+            return mask
+        return at.addbroadcast(mask, *[axis for axis, length in enumerate(size) if length == 1])
 
     @staticmethod
     def apply_mask(state, mask, scale, layer):

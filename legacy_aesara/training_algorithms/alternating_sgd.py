@@ -50,6 +50,7 @@ import numpy as np
 
 from gan2014.training_algorithms.alternating import DiscriminatorStepCounter, split_feed
 from legacy_aesara.adversarial import NO_DROPOUT, mask_arguments, mask_inputs
+from legacy_aesara.space import make_theano_batch
 from legacy_aesara.training_algorithms.sgd import SGD as PylearnSGD
 from legacy_aesara.training_algorithms.sgd import _log
 
@@ -177,7 +178,7 @@ class SGD(PylearnSGD):
         on first use; it shares the velocities of d_func / g_func."""
         key = (step, masked)
         if key not in self._fed_steps:
-            X = at.matrix("SGD[features]")
+            X = make_theano_batch(self.model.get_input_space(), "SGD[features]")
             z = at.matrix("z")
             fed_masks, active = (mask_inputs(self.model.discriminator, self.cost) if masked
                                  else (NO_DROPOUT, []))

@@ -25,10 +25,12 @@ import numpy as np
 
 from gan2014 import checkpoint as ckpt
 from gan2014.iteration import sequential_batches, shuffled_sequential_batches
+from gan2014.space import DesignBatchFormatter
 from gan2014.train import TrainingDivergedError, check_positive_int
 from gan2014.training_algorithms.schedules import ExponentialDecaySchedule
 from legacy_aesara.adversarial import NO_DROPOUT, mask_inputs, mask_arguments
 from legacy_aesara.models.mlp import shared_floatx
+from legacy_aesara.space import make_theano_batch
 from legacy_aesara.training_algorithms.learning_rule import Momentum
 
 DEFAULT_SEED = (2012, 10, 5)
@@ -113,6 +115,7 @@ class SGD:
         self.examples_seen = 0
         self.epochs_seen = 0
         self._fed_updates = {}
+        self._formatters = {}               # id(dataset) -> (dataset, DesignBatchFormatter)
         # Stopping inside an epoch (Ctrl-C) and resuming there; see the module docstring.
         self.stop_requested = None          # set by gan2014.train.Train: () -> bool
         self.batches_into_epoch = 0         # > 0: stopped (or to resume) after this many batches
@@ -142,7 +145,8 @@ class SGD:
             raise ValueError("SGD: no batch_size given (and the model forces none)")
         self.model = model
         self._named_params = list(model.named_params().items())
-        X = at.matrix("SGD[features]")
+        # The cost's data specs: a batch of the model's input space (a 4-D c01b tensor for a conv D).
+        X = make_theano_batch(model.get_input_space(), "SGD[features]")
         cost_value = self.cost.expr(model, X)
         if cost_value is not None and getattr(cost_value, "name", None) is None:
             cost_value.name = "objective"
@@ -210,6 +214,7 @@ class SGD:
             raise RuntimeError("train called without first calling setup")
         self._check_finite(self.model, "before the epoch")
         X = design_matrix(dataset)
+        as_input = self._input_formatter(dataset)
         self._epoch_start_rng = self.rng.get_state()
         batches = self._epoch_batches(X.shape[0])
         first, self.batches_per_epoch = self.batches_into_epoch, len(batches)
@@ -217,7 +222,7 @@ class SGD:
             raise ValueError(f"SGD: resuming after batch {first} of an epoch of {len(batches)}")
         self.batches_into_epoch = 0
         for position in range(first, len(batches)):
-            self._run_step(self.sgd_update, self._as_floatx(X[batches[position]]))
+            self._run_step(self.sgd_update, self._as_floatx(as_input(X[batches[position]])))
             self._check_step(position + 1, len(batches))
             if position + 1 < len(batches) and self.stop_requested is not None \
                     and self.stop_requested():
@@ -247,15 +252,24 @@ class SGD:
     def _as_floatx(batch):
         return np.ascontiguousarray(batch, dtype=aesara.config.floatX)
 
+    def _input_formatter(self, dataset):
+        """Design-matrix rows -> batches of the model's input space (Pylearn2's iterator with the
+        cost's data specs): rows as they are for a VectorSpace, images for a Conv2DSpace."""
+        if id(dataset) not in self._formatters:
+            # The dataset is kept with its formatter so that its id is not reused.
+            self._formatters[id(dataset)] = (dataset, DesignBatchFormatter(
+                dataset, self.model.get_input_space()))
+        return self._formatters[id(dataset)][1]
+
     def _run_step(self, function, batch, *extra):
         function(batch, *extra)
         self.batches_seen += 1
-        self.examples_seen += batch.shape[0]
+        self.examples_seen += batch.shape[self.model.get_input_space().get_batch_axis()]
         for callback in self.update_callbacks:
             callback(self)
 
     def train_batch(self, X, z=None, masks=None):
-        """One update on batch X, then the update callbacks.
+        """One update on batch X (in the model's input space), then the update callbacks.
 
         Without z and masks this is exactly a training step (noise and masks drawn). With z given,
         a second function (compiled on first use, sharing the velocities) takes the noise z and
@@ -275,7 +289,7 @@ class SGD:
 
     def _fed_update(self, masked):
         if masked not in self._fed_updates:
-            X = at.matrix("SGD[features]")
+            X = make_theano_batch(self.model.get_input_space(), "SGD[features]")
             z = at.matrix("z")
             masks, active = (mask_inputs(self.model.discriminator, self.cost) if masked
                              else (NO_DROPOUT, []))
@@ -313,7 +327,7 @@ class SGD:
         self._monitor_functions = []
         if not self.monitoring_dataset:
             return
-        X = self._monitor_X = at.matrix("monitor_features")
+        X = self._monitor_X = make_theano_batch(model.get_input_space(), "monitor_features")
         shared_channels = OrderedDict(self.cost.get_monitoring_channels(model, X))
         shared_channels.update(model.get_monitoring_channels(X))
         first = True
@@ -367,14 +381,15 @@ class SGD:
         batch_size = self.monitoring_batch_size or self.batch_size
         for dataset, channels, function in self._monitor_functions:
             X = design_matrix(dataset)
+            as_input = self._input_formatter(dataset)
             slices = sequential_batches(X.shape[0], batch_size)
             if self.monitoring_batches is not None:
                 slices = slices[:self.monitoring_batches]
             num_examples = floatx(sum(s.stop - s.start for s in slices))
             accumulated = [floatx(0)] * len(channels)
             for batch_slice in slices:
-                batch = self._as_floatx(X[batch_slice])
-                weight = floatx(batch.shape[0])
+                weight = floatx(batch_slice.stop - batch_slice.start)
+                batch = self._as_floatx(as_input(X[batch_slice]))
                 for index, value in enumerate(function(batch)):
                     accumulated[index] = floatx(accumulated[index]
                                                 + floatx(value) * weight / num_examples)

@@ -1,4 +1,4 @@
-"""Pylearn2's MLP and fully connected layers as torch modules (pylearn2/models/mlp.py).
+"""Pylearn2's MLP, fully connected layers and SpaceConverter as torch modules (pylearn2/models/mlp.py).
 
 Layout: every weight is an nn.Parameter in Pylearn2's (input_dim, output_dim) layout and a layer
 computes x @ W + b, not torch's (out, in) nn.Linear convention. Parameters are therefore the 2014
@@ -16,12 +16,15 @@ import torch.nn.functional as F
 from torch import nn
 
 from gan2014.models.init import draw_weights, initial_bias, mlp_rng
+from gan2014.space import conversion
+from port_torch.space import VectorSpace, as_space, batch_size, format_as
 
 
 class Linear(nn.Module):
     """pylearn2/models/mlp.py :: Linear: h = x @ W + b, with Pylearn2's init and norm constraints."""
 
     kind = "linear"   # the activation, read by the fused step (training_algorithms/fused_step.py)
+    param_suffixes = ("W", "b")   # its parameters, `<layer>_W` and `<layer>_b`, in get_params order
 
     def __init__(self, dim, layer_name, irange=None, istdev=None, sparse_init=None, sparse_stdev=1.,
                  include_prob=1.0, init_bias=0., W_lr_scale=None, b_lr_scale=None, mask_weights=None,
@@ -46,14 +49,25 @@ class Linear(nn.Module):
     def output_width(self):
         return self.dim
 
-    def set_input_space(self, rng, input_dim):
-        """Draw W from the MLP's RandomState (Linear.set_input_space)."""
+    def output_width_after_pooling(self):
+        return self.output_width()
+
+    def set_input_space(self, rng, space):
+        """Draw W from the MLP's RandomState (Linear.set_input_space). `space` may be a Space or
+        an int width; a non-vector input (a conv layer's output) is flattened by `affine` in
+        ('b', 0, 1, 'c') order, as Pylearn2's requires_reformat did."""
+        self.input_space = as_space(space)
+        input_dim = self.input_space.get_total_dimension()
+        self.requires_reformat = not isinstance(self.input_space, VectorSpace)
         values = draw_weights(rng, (input_dim, self.output_width()), layer_name=self.layer_name,
                               **self.init)
         self.W = nn.Parameter(torch.from_numpy(values.astype(np.float32)))
         self.input_dim = input_dim
+        self.output_space = VectorSpace(self.output_width_after_pooling())
 
     def affine(self, x):
+        if self.requires_reformat:
+            x = format_as(x, self.input_space, VectorSpace(self.input_dim))
         return torch.addmm(self.b, x, self.W)
 
     def activate(self, a):
@@ -129,39 +143,99 @@ class Sigmoid(Linear):
         return cost.mean(dim=1).mean()
 
 
+class SpaceConverter(nn.Module):
+    """pylearn2/models/mlp.py :: SpaceConverter: no parameters; reformats its input as a batch of
+    `output_space` (Space.format_as). From a VectorSpace into a Conv2DSpace each row is read in
+    ('b', 0, 1, 'c') order -- channel fastest -- then permuted into the target's axes."""
+
+    kind = "space_converter"
+    param_suffixes = ()
+
+    def __init__(self, layer_name, output_space):
+        super().__init__()
+        self.layer_name = layer_name
+        self.output_space = output_space
+        self.lr_scales = {}
+
+    def set_input_space(self, rng, space):
+        self.input_space = as_space(space)
+        try:
+            conversion(self.input_space, self.output_space)
+        except (ValueError, NotImplementedError) as error:
+            raise ValueError(f"layer {self.layer_name!r}: {error}") from None
+
+    def affine(self, x):
+        return format_as(x, self.input_space, self.output_space)
+
+    def activate(self, a):
+        return a
+
+    def forward(self, x):
+        return self.affine(x)
+
+    def constrain_(self):
+        pass
+
+    def has_constraint(self):
+        return False
+
+    def monitoring_channels(self, state):
+        return OrderedDict()   # Layer.get_layer_monitoring_channels: none
+
+
 class MLP(nn.Module):
-    """pylearn2/models/mlp.py :: MLP, an outer MLP (nvis given).
+    """pylearn2/models/mlp.py :: MLP, an outer MLP (`nvis` or `input_space` given).
 
     The constructor draws every layer's weights from RandomState(seed or [2013, 1, 4]) in layer
     order. `rng` is kept, as Pylearn2 kept it (it later seeded each dropout_fprop's stream).
+    `nvis=n` means input_space=VectorSpace(n); a Conv2DSpace input (the CIFAR-10 conv
+    discriminator's c01b images) is passed through `input_space`. Batches are laid out as their
+    spaces say (port_torch/space.py).
     """
 
     def __init__(self, layers, batch_size=None, input_space=None, nvis=None, seed=None,
                  layer_name=None):
         super().__init__()
-        if nvis is None:
-            raise NotImplementedError("port_torch MLP: only vector inputs (`nvis`) are implemented; "
-                                      f"got input_space={input_space!r}")
+        if nvis is None and input_space is None:
+            raise NotImplementedError("port_torch MLP: only outer MLPs (with nvis or input_space) "
+                                      "are implemented")
         names = [layer.layer_name for layer in layers]
         if len(set(names)) != len(names):
             raise ValueError(f"MLP: layer names must be unique, got {names}")
         self.layer_name = layer_name
         self.batch_size = batch_size
-        self.nvis = int(nvis)
+        # As in Pylearn2, nvis wins over input_space.
+        self.input_space = VectorSpace(nvis) if nvis is not None else input_space
+        self.nvis = self.input_space.get_total_dimension()
         self.rng = mlp_rng(seed)
         self.layers = nn.ModuleList(layers)
-        width = self.nvis
+        space = self.input_space
         for layer in self.layers:
-            layer.set_input_space(self.rng, width)
-            width = layer.output_width_after_pooling() if hasattr(layer, "output_width_after_pooling") \
-                else layer.output_width()
-        self.output_dim = width
+            layer.set_input_space(self.rng, space)
+            space = layer.output_space
+        self.output_dim = space.get_total_dimension()
+
+    @property
+    def output_space(self):
+        return self.layers[-1].output_space
+
+    def batch_size_of(self, x):
+        """The number of examples in x, a batch of the input space (its batch axis' length)."""
+        return batch_size(self.input_space, x)
+
+    def batch_axis(self):
+        return self.input_space.get_batch_axis()
 
     def named_pylearn2_params(self):
-        """(`<layer>_W`, W), (`<layer>_b`, b), in layer order: MLP.get_params()."""
+        """(`<layer>_W`, W), (`<layer>_b`, b), in layer order: MLP.get_params().
+
+        A layer appended by adversarial.add_layers names its parameters after its
+        `param_name_stem` (`pretrained_<layer>`) instead of its layer_name.
+        """
         for layer in self.layers:
-            yield f"{layer.layer_name}_W", layer.W
-            yield f"{layer.layer_name}_b", layer.b
+            stem = getattr(layer, "param_name_stem", None) or layer.layer_name
+            for suffix in layer.param_suffixes:   # none for a SpaceConverter
+                yield f"{stem}_{suffix}", getattr(layer, suffix)
 
     def forward(self, x):
         for layer in self.layers:
@@ -202,13 +276,12 @@ class MLP(nn.Module):
             settings.append((1.0, 1.0) if p is None or p == 1 else (float(p), float(s)))
         return settings
 
+    def input_spaces(self):
+        """The space of each layer's input, in layer order (a dropout mask has its batch shape)."""
+        return [layer.input_space for layer in self.layers]
+
     def input_widths(self):
-        widths, width = [], self.nvis
-        for layer in self.layers:
-            widths.append(width)
-            width = layer.output_width_after_pooling() if hasattr(layer, "output_width_after_pooling") \
-                else layer.output_width()
-        return widths
+        return [space.get_total_dimension() for space in self.input_spaces()]
 
     @torch.no_grad()
     def constrain_(self):

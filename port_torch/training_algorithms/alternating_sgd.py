@@ -53,7 +53,7 @@ class SGD(PylearnSGD):
                                           "Pylearn2's simultaneous update; use --path fused or "
                                           "autograd")
             self.path_used = "fused"
-        n_g = 2 * len(model.generator.mlp.layers)
+        n_g = len(list(model.generator.mlp.named_pylearn2_params()))
         # Parameter positions of each step's network in get_params() order (G's, then D's).
         self._slices = {"generator": slice(0, n_g), "discriminator": slice(n_g, len(self.params))}
 
@@ -85,12 +85,12 @@ class SGD(PylearnSGD):
         self._step(X, "discriminator", feeds["discriminator"])
         if self.counter.d_step_done():
             self._step(X, "generator", feeds["generator"])
-        self._after_batch(X.shape[0])
+        self._after_batch(self.model.discriminator.batch_size_of(X))
 
     def _step(self, X, step, feed):
         """Gradients at the current parameters, then one network's momentum update and constraints."""
         model, cost = self.model, self.cost
-        B = X.shape[0]
+        B = model.discriminator.batch_size_of(X)
         if feed is None:
             if self.path_used == "autograd":
                 z, g_masks, d_masks = cost.draw(model, B, model.streams)

@@ -24,6 +24,13 @@ class BatchedModels:
             raise NotImplementedError(f"batched path: unsupported {self.spec.problems}")
         if cost.alternate_g:
             raise NotImplementedError("batched path: alternate_g")
+        if self.spec.constrained:
+            # train_epochs has no Train.setup, so the projection before epoch 0 would be skipped.
+            raise NotImplementedError(
+                "batched path: norm constraints (max_col_norm, ...) on layers "
+                f"{[layer.layer_name for _, layer in self.spec.constrained]}: the projection "
+                "Train.setup applies before epoch 0 is not part of this path; train such models "
+                "one at a time with port_torch.run")
         self.device = torch.device(device)
         self.names = model.param_names()
         self.seeds = [int(s) for s in seeds]

@@ -23,6 +23,7 @@ Nothing here synchronises with the host, so a CUDA graph can capture `step_core`
 import torch
 
 from port_torch.adversarial import draw_masks, draw_noise
+from port_torch.space import VectorSpace
 
 SUPPORTED_KINDS = ("linear", "relu", "sigmoid", "maxout")
 
@@ -60,6 +61,9 @@ def unsupported(model, cost):
                 list(G.layers) + list(D.layers) if getattr(layer, "kind", None) not in SUPPORTED_KINDS]
     if D.layers[-1].kind != "sigmoid" or D.output_dim != 1:
         problems.append("D must end in a 1-unit Sigmoid")
+    if not isinstance(D.input_space, VectorSpace):
+        # Its batches are images (c01b), which the matrix arithmetic here would misread.
+        problems.append(f"the discriminator's input space {D.input_space!r}")
     if any(p != 1.0 for p, _ in G.dropout_settings(**cost.g_dropout)):
         problems.append("generator dropout")
     if cost.no_drop_in_d_for_g:
@@ -224,8 +228,9 @@ def constrain_(spec, params):
             norms = W.square().sum(dim=-2, keepdim=True).sqrt()
             high = layer.max_col_norm if layer.max_col_norm is not None \
                 else norms.amax(dim=-1, keepdim=True)
-            W.mul_(norms.clamp(min=layer.min_col_norm or 0.0).minimum(torch.as_tensor(high)) /
-                   (1e-7 + norms))
+            # In W's dtype: a float32 bound would round 1.9365 in a float64 run.
+            high = torch.as_tensor(high, dtype=W.dtype)
+            W.mul_(norms.clamp(min=layer.min_col_norm or 0.0).minimum(high) / (1e-7 + norms))
 
 
 def velocity_gemm_(v, outer, lr, momentum):

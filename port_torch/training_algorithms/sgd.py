@@ -26,8 +26,10 @@ import torch
 
 from gan2014 import checkpoint as ckpt
 from gan2014.iteration import sequential_batches, shuffled_sequential_batches
+from gan2014.space import DesignBatchFormatter
 from gan2014.train import TrainingDivergedError, check_positive_int
 from gan2014.training_algorithms.schedules import ExponentialDecaySchedule
+from port_torch.space import apply_steps
 from port_torch.training_algorithms import fused_step
 from port_torch.training_algorithms.graph_step import GraphStep
 from port_torch.training_algorithms.learning_rule import Momentum
@@ -126,6 +128,11 @@ class SGD:
         self.data = _device_matrix(dataset, self.device, self.dtype)
         self.monitor_data = {name: _device_matrix(ds, self.device, self.dtype)
                              for name, ds in self.monitoring_dataset.items()}
+        # Rows -> batches of the model's input space (the cost's data specs in Pylearn2).
+        space = model.discriminator.input_space
+        self.as_input = _input_formatter(dataset, space)
+        self.monitor_as_input = {name: _input_formatter(ds, space)
+                                 for name, ds in self.monitoring_dataset.items()}
         self.spec = fused_step.FusedSpec(model, self.cost)
         self.path_used = self._choose_path()
         g_on = self.cost.now_train_generator if self.cost.ever_train_generator else 0.0
@@ -169,7 +176,8 @@ class SGD:
             return
         every = CHECK_EVERY_CUDA if self.device.type == "cuda" else 1
         for position in range(first, len(batches)):
-            self.train_batch(self.data[torch.as_tensor(batches[position], device=self.device)])
+            self.train_batch(self.as_input(
+                self.data[torch.as_tensor(batches[position], device=self.device)]))
             done = position + 1
             stop = done < len(batches) and self.stop_requested is not None and self.stop_requested()
             self._watch_step(done, len(batches), look=stop or done % every == 0)
@@ -196,9 +204,10 @@ class SGD:
                                         batches_seen=self.batches_seen - (done - first))
 
     def train_batch(self, X, z=None, masks=None):
-        """One update on batch X (then the update callbacks); z and masks may be given (tests)."""
+        """One update on batch X, a batch of the model's input space (then the update callbacks);
+        z and masks may be given (tests)."""
         X = torch.as_tensor(X, dtype=self.dtype, device=self.device)
-        B = X.shape[0]
+        B = self.model.discriminator.batch_size_of(X)
         if self.path_used == "autograd":
             self._autograd_step(X, z, masks)
         else:
@@ -217,7 +226,8 @@ class SGD:
     def _autograd_step(self, X, z, masks):
         model, cost = self.model, self.cost
         if z is None:
-            z, g_masks, d_masks = cost.draw(model, X.shape[0], model.streams)
+            z, g_masks, d_masks = cost.draw(model, model.discriminator.batch_size_of(X),
+                                            model.streams)
             # The streams draw float32 (as 2014's noise was); a float64 model computes in float64.
             z = z.to(self.dtype)
             d_masks = [None if m is None else m.to(self.dtype) for m in d_masks]
@@ -237,7 +247,7 @@ class SGD:
         if masks is None:
             return [None] * len(self.model.discriminator.layers)
         return [None if m is None else m.to(device=self.device, dtype=self.dtype)
-                for m in self.cost.stack_masks(masks)]
+                for m in self.cost.stack_masks(masks, self.model.discriminator.input_spaces())]
 
     def _after_batch(self, rows):
         self.batches_seen += 1
@@ -265,7 +275,7 @@ class SGD:
         saved, self.path_used = self.path_used, "fused"
         try:
             for index in rest:
-                self.train_batch(self.data[torch.as_tensor(index, device=self.device)])
+                self.train_batch(self.as_input(self.data[torch.as_tensor(index, device=self.device)]))
         finally:
             self.path_used = saved
 
@@ -287,11 +297,12 @@ class SGD:
             if self.monitoring_batches is not None:
                 slices = slices[: int(self.monitoring_batches)]
             for part in slices:
-                X = data[part]
-                values = self._batch_channels(model, X, generator)
+                examples = part.stop - part.start
+                values = self._batch_channels(model, self.monitor_as_input[name](data[part]),
+                                              generator)
                 for key, value in values.items():
-                    totals[key] = totals.get(key, 0.0) + float(value) * X.shape[0]
-                rows += X.shape[0]
+                    totals[key] = totals.get(key, 0.0) + float(value) * examples
+                rows += examples
             for key in sorted(totals):
                 channels[prefix + key] = totals[key] / rows
         channels["learning_rate"] = self.learning_rate
@@ -381,10 +392,18 @@ def _device_matrix(dataset, device, dtype=torch.float32):
     return torch.as_tensor(np.ascontiguousarray(dataset.X), device=device, dtype=dtype)
 
 
+def _input_formatter(dataset, space):
+    """Design-matrix rows (a tensor) -> a batch of `space`, as gan2014.space.DesignBatchFormatter
+    describes it (rows as they are for a VectorSpace, planar images for a Conv2DSpace)."""
+    steps = DesignBatchFormatter(dataset, space).steps
+    return lambda rows: apply_steps(rows, steps, rows.shape[0])
+
+
 def _lr_scales(model):
+    """Each parameter's lr scale (1 where unset), in get_params() order; None if all are 1."""
     layers = list(model.generator.mlp.layers) + list(model.discriminator.layers)
     scales = [s if s is not None else 1.0 for layer in layers for s in
-              (layer.lr_scales["W"], layer.lr_scales["b"])]
+              (layer.lr_scales[suffix] for suffix in layer.param_suffixes)]
     return None if all(s == 1.0 for s in scales) else scales
 
 

@@ -1,0 +1,1 @@
+"""Pylearn2's linear transforms (pylearn2/linear/) as Aesara graphs."""

@@ -1,0 +1,355 @@
+"""The Table-1 driver (gan2014/table1.py through `python -m port_torch.table1`), end to end on CPU.
+
+Every run trains yaml_experiments/smoke/mnist_tiny.yaml (the structure of mnist.yaml with small
+layers; its EpochCounter raised so that --epochs decides) on generated MNIST files in the real IDX
+format: random pixels in the training rows the config reads, in the 10,000 validation images
+(train[50000:60000]) and in the 10,000 test images, so that Parzen scores differ between epochs.
+The driver's `main` is called in-process (no torch import per command); Parzen uses 50 samples.
+
+The runs are shared by the module: REFERENCE trains two seeds to 5 epochs in one command;
+RESUMED trains the same in four commands, paused by a scripted budget at chosen epochs, with the
+last validation row deleted once (what a kill between a checkpoint and its validation leaves).
+"""
+import gzip
+import json
+import tarfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from gan2014 import checkpoint as ckpt
+from gan2014 import parzen, parzen_cli, table1
+from gan2014.datasets import mnist
+from gan2014.datasets.idx import write_idx
+from port_torch import table1 as torch_table1
+
+REPO = Path(__file__).resolve().parents[1]
+TINY_YAML = REPO / "yaml_experiments" / "smoke" / "mnist_tiny.yaml"
+SEEDS = (0, 1)
+EPOCHS = 5
+VALID_EVERY = 2            # validations after epochs 2, 4 and 5 (the last)
+N_SAMPLES = 50
+# Fields of a validation row that are measurements of time, not results.
+TIMING_FIELDS = {"seconds", "recorded_at"}
+
+
+def write_mnist(root):
+    """The four MNIST files at full size; random pixels where the tests read (train 0-800, the
+    validation images 50000-60000, the test set), with 0 and 255 present for the bias init."""
+    rng = np.random.RandomState(7)
+    folder = Path(root) / "mnist"
+    folder.mkdir(parents=True)
+    train = np.zeros((60000, 28, 28), np.uint8)
+    train[:800] = rng.randint(0, 256, size=(800, 28, 28))
+    # Sparse bright strokes, closer to digits than uniform noise: scores then move with training.
+    train[50000:] = (rng.rand(10000, 28, 28) < 0.15) * rng.randint(128, 256, size=(10000, 28, 28))
+    train[0, 0, 0], train[799, 27, 27] = 0, 255
+    test = ((rng.rand(10000, 28, 28) < 0.15) * rng.randint(128, 256, size=(10000, 28, 28)))
+    write_idx(str(folder / "train-images-idx3-ubyte"), train)
+    write_idx(str(folder / "train-labels-idx1-ubyte"), np.zeros(60000, np.uint8))
+    write_idx(str(folder / "t10k-images-idx3-ubyte"), test.astype(np.uint8))
+    write_idx(str(folder / "t10k-labels-idx1-ubyte"), np.zeros(10000, np.uint8))
+
+
+class ScriptedBudget(table1.TimeBudget):
+    """A budget that allows exactly ``calls`` questions, then refuses every later one. The driver
+    asks once before it builds a seed and once before each epoch (after validating the epoch just
+    done), so a command resumed at epoch e with calls = k trains epochs e+1 .. e+k-1 and pauses
+    (deterministic, unlike a clock)."""
+
+    def __init__(self, calls):
+        super().__init__(None)
+        self.calls = calls
+
+    def allows(self, seconds):
+        self.calls -= 1
+        return self.calls >= 0
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_torch_thread():
+    """Tiny models: one thread is faster, and it does not stall in OpenMP barriers when other jobs
+    share the cores. The previous setting is restored for the tests that follow."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory):
+    root = tmp_path_factory.mktemp("table1")
+    write_mnist(root / "data")
+    config = root / "tiny.yaml"
+    config.write_text(TINY_YAML.read_text().replace("max_epochs: 2", "max_epochs: 100"))
+    patch = pytest.MonkeyPatch()
+    patch.setenv("PYLEARN2_DATA_PATH", str(root / "data"))
+    mnist.clear_cache()
+    yield root, config
+    patch.undo()
+    mnist.clear_cache()
+
+
+def driver(config, out, *extra, budget=None):
+    argv = ["--config", str(config), "--out", str(out), "--epochs", str(EPOCHS),
+            "--valid-every", str(VALID_EVERY), "--n-samples", str(N_SAMPLES),
+            "--keep-checkpoints", "0", "--seeds", *map(str, SEEDS), "-q", *map(str, extra)]
+    return torch_table1.main(argv, budget=budget)
+
+
+@pytest.fixture(scope="module")
+def reference(workspace):
+    root, config = workspace
+    out = root / "reference"
+    assert driver(config, out) == table1.EXIT_DONE
+    return out
+
+
+@pytest.fixture(scope="module")
+def resumed(workspace):
+    """The same work in four commands: paused after epoch 3 of seed 0; after epoch 4 of seed 0
+    (its epoch-4 validation row then deleted); after epoch 2 of seed 1; then to the end."""
+    root, config = workspace
+    out = root / "resumed"
+    codes = [driver(config, out, budget=ScriptedBudget(4))]      # seed 0: epochs 1-3
+    codes.append(driver(config, out, budget=ScriptedBudget(2)))  # seed 0: epoch 4, validated
+    history = out / "seed_0" / table1.HISTORY
+    rows = history.read_text().splitlines()
+    assert json.loads(rows[-1])["epoch"] == 4
+    history.write_text("\n".join(rows[:-1]) + "\n")              # as if killed before the row
+    codes.append(driver(config, out, budget=ScriptedBudget(5)))  # seed 0 to 5; seed 1: 1-2
+    codes.append(driver(config, out))                            # seed 1 to the end
+    return out, codes
+
+
+def bundle_members(folder):
+    with gzip.GzipFile(fileobj=table1._Joined(sorted(Path(folder).iterdir()))) as stream, \
+            tarfile.open(fileobj=stream, mode="r|") as archive:
+        return [member.name for member in archive]
+
+
+def history(out, seed):
+    return [{k: v for k, v in row.items() if k not in TIMING_FIELDS}
+            for row in table1.read_jsonl(table1.seed_dir(out, seed) / table1.HISTORY)]
+
+
+def test_resumed_commands_equal_one_uninterrupted_command(reference, resumed):
+    """Property: a run paused by the time budget (three times) and continued by re-running the same
+    command ends with the same parameters, velocities and RNG states (bit for bit), the same
+    validation history (every number, bit for bit) and the same monitor log as one uninterrupted
+    command; a validation lost between a checkpoint and its row is redone. Tolerance 0: the
+    resumed run replays the same float32 arithmetic from exact checkpoints, and validation samples
+    come from a generator of their own, so nothing may differ."""
+    out, codes = resumed
+    assert codes == [table1.EXIT_UNFINISHED] * 3 + [table1.EXIT_DONE]
+    for seed in SEEDS:
+        assert [r["epoch"] for r in history(out, seed)] == [2, 4, 5]
+        assert history(out, seed) == history(reference, seed)
+        final_a, _ = ckpt.load_checkpoint(table1.seed_dir(reference, seed) / "checkpoints"
+                                          / "epoch_000005.npz")
+        final_b, _ = ckpt.load_checkpoint(table1.seed_dir(out, seed) / "checkpoints"
+                                          / "epoch_000005.npz")
+        assert sorted(final_a) == sorted(final_b)
+        for name in final_a:
+            np.testing.assert_array_equal(final_a[name], final_b[name], err_msg=name)
+        monitor = [table1.read_jsonl(table1.seed_dir(run, seed) / "monitor.jsonl")
+                   for run in (reference, out)]
+        strip = [[{k: v for k, v in row.items() if "seconds" not in k} for row in rows]
+                 for rows in monitor]
+        assert strip[0] == strip[1]
+    sessions = table1.read_jsonl(out / table1.DRIVER_LOG)
+    assert [(s["seed"], s["first_epoch"], s["last_epoch"], s["state"]) for s in sessions] == [
+        (0, 0, 3, "paused"), (0, 3, 4, "paused"), (0, 4, 5, "done"), (1, 0, 2, "paused"),
+        (1, 2, 5, "done")]
+
+
+def test_best_checkpoint_is_the_max_validation_score(reference):
+    """Property: best_valid.npz holds exactly the parameters (and only the parameters) of the
+    checkpoint of the epoch whose validation score is the largest in the history (the earliest on a
+    tie), and each row says whether it was the best so far. Exact: the arrays are copied."""
+    for seed in SEEDS:
+        rows = history(reference, seed)
+        scores = [r["valid_ll"] for r in rows]
+        best = rows[int(np.argmax(scores))]
+        folder = table1.seed_dir(reference, seed)
+        arrays, meta = ckpt.load_checkpoint(folder / table1.BEST)
+        source, source_meta = ckpt.load_checkpoint(
+            ckpt.checkpoint_path(folder / "checkpoints", best["epoch"]))
+        assert meta["epoch"] == best["epoch"] and meta["parameters_only"]
+        assert sorted(arrays) == sorted(source_meta["param_names"])
+        for name in arrays:
+            np.testing.assert_array_equal(arrays[name], source[name], err_msg=name)
+        running = np.maximum.accumulate(scores)
+        flags = [True] + [scores[i] > running[i - 1] for i in range(1, len(scores))]
+        assert [r["best_so_far"] for r in rows] == flags
+
+
+def test_best_checkpoint_survives_later_worse_epochs(workspace, monkeypatch):
+    """Property: when a later validation scores lower, best_valid.npz keeps the earlier epoch even
+    after rotation has deleted that epoch's checkpoint (scripted scores 1, 3, 2 for epochs 2, 4, 5;
+    --keep-checkpoints 1), and the test Parzen kept at the seed's end is that epoch's. Exact: the
+    file is compared with the parameters of that epoch."""
+    root, config = workspace
+    out = root / "scripted"
+    scores = iter([1.0, 3.0, 2.0, 0.0])   # the last for the test Parzen at the seed's end
+    kept_params = {}
+
+    def scripted(samples, data, protocol, ll_fn=None, against="valid", progress=True):
+        return parzen.ParzenResult(sigma=0.2, mean=next(scores), se=0.1, n_samples=len(samples),
+                                   n_test=10000, sigma_table=[], seconds=0.0)
+
+    original_validate = table1.SeedRun.validate_if_due
+
+    def spy(self, train):
+        row = original_validate(self, train)
+        if row is not None:
+            kept_params[row["epoch"]] = train.model.get_param_values()
+        return row
+
+    monkeypatch.setattr(table1, "score_samples", scripted)
+    monkeypatch.setattr(table1.SeedRun, "validate_if_due", spy)
+    argv = ["--config", str(config), "--out", str(out), "--epochs", str(EPOCHS), "--valid-every",
+            str(VALID_EVERY), "--n-samples", "5", "--keep-checkpoints", "1", "-q"]
+    assert torch_table1.main(argv) == table1.EXIT_DONE
+    folder = table1.seed_dir(out, 0)
+    assert [p.name for _, p in ckpt.list_checkpoints(folder / "checkpoints")] == ["epoch_000005.npz"]
+    arrays, meta = ckpt.load_checkpoint(folder / table1.BEST)
+    assert meta["epoch"] == 4
+    for name, value in kept_params[4].items():
+        np.testing.assert_array_equal(arrays[name], value, err_msg=name)
+    assert table1.best_row(table1.read_jsonl(folder / table1.HISTORY))["epoch"] == 4
+    kept = json.loads((folder / table1.TEST_PARZEN).read_text())
+    assert kept["best_epoch"] == 4 and kept["test_ll"] == 0.0
+    assert table1.read_status(folder) == {"state": "finished", "epoch": EPOCHS}
+
+
+def test_best_row_prefers_the_earliest_of_equal_scores():
+    """Property: ties go to the earliest epoch, whatever the row order in the file."""
+    rows = [{"epoch": 6, "valid_ll": 2.0}, {"epoch": 2, "valid_ll": 2.0}, {"epoch": 4, "valid_ll": 1.0}]
+    assert table1.best_row(rows)["epoch"] == 2
+    assert table1.best_row([]) is None
+
+
+def test_report_equals_a_direct_parzen_computation(reference, capsys):
+    """Property: --report's test score for each seed (kept when the seed finished) is
+    gan2014.parzen.evaluate (sigma on the first 1,000 validation images, mean and se over the test
+    set) of 50 samples drawn from that seed's best_valid.npz with a torch.Generator seeded 10097,
+    and its sigma is the one the validation chose; --recompute gives the same numbers. Tolerance
+    1e-9 nats: both are the float64 product form on the same samples; only the block split of the
+    rows may differ, which changes rounding at the 1e-12 level. A second report keeps the first as
+    table1_summary.previous-1.json."""
+    argv = ["--out", str(reference), "--report", "-q"]
+    assert torch_table1.main(argv) == table1.EXIT_DONE
+    assert "| paper (Table 1) | 225 ± 2 |" in capsys.readouterr().out
+    summary = json.loads((reference / table1.SUMMARY).read_text())
+    valid = mnist.MNIST("train", start=50000, stop=60000).X
+    test = mnist.MNIST("test").X
+    from port_torch.registry import REGISTRY
+    for row in summary["seeds"]:
+        folder = table1.seed_dir(reference, row["seed"])
+        model, meta = parzen_cli.load_model(folder / table1.BEST, REGISTRY)
+        generator = torch.Generator()
+        generator.manual_seed(10097)
+        samples = model.generator.sample(N_SAMPLES, generator).numpy()
+        direct = parzen.evaluate(samples, valid[:1000], test, progress=False)
+        assert row["best_epoch"] == meta["epoch"]
+        assert row["sigma"] == direct.sigma == row["valid_sigma"]
+        assert abs(row["test_ll"] - direct.mean) <= 1e-9
+        assert abs(row["test_se"] - direct.se) <= 1e-9
+        assert row["epochs_trained"] == EPOCHS
+    scored = [row["test_ll"] for row in summary["seeds"]]
+    assert summary["mean_over_seeds"] == pytest.approx(np.mean(scored), abs=1e-12)
+    assert torch_table1.main(argv) == table1.EXIT_DONE
+    kept = json.loads((reference / "table1_summary.previous-1.json").read_text())
+    assert kept == summary
+    assert torch_table1.main(argv + ["--recompute", "--seeds", "1"]) == table1.EXIT_DONE
+    again = json.loads((reference / table1.SUMMARY).read_text())["seeds"][0]
+    assert again["seed"] == 1 and again["test_ll"] == summary["seeds"][1]["test_ll"]
+    assert (reference / "table1_summary.previous-1.md").is_file()
+
+
+def test_time_budget_zero_pauses_before_any_epoch(workspace):
+    """Property: with --time-budget 0 nothing is trained and nothing is written but the manifest;
+    the exit status 75 asks for the same command again."""
+    root, config = workspace
+    out = root / "zero_budget"
+    argv = ["--config", str(config), "--out", str(out), "--epochs", "2", "--n-samples", "5",
+            "--time-budget", "0", "-q"]
+    assert torch_table1.main(argv) == table1.EXIT_UNFINISHED
+    assert sorted(p.name for p in out.iterdir()) == [table1.MANIFEST]
+
+
+def test_refuses_a_folder_made_otherwise(workspace, reference, capsys):
+    """Property: an --out folder made with another YAML text or validation protocol, or a non-empty
+    folder that is not a table1 folder, is refused with exit status 2, a message naming what
+    differs, and no file changed."""
+    root, config = workspace
+    before = {p: p.stat().st_mtime_ns for p in reference.rglob("*")}
+    assert torch_table1.main(["--config", str(config), "--out", str(reference), "--valid-every",
+                              "3", "--n-samples", str(N_SAMPLES), "-q"]) == table1.EXIT_BAD_INPUT
+    assert "--valid-every (this folder: 2; now: 3)" in capsys.readouterr().err
+    other = root / "other.yaml"
+    other.write_text(config.read_text().replace("learning_rate: .1", "learning_rate: .2"))
+    assert torch_table1.main(["--config", str(other), "--out", str(reference), "--valid-every",
+                              "2", "--n-samples", str(N_SAMPLES), "-q"]) == table1.EXIT_BAD_INPUT
+    assert "the YAML text" in capsys.readouterr().err
+    assert {p: p.stat().st_mtime_ns for p in reference.rglob("*")} == before
+    foreign = root / "foreign"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("mine")
+    assert torch_table1.main(["--config", str(config), "--out", str(foreign), "-q"]) == \
+        table1.EXIT_BAD_INPUT
+    assert "not a table1 folder" in capsys.readouterr().err
+    assert sorted(p.name for p in foreign.iterdir()) == ["notes.txt"]
+
+
+def test_bundles_carry_a_run_between_machines(workspace, reference):
+    """Property: the GPU-session round trip is exact. A run paused on 'here' (seed 0 at epoch 3),
+    packed with --pack-resume, unpacked on a fresh 'machine' that trains to the end and packs what
+    changed (--pack), then unpacked back 'here', leaves 'here' with the reference's validation
+    history, final parameters and monitor rows (bit for bit; monitor.csv rebuilt from the JSONL),
+    while a bundle holds, besides the manifest, only files changed since the last unpack and of the
+    checkpoints only the latest. Tolerance 0, as for resuming: the bytes travel unchanged."""
+    root, config = workspace
+    here, machine = root / "here", root / "machine"
+    assert driver(config, here, budget=ScriptedBudget(4)) == table1.EXIT_UNFINISHED
+    carry, back = root / "carry", root / "back"
+    assert torch_table1.main(["--out", str(here), "--pack-resume", str(carry), "--no-train",
+                              "-q"]) == table1.EXIT_DONE
+    assert driver(config, machine, "--unpack", carry, "--pack", back) == table1.EXIT_DONE
+    returned = bundle_members(back)
+    assert "seed_1/best_valid.npz" in returned and "seed_0/checkpoints/epoch_000005.npz" in returned
+    assert "seed_0/checkpoints/epoch_000003.npz" not in returned   # only the latest travels
+    assert torch_table1.main(["--out", str(here), "--unpack", str(back), "--pack",
+                              str(root / "nothing_new"), "--no-train", "-q"]) == table1.EXIT_DONE
+    assert bundle_members(root / "nothing_new") == [table1.MANIFEST]
+    for seed in SEEDS:
+        assert history(here, seed) == history(reference, seed)
+        final = [ckpt.load_checkpoint(table1.seed_dir(run, seed) / "checkpoints"
+                                      / "epoch_000005.npz")[0] for run in (reference, here)]
+        for name in final[0]:
+            np.testing.assert_array_equal(final[0][name], final[1][name], err_msg=name)
+        rows = [[{k: v for k, v in row.items() if "seconds" not in k} for row in
+                 table1.read_jsonl(table1.seed_dir(run, seed) / "monitor.jsonl")]
+                for run in (reference, here)]
+        assert rows[0] == rows[1]
+        csv_lines = (table1.seed_dir(here, seed) / "monitor.csv").read_text().splitlines()
+        assert len(csv_lines) == 1 + EPOCHS + 1
+        assert table1.read_status(table1.seed_dir(here, seed))["state"] == "finished"
+
+
+def test_unpack_refuses_a_bundle_of_another_run(workspace, reference, tmp_path, capsys):
+    """Property: a bundle made from a run with another validation protocol is refused (status 2)
+    and nothing in --out changes."""
+    root, config = workspace
+    other = tmp_path / "other"
+    argv = ["--config", str(config), "--out", str(other), "--epochs", "1", "--valid-every", "1",
+            "--n-samples", "5", "-q", "--pack", str(tmp_path / "bundle")]
+    assert torch_table1.main(argv) == table1.EXIT_DONE
+    before = {p: p.stat().st_mtime_ns for p in reference.rglob("*")}
+    assert torch_table1.main(["--out", str(reference), "--unpack", str(tmp_path / "bundle"),
+                              "--no-train"]) == table1.EXIT_BAD_INPUT
+    assert "another configuration" in capsys.readouterr().err
+    assert {p: p.stat().st_mtime_ns for p in reference.rglob("*")} == before
