@@ -72,27 +72,59 @@ def unsupported(model, cost):
 
 
 # ------------------------------------------------------------------------------------ forward
+# Aesara compiles `cond ? x : y` and its `maximum` (which also propagates NaN) to branches; on the
+# unpredictable signs of activations those cost ~3 ns per element, so the formulas below are
+# written branch-free wherever that gives the same bits (measured 5-30x faster per op):
+# * ReLU with left_slope 0: a * (a > 0) is a for a > 0 and a * 0 = -0 / +0 otherwise, exactly
+#   Pylearn2's switch(a > 0, a, 0 * a); its gradient is delta * (out > 0);
+# * the maxout max is a chain of switch(piece > m, piece, m), which (fused by Aesara into one
+#   loop) vectorises, and equals the maximum for every non-NaN input;
+# * routing a unit's gradient to its winning pieces is delta * (piece == max).
+
+
 def activate(kind, layer, a):
     if kind == "relu":
+        if layer.left_slope == 0:
+            return a * (a > 0.)
         return at.switch(a > 0., a, layer.left_slope * a)
     if kind == "sigmoid":
         return at.sigmoid(a)
     if kind == "maxout":
-        return a.reshape((a.shape[0], layer.num_units, layer.num_pieces)).max(axis=2)
+        # The max over each unit's adjacent pieces, over strided column slices as Pylearn2 wrote
+        # it (a reshape and max(axis=2) measured ~4x slower than the switch chain).
+        return maxout_pieces(layer, a)[1]
     return a
+
+
+def maxout_pieces(layer, a):
+    """([the num_pieces strided slices of a], their elementwise maximum)."""
+    k = layer.num_pieces
+    pieces = [a[:, piece::k] for piece in range(k)]
+    out = pieces[0]
+    for piece in pieces[1:]:
+        out = at.switch(piece > out, piece, out)
+    return pieces, out
 
 
 def activation_backward(kind, layer, a, out, delta):
     """delta (gradient w.r.t. the layer's output) -> gradient w.r.t. its pre-activation a."""
     if kind == "relu":
+        if layer.left_slope == 0:
+            # On the output, not on a, so that Aesara does not share one boolean array between
+            # the forward and backward loops (a separate bool array made both ~15x slower).
+            return delta * (out > 0.)
         return at.switch(a > 0., delta, layer.left_slope * delta)
     if kind == "sigmoid":
         return delta * out * (1. - out)
     if kind == "maxout":
-        pieces = a.reshape((a.shape[0], layer.num_units, layer.num_pieces))
-        winners = at.eq(pieces, out.dimshuffle(0, 1, "x"))
-        routed = at.switch(winners, delta.dimshuffle(0, 1, "x"), 0.)
-        return routed.reshape((a.shape[0], layer.num_units * layer.num_pieces))
+        # Each piece that equals the unit's maximum receives the unit's gradient, written into its
+        # strided columns (the same routing as the gradient of the maximum chain).
+        k = layer.num_pieces
+        pieces, _ = maxout_pieces(layer, a)
+        routed = at.zeros_like(a)
+        for index, piece in enumerate(pieces):
+            routed = at.set_subtensor(routed[:, index::k], delta * at.eq(piece, out))
+        return routed
     return delta
 
 
@@ -208,7 +240,7 @@ def fused_gradients(cost, model, data, noise=None, dropout_masks=DRAW):
         else:
             delta_a = activation_backward(layer_kind(layer), layer, d_pre[i], d_out[i], delta)
         d_grads[layer.W] = at.dot((d_in[i] * c_d).T, delta_a)
-        d_grads[layer.b] = at.dot(c_d.T, delta_a)[0]
+        d_grads[layer.b] = (delta_a * c_d).sum(axis=0)
         if i > 0:
             delta = at.dot(delta_a, layer.W.T)
             if scaled[i] is not None:
