@@ -91,7 +91,11 @@ def _main(argv, backend, load_registry, add_arguments, before_training):
                     yaml_text=Path(args.config).read_text(encoding="utf-8"), backend=backend,
                     verbose=not args.quiet)
     if before_training is not None:
-        before_training(train, args)
+        try:
+            before_training(train, args)
+        except ValueError as error:    # an option the backend cannot apply to this experiment
+            print(f"error: {error}", file=sys.stderr)
+            return EXIT_BAD_INPUT
     try:
         resume_from = resolve_resume(args.resume, out_dir)
         train.main_loop(time_budget=args.time_budget, resume_from=resume_from)

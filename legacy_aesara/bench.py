@@ -11,6 +11,7 @@ For reference, on a 2-core CPU the original code took 12.7-13.1 s/epoch (19.3 s 
 """
 import argparse
 import os
+import statistics
 import time
 from pathlib import Path
 
@@ -50,6 +51,12 @@ def main(argv=None):
     parser.add_argument("--no-monitor", action="store_true",
                         help="skip building and compiling the monitor (times the training "
                              "function's compilation alone, as on a cold cache)")
+    parser.add_argument("--paths", default="grad,fused",
+                        help="comma-separated gradient paths to time, side by side in this "
+                             "process (see training_algorithms/sgd.py: grad, fused, auto)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="timing rounds; the paths alternate within each round and the "
+                             "median per path is reported")
     parser.add_argument("--profile", action="store_true",
                         help="print Aesara's per-op profile of the training function")
     args = parser.parse_args(argv)
@@ -58,25 +65,52 @@ def main(argv=None):
 
     if args.profile:
         aesara.config.profile = True
-    train = build(args.config)
+    paths = args.paths.split(",")
+    runs = {path: set_up(args.config, path, args.no_monitor) for path in paths}
+    timings = {path: [] for path in paths}
+    for _round in range(args.rounds):
+        # Alternating the paths inside each round spreads the machine's drifts over all of them.
+        for path in paths:
+            algorithm, dataset, _ = runs[path]
+            timings[path].append(time_steps(algorithm, dataset, args.steps))
+    print(f"threads: OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')} "
+          f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')}; "
+          f"floatX={aesara.config.floatX}; BLAS: {aesara.config.blas__ldflags}")
+    medians = {}
+    for path in paths:
+        algorithm, dataset, setup_seconds = runs[path]
+        examples = algorithm.batch_size
+        steps_per_epoch = -(-design_matrix_rows(dataset) // examples)
+        medians[path] = statistics.median(timings[path])
+        rounds = ", ".join(f"{t * 1000:.2f}" for t in timings[path])
+        print(f"path {path:5s}: compile sgd_update {algorithm.compile_seconds:.1f} s, monitor "
+              f"{algorithm.monitor_compile_seconds:.1f} s, whole setup {setup_seconds:.1f} s; "
+              f"{args.steps} steps of batch {examples} x {args.rounds} rounds: median "
+              f"{medians[path] * 1000:.2f} ms/step = {medians[path] * steps_per_epoch:.2f} s/epoch "
+              f"({steps_per_epoch} steps; rounds {rounds} ms)")
+    for path in paths[1:]:
+        print(f"ratio {path}/{paths[0]}: {medians[path] / medians[paths[0]]:.3f}")
+    if args.profile:
+        for path in paths:
+            runs[path][0].sgd_update.profile.summary()
+
+
+def set_up(config, path, no_monitor):
+    """(algorithm, dataset, setup seconds) of a fresh experiment whose SGD uses `path`."""
+    train = build(config)
     algorithm = train.algorithm
-    if args.no_monitor:
+    algorithm.path = path
+    if no_monitor:
         algorithm.monitoring_dataset = None
     began = time.perf_counter()
     algorithm.setup(train.model, train.dataset)
-    setup_seconds = time.perf_counter() - began
-    per_step = time_steps(algorithm, train.dataset, args.steps)
-    examples = algorithm.batch_size
-    steps_per_epoch = -(-train.dataset.get_design_matrix().shape[0] // examples)
-    print(f"threads: OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')} "
-          f"OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')}; "
-          f"floatX={aesara.config.floatX}")
-    print(f"compile sgd_update: {algorithm.compile_seconds:.1f} s; compile monitor: "
-          f"{algorithm.monitor_compile_seconds:.1f} s; whole setup: {setup_seconds:.1f} s")
-    print(f"{args.steps} steps of batch {examples}: {per_step * 1000:.2f} ms/step = "
-          f"{per_step * steps_per_epoch:.2f} s/epoch ({steps_per_epoch} steps)")
-    if args.profile:
-        algorithm.sgd_update.profile.summary()
+    return algorithm, train.dataset, time.perf_counter() - began
+
+
+def design_matrix_rows(dataset):
+    from legacy_aesara.training_algorithms.sgd import design_matrix
+
+    return design_matrix(dataset).shape[0]
 
 
 if __name__ == "__main__":

@@ -155,6 +155,30 @@ def test_step0_without_dropout_matches_2014(experiment, initial_params, step0_in
     _assert_grads(result["grads"], case["grad"])
 
 
+@pytest.mark.parametrize("with_masks", [False, True], ids=["no-dropout", "2014-masks"])
+def test_fused_gradients_match_2014(experiment, initial_params, step0_inputs, reference,
+                                    with_masks):
+    """Property: the hand-written backward of training_algorithms/fused_step.py (D run once on
+    [X; S], one backward pass through D for both objectives) gives the 2014 step-0 gradients, with
+    dropout off and with the masks the original drew.
+    Tolerance: as for the aesara.grad graph (1e-5 * absmax per array, D/y_b 1e-7 absolute). Why:
+    the same float32 arithmetic in another order; a wrong row weight, mask or maxout routing shows
+    as errors of order 1."""
+    from legacy_aesara.training_algorithms.fused_step import evaluate_gradients
+
+    key = "step0_dropout_fixed_masks" if with_masks else "step0_nodropout"
+    case = reference[key]
+    X, z = step0_inputs
+    masks = None
+    if with_masks:
+        records = case["masks"]
+        masks = {half: [unpack_mask(records[f"mask_{half}_{layer}"]) for layer in ("h0", "h1", "y")]
+                 for half in ("data", "samp")}
+    experiment.model.set_param_values(initial_params)
+    grads = evaluate_gradients(experiment.model, experiment.algorithm.cost, X, z, masks=masks)
+    _assert_grads(grads, case["grad"])
+
+
 def test_step0_with_the_2014_dropout_masks_matches_2014(experiment, initial_params, step0_inputs,
                                                          reference):
     """Property: with the masks the original drew (D's input kept with p .8 scaled x1.25, the
@@ -176,9 +200,12 @@ def test_step0_with_the_2014_dropout_masks_matches_2014(experiment, initial_para
     _assert_grads(result["grads"], case["grad"])
 
 
-def test_one_sgd_momentum_step_matches_2014(experiment, initial_params, step0_inputs, reference):
+@pytest.mark.parametrize("path", ["grad", "fused"])
+def test_one_sgd_momentum_step_matches_2014(experiment, initial_params, step0_inputs, reference,
+                                            path):
     """Property: one update of the SGD built from the YAML (Momentum .5, lr .1, velocities 0, no
-    dropout, the step-0 batch and z) gives the 2014 step-1 parameters, p1 = p0 - 0.1 * grad.
+    dropout, the step-0 batch and z) gives the 2014 step-1 parameters, p1 = p0 - 0.1 * grad, with
+    the gradients of either path (sgd.py PATHS: aesara.grad on the 2014 graph, or fused_step.py).
     Tolerance: 1e-7 absolute per probed value (README). Why: |0.1 * grad| <= ~1e-2 and float32
     spacing there is < 1e-9; the rest is the gradient's own rounding scaled by 0.1."""
     case = reference["step1_nodropout_params"]
@@ -187,6 +214,7 @@ def test_one_sgd_momentum_step_matches_2014(experiment, initial_params, step0_in
         # The monitor plays no part in an update; skipping it saves its compilation.
         algorithm.monitoring_dataset = None
         algorithm.setup(experiment.model, experiment.dataset)
+    algorithm.path = path
     X, z = step0_inputs
     experiment.model.set_param_values(initial_params)
     for velocity in algorithm.learning_rule.velocities.values():

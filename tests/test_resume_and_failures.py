@@ -434,9 +434,8 @@ def in_process_cli(monkeypatch, capsys, restore_environ):
                 from port_torch import run
                 rc = run.main(argv + ["--device", "cpu"])
             else:
-                from gan2014.cli import main
-                from legacy_aesara.registry import BACKEND, load_registry
-                rc = main(argv, BACKEND, load_registry)
+                from legacy_aesara import run
+                rc = run.run_main(argv)
         finally:
             mnist.clear_cache()
         captured = capsys.readouterr()
@@ -489,6 +488,22 @@ def test_bad_yaml(tmp_path, data_root, in_process_cli, backend, case):
     assert_clean_exit(result, 2)
     assert re.search(r"error: .*" + pattern, result.stderr), result
     assert not (REPO / "PWNED").exists() and not (tmp_path / "PWNED").exists()
+
+
+def test_fused_path_refuses_a_cost_it_cannot_do(tmp_path, data_root, in_process_cli):
+    """`legacy_aesara.run --path fused` on a cost option the fused gradients do not implement
+    (no_drop_in_d_for_g) stops before training with exit code 2 and names the option; `--path
+    auto` would quietly use aesara.grad instead."""
+    text = TINY_YAML.read_text(encoding="utf-8")
+    old = "            scale_grads: 0,\n"
+    assert old in text
+    config = tmp_path / "no_drop.yaml"
+    config.write_text(text.replace(old, old + "            no_drop_in_d_for_g: 1,\n", 1),
+                      encoding="utf-8")
+    result = in_process_cli("legacy_aesara", [config, "--out", tmp_path / "out", "--path", "fused"],
+                            data_root, tmp_path)
+    assert_clean_exit(result, 2)
+    assert re.search(r"error: .*fused.*no_drop_in_d_for_g", result.stderr), result
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

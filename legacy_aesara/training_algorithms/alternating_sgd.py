@@ -122,6 +122,13 @@ class SGD(PylearnSGD):
         _log(f"Compiling {name} done. Time elapsed: {seconds:f} seconds")
         return function
 
+    def uses_fused_gradients(self, model):
+        """Never: a G step of the fused graph would also draw the real half's dropout masks (D runs
+        on both halves at once), where the original's g_func leaves those streams alone."""
+        if self.path == "fused":
+            raise ValueError("adversarial.sgd.SGD: path 'fused' is not supported (use 'grad')")
+        return False
+
     # ------------------------------------------------------------------------------ training
     @property
     def d_steps_since_g(self):

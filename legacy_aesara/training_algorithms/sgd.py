@@ -28,12 +28,17 @@ from gan2014.iteration import sequential_batches, shuffled_sequential_batches
 from gan2014.space import DesignBatchFormatter
 from gan2014.train import TrainingDivergedError, check_positive_int
 from gan2014.training_algorithms.schedules import ExponentialDecaySchedule
-from legacy_aesara.adversarial import NO_DROPOUT, mask_inputs, mask_arguments
+from legacy_aesara.adversarial import AdversaryCost2, NO_DROPOUT, mask_inputs, mask_arguments
+from legacy_aesara.training_algorithms import fused_step
 from legacy_aesara.models.mlp import shared_floatx
 from legacy_aesara.space import make_theano_batch
 from legacy_aesara.training_algorithms.learning_rule import Momentum
 
 DEFAULT_SEED = (2012, 10, 5)
+# How the update function gets its gradients (the same numbers either way, tested in
+# parity_tests/test_aesara_paths.py): "grad" = aesara.grad on the cost's 2014 graph,
+# "fused" = training_algorithms/fused_step.py, "auto" = fused where it supports the model.
+PATHS = ("auto", "grad", "fused")
 
 
 class ExponentialDecay:
@@ -121,6 +126,8 @@ class SGD:
         self.batches_into_epoch = 0         # > 0: stopped (or to resume) after this many batches
         self.batches_per_epoch = None
         self._epoch_start_rng = None        # self.rng's state before the current epoch's shuffle
+        # Not a Pylearn2 argument: set by the command line (--path) or by tests.
+        self.path = "auto"
 
     # ------------------------------------------------------------------------------ setup
     def setup(self, model, dataset):
@@ -152,10 +159,28 @@ class SGD:
             cost_value.name = "objective"
         self._setup_monitor(model)
         self.params = list(model.get_params())
-        grads, updates = self.cost.get_gradients(model, X)
+        grads, updates = self._gradients(model, X)
         self._check_gradients(grads)
         self._log_learning_rates(model)
         return X, grads, updates
+
+    def uses_fused_gradients(self, model):
+        """Whether `path` selects training_algorithms/fused_step.py for this model and cost."""
+        if self.path not in PATHS:
+            raise ValueError(f"SGD: path must be one of {', '.join(PATHS)}, got {self.path!r}")
+        if self.path == "grad":
+            return False
+        problems = (["a cost other than AdversaryCost2"] if not isinstance(self.cost, AdversaryCost2)
+                    else fused_step.unsupported(model, self.cost))
+        if problems and self.path == "fused":
+            raise ValueError("SGD: path 'fused' does not support " + "; ".join(problems))
+        return not problems
+
+    def _gradients(self, model, X, **kwargs):
+        """The cost's gradients (and extra updates) for the batch X, by the chosen path."""
+        if self.uses_fused_gradients(model):
+            return fused_step.fused_gradients(self.cost, model, X, **kwargs)
+        return self.cost.get_gradients(model, X, **kwargs)
 
     def _compile_updates(self, model, X, grads, updates):
         """One function, sgd_update(X), applying every parameter's update at once."""
@@ -288,20 +313,22 @@ class SGD:
         self._run_step(function, X, *extra)
 
     def _fed_update(self, masked):
-        if masked not in self._fed_updates:
+        # Keyed by the gradient path too, so that a test may switch `path` between calls.
+        key = (masked, self.uses_fused_gradients(self.model))
+        if key not in self._fed_updates:
             X = make_theano_batch(self.model.get_input_space(), "SGD[features]")
             z = at.matrix("z")
             masks, active = (mask_inputs(self.model.discriminator, self.cost) if masked
                              else (NO_DROPOUT, []))
-            grads, updates = self.cost.get_gradients(self.model, X, noise=z, dropout_masks=masks)
+            grads, updates = self._gradients(self.model, X, noise=z, dropout_masks=masks)
             updates = self._parameter_updates(self.model, grads, updates)
             inputs = [X, z]
             if masked:
                 inputs += [masks[key][i] for key in ("data", "samp") for i in active]
             function = aesara.function(inputs, [], updates=updates, name="sgd_update_fed",
                                        on_unused_input="ignore")
-            self._fed_updates[masked] = (function, active)
-        return self._fed_updates[masked]
+            self._fed_updates[key] = (function, active)
+        return self._fed_updates[key]
 
     def continue_learning(self, model):
         if self.termination_criterion is None:

@@ -1,0 +1,56 @@
+"""Train the tiny MNIST config with each gradient path of the Aesara SGD, for test_aesara_paths.py.
+
+Both runs build yaml_experiments/smoke/mnist_tiny.yaml from scratch (same weight draws, same MRG
+seeds), train `epochs` epochs with noise and dropout masks DRAWN from the MRG streams, as in real
+training, and return every parameter, velocity and MRG stream state as arrays named
+`<path>/<array name>`.
+
+Run as a script (`python -m parity_tests.aesara_paths_worker DATA_ROOT OUT.npz EPOCHS`) it does the
+same in a fresh process: Aesara fixes its float type at import, so the float64 comparison runs in a
+child started with GAN2014_FLOATX=float64.
+"""
+import os
+import sys
+
+import numpy as np
+
+from parity_tests.trajectory import REPO
+
+TINY_YAML = REPO / "yaml_experiments" / "smoke" / "mnist_tiny.yaml"
+PATHS = ("grad", "fused")
+
+
+def train_with_path(path, epochs):
+    import legacy_aesara  # noqa: F401  (Aesara flags first)
+    from gan2014.config.yaml_parse import load_path
+    from legacy_aesara.registry import load_registry
+
+    train = load_path(TINY_YAML, load_registry())
+    algorithm = train.algorithm
+    algorithm.monitoring_dataset = None      # the comparison needs no monitor
+    algorithm.path = path
+    algorithm.setup(train.model, train.dataset)
+    for _epoch in range(epochs):
+        algorithm.train(train.dataset)
+    arrays = dict(train.model.get_param_values())
+    arrays.update(algorithm.state_arrays())
+    return arrays
+
+
+def run(data_root, epochs):
+    """{f"{path}/{name}": array} for both paths, trained on the MNIST files under data_root."""
+    os.environ["PYLEARN2_DATA_PATH"] = str(data_root)
+    results = {}
+    for path in PATHS:
+        for name, value in train_with_path(path, epochs).items():
+            results[f"{path}/{name}"] = np.asarray(value)
+    return results
+
+
+def main(argv):
+    data_root, out, epochs = argv
+    np.savez(out, **run(data_root, int(epochs)))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

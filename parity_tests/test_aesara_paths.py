@@ -1,0 +1,129 @@
+"""The Aesara SGD's two gradient paths train identically (legacy_aesara/training_algorithms/sgd.py).
+
+`grad` differentiates the 2014 graph with aesara.grad; `fused` (training_algorithms/fused_step.py)
+writes the same gradients out by hand with D run once on [X; S]. Both are trained here on the tiny
+MNIST config for two epochs with noise and dropout masks DRAWN from the MRG streams, exactly as in
+real training, so these tests also prove that the fused graph draws the same random numbers.
+(Against the 2014 numbers, the fused gradients and the fused SGD step are tested in
+test_aesara_fingerprints_2014.py.)
+"""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from parity_tests.aesara_paths_worker import PATHS, run
+from parity_tests.conftest import REPO
+from parity_tests.helpers import write_tiny_mnist
+
+EPOCHS = 2                       # 12 minibatches of 100 (the lr decays after each one)
+CHILD_TIMEOUT = 420              # seconds for the float64 child process
+# D/y_b and its velocity are sums of +-0.5 sigmoid(l) / B over the 200 rows of a step: a difference
+# of two ~0.25 terms whose value is ~1e-7, so its rounding error is compared absolutely (to the
+# terms' size, ~0.25) rather than to its own tiny value. Every other array is compared relatively.
+NEAR_CANCELLING = ("D/y_b", "velocity/D/y_b")
+BOUNDS = {
+    # float32: one float32 step's rounding is ~6e-8 relative; 12 steps of momentum and the
+    # different summation order (one 200-row product instead of two 100-row ones) stay far below
+    # 1e-5 (measured: 8.0e-7). A wrong mask, row weight or maxout routing is an order-1 error.
+    "float32": {"relative": 1e-5, "absolute": 1e-7},
+    # float64: measured 2.0e-15 relative (D/y_b 2.3e-17 absolute).
+    "float64": {"relative": 1e-12, "absolute": 1e-14},
+}
+
+
+def compare_paths(results):
+    """(worst relative error, worst absolute error of the near-cancelling arrays, names of the
+    arrays whose values must be IDENTICAL and are not)."""
+    names = sorted({key.split("/", 1)[1] for key in results if key.startswith("grad/")})
+    relative, absolute, not_identical = 0.0, 0.0, []
+    for name in names:
+        a = results[f"grad/{name}"]
+        b = results[f"fused/{name}"]
+        if name.startswith("rng/"):
+            # MRG stream states and the batch-order RandomState: integers, equal or wrong.
+            if not np.array_equal(a, b):
+                not_identical.append(name)
+            continue
+        a, b = a.astype(np.float64), b.astype(np.float64)
+        error = float(np.abs(a - b).max())
+        if name in NEAR_CANCELLING:
+            absolute = max(absolute, error)
+        else:
+            relative = max(relative, error / (float(np.abs(a).max()) or 1.0))
+    return relative, absolute, not_identical
+
+
+@pytest.fixture(scope="module")
+def tiny_mnist(tmp_path_factory):
+    root = tmp_path_factory.mktemp("paths_data")
+    write_tiny_mnist(root)
+    return root
+
+
+@pytest.fixture(scope="module")
+def float32_results(tiny_mnist):
+    saved = os.environ.get("PYLEARN2_DATA_PATH")
+    try:
+        return run(tiny_mnist, EPOCHS)
+    finally:
+        if saved is None:
+            os.environ.pop("PYLEARN2_DATA_PATH", None)
+        else:
+            os.environ["PYLEARN2_DATA_PATH"] = saved
+
+
+@pytest.fixture(scope="module")
+def float64_results(tiny_mnist, tmp_path_factory):
+    out = tmp_path_factory.mktemp("paths_out") / "float64.npz"
+    env = dict(os.environ, GAN2014_FLOATX="float64")
+    subprocess.run([sys.executable, "-m", "parity_tests.aesara_paths_worker", str(tiny_mnist),
+                    str(out), str(EPOCHS)], cwd=REPO, env=env, check=True,
+                   timeout=CHILD_TIMEOUT, stdout=subprocess.DEVNULL)
+    with np.load(out) as saved:
+        return {key: saved[key] for key in saved.files}
+
+
+def test_both_paths_ran_and_trained(float32_results):
+    """Property: the comparison is not vacuous: both paths produced every parameter, velocity and
+    MRG state, and training moved the parameters (non-zero velocities)."""
+    for path in PATHS:
+        keys = [key for key in float32_results if key.startswith(path + "/")]
+        assert any(key.startswith(f"{path}/rng/D/dropout") for key in keys), path
+        assert any(key.startswith(f"{path}/rng/G/noise") for key in keys), path
+        velocities = [float32_results[key] for key in keys if "/velocity/" in key]
+        assert len(velocities) == 12 and all(np.abs(v).max() > 0 for v in velocities), path
+
+
+@pytest.mark.parametrize("floatx", ["float32", "float64"])
+def test_fused_and_grad_paths_draw_the_same_random_numbers(floatx, float32_results,
+                                                           float64_results, parity_record):
+    """Property: after two epochs with drawn noise and masks, every MRG stream state (noise, each
+    dropout pass's streams) and the batch-order RandomState are IDENTICAL between the paths.
+    Tolerance: exact. Why: the fused graph must take its seeds from the MLPs' RandomStates in the
+    2014 order and draw blocks of the same shapes from each stream; any difference there changes
+    the stream states, and then every later mask."""
+    results = float32_results if floatx == "float32" else float64_results
+    _relative, _absolute, not_identical = compare_paths(results)
+    assert not not_identical, f"{floatx}: RNG states differ between paths: {not_identical}"
+    parity_record(f"Aesara grad vs fused path: MRG and batch-order states after 12 steps "
+                  f"({floatx})", "aesara grad / aesara fused", 0.0, 0.0)
+
+
+@pytest.mark.parametrize("floatx", ["float32", "float64"])
+def test_fused_and_grad_paths_train_to_the_same_parameters(floatx, float32_results,
+                                                            float64_results, parity_record):
+    """Property: the parameters and momentum velocities after two epochs (12 steps, drawn noise
+    and masks, per-step learning-rate decay) agree between the two gradient paths.
+    Tolerance: see BOUNDS (float32 1e-5 relative, float64 1e-12; the near-cancelling D/y_b
+    absolutely). Why: the paths compute the same formulas in a different order, so only rounding
+    separates them."""
+    results = float32_results if floatx == "float32" else float64_results
+    relative, absolute, _not_identical = compare_paths(results)
+    bounds = BOUNDS[floatx]
+    parity_record(f"Aesara grad vs fused path: params and velocities after 12 steps ({floatx})",
+                  "aesara grad / aesara fused", relative, bounds["relative"])
+    assert relative <= bounds["relative"], f"{floatx}: relative error {relative:.3e}"
+    assert absolute <= bounds["absolute"], f"{floatx}: D/y_b absolute error {absolute:.3e}"
