@@ -105,6 +105,13 @@ def load_model(path, registry):
     derived from the checkpoint's path. Building it also builds the training datasets (a second
     for MNIST), as unpickling the 2014 model did not; that is the price of data-only checkpoints.
     """
+    _, model, meta = load_run(path, registry)
+    return model, meta
+
+
+def load_run(path, registry):
+    """``(built, model, meta)``: as ``load_model``, plus the object the YAML built (a ``Train``,
+    whose ``dataset`` is the training set, for a run's YAML)."""
     from gan2014.config.yaml_parse import load, train_file_variables
 
     arrays, meta = ckpt.load_checkpoint(path)
@@ -117,7 +124,7 @@ def load_model(path, registry):
     values = model.get_param_values()
     ckpt.check_parameters_match(path, arrays, {name: v.shape for name, v in values.items()})
     model.set_param_values({name: arrays[name] for name in values})
-    return model, meta
+    return built, model, meta
 
 
 def protocol_data(limit, sigma_given, data_path=None):

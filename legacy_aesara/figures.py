@@ -26,8 +26,9 @@ class AesaraFigures(figures.FigureBackend):
     def __init__(self):
         self._fprop = {}
 
-    def load_model(self, path):
-        return parzen_cli.load_model(path, load_registry())
+    def load_run(self, path):
+        built, model, meta = parzen_cli.load_run(path, load_registry())
+        return model, meta, getattr(built, "dataset", None)
 
     def noise(self, model, meta, n, seed):
         self.noise_source = prepare_noise_stream(model.generator, meta, seed)
@@ -37,7 +38,7 @@ class AesaraFigures(figures.FigureBackend):
 
     def generate(self, model, z):
         if id(model) not in self._fprop:
-            noise = at.matrix("z", dtype=aesara.config.floatX)
+            noise = at.matrix("z", dtype=aesara.config.floatX)  # a conv G's fprop gives c01b
             self._fprop[id(model)] = aesara.function([noise], model.generator.mlp.fprop(noise),
                                                      name="generator_fprop")
         return np.asarray(self._fprop[id(model)](np.asarray(z, dtype=aesara.config.floatX)))

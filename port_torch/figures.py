@@ -24,11 +24,11 @@ class TorchFigures(figures.FigureBackend):
     def __init__(self, device="cpu"):
         self.device = torch.device(device)
 
-    def load_model(self, path):
+    def load_run(self, path):
         from port_torch.registry import REGISTRY
-        model, meta = parzen_cli.load_model(path, REGISTRY)
+        built, model, meta = parzen_cli.load_run(path, REGISTRY)
         model.to_device(self.device)
-        return model, meta
+        return model, meta, getattr(built, "dataset", None)
 
     def noise(self, model, meta, n, seed):
         generator = torch.Generator(device=self.device)
