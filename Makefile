@@ -24,19 +24,8 @@ data: $(STAMP)
 mnist: data
 	$(PY) -m legacy_aesara.run yaml_experiments/mnist.yaml
 
-# The suite runs as two pytest processes side by side: most of its time is single-threaded
-# (Aesara's C compiles, Python), so on 2 cores this cuts the wall time by about a third. The second
-# group (tests/ and the convolution parity files, about as long as the rest of parity_tests/ from a
-# cold compile cache) is reported when both are done. Fails if either fails.
-SECOND_GROUP := tests parity_tests/test_parity_conv.py parity_tests/test_parity_conv_model.py
 test: data
-	@log=$$(mktemp); \
-	$(PY) -m pytest -q -p no:cacheprovider $(SECOND_GROUP) > $$log 2>&1 & second_pid=$$!; \
-	$(PY) -m pytest -q parity_tests $(patsubst %,--ignore=%,$(filter parity_tests/%,$(SECOND_GROUP))); first_rc=$$?; \
-	wait $$second_pid; second_rc=$$?; \
-	echo "---- $(SECOND_GROUP) ----"; cat $$log; rm -f $$log; \
-	echo "first group: exit $$first_rc; second group: exit $$second_rc"; \
-	exit $$(( first_rc || second_rc ))
+	$(PY) -m pytest -q tests parity_tests
 
 parity: data
 	$(PY) -m parity_tests.report
