@@ -68,14 +68,8 @@ class ScriptedBudget(table1.TimeBudget):
         return self.calls >= 0
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """Tiny models: one thread is faster, and it does not stall in OpenMP barriers when other jobs
-    share the cores. The previous setting is restored for the tests that follow."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+# One torch thread for every test of this module (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
