@@ -55,6 +55,7 @@ builds nothing itself but knows its registry, its random seeds, its device, and 
 from G without moving a training random stream.
 """
 import argparse
+import contextlib
 import dataclasses
 import gzip
 import hashlib
@@ -123,6 +124,11 @@ class Backend:
     def stream_seed(self, seed):
         """The backend's seed for the noise and dropout streams of seed number ``seed``."""
         raise NotImplementedError
+
+    def seed_scope(self, seed):
+        """A context in force while seed number ``seed``'s Train is built and trained (for a
+        backend whose streams take their seeds as they are built: legacy_aesara.table1)."""
+        return contextlib.nullcontext()
 
     def prepare(self, train, seed):
         """Put a freshly built Train on the device and seed its streams for seed number ``seed``."""
@@ -485,30 +491,32 @@ def train_seed(out, manifest, seed, backend, protocol, epochs, budget, data, kee
           f"target {epochs} epochs, validation every {protocol.valid_every}"
           + ("" if budget.deadline is None else f"; {budget.left():.0f} s of the budget left"),
           flush=True)
-    train = load(manifest["yaml"], backend.load_registry(), filename=manifest["config"],
-                 environ=_train_file_environ(manifest["config"]))
-    if not hasattr(train, "main_loop"):
-        raise Table1Error(f"{manifest['config']} does not describe a pylearn2.train.Train object")
-    if train.save_freq < 1 or protocol.valid_every % train.save_freq:
-        raise Table1Error(f"{manifest['config']}: save_freq is {train.save_freq}; the driver needs "
-                          f"a checkpoint at every validated epoch (save_freq dividing "
-                          f"--valid-every {protocol.valid_every})")
-    train.configure(out_dir=folder, max_epochs=epochs, keep_checkpoints=keep_checkpoints,
-                    yaml_text=manifest["yaml"], backend=backend.name, verbose=verbose,
-                    before_epoch=run)
-    backend.prepare(train, seed)
-    began = time.time()
-    try:
-        train.main_loop(resume_from=latest)
-    except TrainingDivergedError as error:
-        write_json_atomically(folder / STATUS, {"state": "diverged", "message": str(error)})
-        _log_session(out, seed, backend, began, start_epoch, train.epochs_seen, "diverged")
-        print(f"[seed {seed}] error: {error}", file=sys.stderr, flush=True)
-        return "diverged"
-    except BaseException as error:
-        _log_session(out, seed, backend, began, start_epoch, train.epochs_seen,
-                     f"stopped: {type(error).__name__}")
-        raise
+    with backend.seed_scope(seed):
+        train = load(manifest["yaml"], backend.load_registry(), filename=manifest["config"],
+                     environ=_train_file_environ(manifest["config"]))
+        if not hasattr(train, "main_loop"):
+            raise Table1Error(f"{manifest['config']} does not describe a pylearn2.train.Train "
+                              "object")
+        if train.save_freq < 1 or protocol.valid_every % train.save_freq:
+            raise Table1Error(f"{manifest['config']}: save_freq is {train.save_freq}; the driver "
+                              f"needs a checkpoint at every validated epoch (save_freq dividing "
+                              f"--valid-every {protocol.valid_every})")
+        train.configure(out_dir=folder, max_epochs=epochs, keep_checkpoints=keep_checkpoints,
+                        yaml_text=manifest["yaml"], backend=backend.name, verbose=verbose,
+                        before_epoch=run)
+        backend.prepare(train, seed)
+        began = time.time()
+        try:
+            train.main_loop(resume_from=latest)
+        except TrainingDivergedError as error:
+            write_json_atomically(folder / STATUS, {"state": "diverged", "message": str(error)})
+            _log_session(out, seed, backend, began, start_epoch, train.epochs_seen, "diverged")
+            print(f"[seed {seed}] error: {error}", file=sys.stderr, flush=True)
+            return "diverged"
+        except BaseException as error:
+            _log_session(out, seed, backend, began, start_epoch, train.epochs_seen,
+                         f"stopped: {type(error).__name__}")
+            raise
     run.validate_if_due(train)  # the last epoch: Train stops before asking the hook about it
     if run.paused:
         state = "paused"

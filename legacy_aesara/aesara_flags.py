@@ -20,10 +20,12 @@ The flags, and why each is set:
   it by its exact file name and record its folder as an rpath so the compiled modules find it at
   run time. numpy's own bundled OpenBLAS is ILP64 with suffixed symbols and cannot be used. If the
   SciPy copy is missing we fall back to a system ``-lopenblas`` / ``-lblas``.
-* ``gcc__cxxflags=-ffp-contract=off`` -- forbids the compiler from fusing ``a*b+c`` into one FMA
+* ``gcc__cxxflags=-ffp-contract=off -g0`` -- forbids the compiler from fusing ``a*b+c`` into one FMA
   instruction. FMA rounds once instead of twice, so contracted code differs from the reference
   implementations (the 2014 code, PyTorch's float math) in the last bit; with this flag the elementwise
-  arithmetic is the plain IEEE sequence the Python expression describes.
+  arithmetic is the plain IEEE sequence the Python expression describes. ``-g0`` drops the debug
+  information Aesara asks of g++ for every module (``-g``): it changes no instruction, and a cold
+  compile of the MNIST training function and monitor took 108 s instead of 143 s with it.
 * ``on_opt_error=raise`` -- a failing graph rewrite must stop the run, not silently leave a slower
   or different graph behind.
 
@@ -89,7 +91,7 @@ def project_flags():
         "floatX": floatx(),
         "compiledir": COMPILEDIR,
         "blas__ldflags": scipy_openblas_ldflags() or system_blas_ldflags(),
-        "gcc__cxxflags": "-ffp-contract=off",
+        "gcc__cxxflags": "-ffp-contract=off -g0",
         "on_opt_error": "raise",
     }
 

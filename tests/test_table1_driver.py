@@ -347,3 +347,56 @@ def test_unpack_refuses_a_bundle_of_another_run(workspace, reference, tmp_path, 
                               "--no-train"]) == table1.EXIT_BAD_INPUT
     assert "another configuration" in capsys.readouterr().err
     assert {p: p.stat().st_mtime_ns for p in reference.rglob("*")} == before
+
+
+# ------------------------------------------------------------------ the driver on legacy_aesara
+AESARA_EPOCHS = 3
+
+
+def aesara_driver(config, out, seeds, budget=None):
+    from legacy_aesara import table1 as aesara_table1
+
+    argv = ["--config", str(config), "--out", str(out), "--epochs", str(AESARA_EPOCHS),
+            "--valid-every", str(VALID_EVERY), "--n-samples", str(N_SAMPLES),
+            "--keep-checkpoints", "0", "--seeds", *map(str, seeds), "-q"]
+    return aesara_table1.main(argv, budget=budget)
+
+
+def checkpoint_arrays(folder, epoch):
+    arrays, _ = ckpt.load_checkpoint(Path(folder) / "checkpoints" / f"epoch_{epoch:06d}.npz")
+    return arrays
+
+
+def test_aesara_driver_resumes_exactly_and_its_seed_0_is_the_2014_run(workspace):
+    """Properties of `python -m legacy_aesara.table1`: (1) paused by the budget after epoch 1 and
+    re-run, it ends with the checkpoint (parameters, velocities, MRG states, batch-order RNG) and
+    the validation history of one uninterrupted command, bit for bit, so its validation draws move
+    no training stream; (2) seed 0 trains exactly what `python -m legacy_aesara.run` trains (the
+    2014 MRG seeds), and seed 1 trains something else (its seeds are shifted by 1000). Tolerance 0:
+    the same float32 programs replayed from exact checkpoints."""
+    from legacy_aesara import run as aesara_run
+
+    root, config = workspace
+    whole, paused = root / "aesara_whole", root / "aesara_paused"
+    assert aesara_driver(config, whole, [0, 1]) == table1.EXIT_DONE
+    assert aesara_driver(config, paused, [0], budget=ScriptedBudget(2)) == table1.EXIT_UNFINISHED
+    assert aesara_driver(config, paused, [0]) == table1.EXIT_DONE
+    assert history(paused, 0) == history(whole, 0)
+    assert [row["epoch"] for row in history(whole, 0)] == [2, 3]
+    final = checkpoint_arrays(table1.seed_dir(whole, 0), AESARA_EPOCHS)
+    resumed = checkpoint_arrays(table1.seed_dir(paused, 0), AESARA_EPOCHS)
+    assert sorted(final) == sorted(resumed)
+    for name in final:
+        np.testing.assert_array_equal(final[name], resumed[name], err_msg=name)
+
+    plain = root / "aesara_plain_run"
+    assert aesara_run.run_main([str(config), "--out", str(plain), "--max-epochs", str(AESARA_EPOCHS),
+                                "--quiet"]) == 0
+    reference = checkpoint_arrays(plain, AESARA_EPOCHS)
+    other_seed = checkpoint_arrays(table1.seed_dir(whole, 1), AESARA_EPOCHS)
+    assert sorted(reference) == sorted(final)
+    for name in final:
+        np.testing.assert_array_equal(final[name], reference[name], err_msg=name)
+    assert not np.array_equal(final["rng/G/noise/0"], other_seed["rng/G/noise/0"])
+    assert not all(np.array_equal(final[name], other_seed[name])
+                   for name in final if not name.startswith("rng/"))
