@@ -26,6 +26,17 @@ The flags, and why each is set:
   arithmetic is the plain IEEE sequence the Python expression describes. ``-g0`` drops the debug
   information Aesara asks of g++ for every module (``-g``): it changes no instruction, and a cold
   compile of the MNIST training function and monitor took 108 s instead of 143 s with it.
+* ``-I<compiledir>/pch-<key>`` (in ``gcc__cxxflags``) -- a precompiled header, a gcc feature that
+  changes nothing in the code generated. Every module Aesara writes begins with the same eight
+  ``#include`` lines (``<Python.h>``, ``<iostream>``, ``"aesara_mod_helper.h"``, ``<math.h>``, numpy's
+  ``arrayobject.h`` and ``arrayscalars.h``, ``<vector>``, ``<algorithm>``), and parsing their 70,000
+  lines was half of each module's compile (0.46 of 0.9 s). Those eight, in that order, are compiled
+  once, with Aesara's own compile flags, into ``Python.h.gch`` in that folder, which g++ searches
+  before Python's: a module whose first ``#include <Python.h>`` it can stand for starts from the
+  parsed state (its other seven includes are then no-ops, by their include guards); for any other
+  file, or if its flags or macros differ, g++ ignores the .gch and reads the real headers. The
+  ``<key>`` hashes the compiler, Python, NumPy and Aesara versions and paths, so an upgrade gets a
+  new folder (and new cache keys) instead of a stale header. See :func:`build_precompiled_header`.
 * ``on_opt_error=raise`` -- a failing graph rewrite must stop the run, not silently leave a slower
   or different graph behind.
 
@@ -33,9 +44,13 @@ Thread counts: OpenBLAS and OpenMP read ``OPENBLAS_NUM_THREADS`` / ``OMP_NUM_THR
 library is loaded; we default them to the CPUs this process may use (a user's setting wins).
 """
 import glob
+import hashlib
 import importlib.util
 import os
+import shutil
+import subprocess
 import sys
+import sysconfig
 
 FLOATX_VARIABLE = "GAN2014_FLOATX"
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -85,15 +100,75 @@ def system_blas_ldflags():
     return "-lblas"
 
 
-def project_flags():
+# The first lines of every module Aesara generates (aesara/link/c/basic.py :: CLinker), in order.
+MODULE_PROLOGUE = ("<Python.h>", "<iostream>", '"aesara_mod_helper.h"', "<math.h>",
+                   "<numpy/arrayobject.h>", "<numpy/arrayscalars.h>", "<vector>", "<algorithm>")
+BASE_CXXFLAGS = "-ffp-contract=off -g0"
+
+
+def precompiled_header_dir():
+    """``<compiledir>/pch-<key>``: the key changes with anything the headers or their parse depend
+    on; None where no g++ is found or the path cannot go into a space-separated flag."""
+    compiler = shutil.which("g++")
+    if compiler is None or any(c in COMPILEDIR for c in " ,\\'\""):
+        return None
+    numpy_spec = importlib.util.find_spec("numpy")
+    aesara_spec = importlib.util.find_spec("aesara")
+    try:
+        version = subprocess.run([compiler, "-dumpfullversion", "-dumpversion"], check=True,
+                                 capture_output=True, text=True, timeout=30).stdout.strip()
+        from importlib.metadata import version as installed
+        facts = [compiler, version, sys.version, sysconfig.get_paths()["include"],
+                 installed("numpy"), str(numpy_spec.origin), installed("aesara"),
+                 str(aesara_spec.origin), BASE_CXXFLAGS, "\n".join(MODULE_PROLOGUE)]
+    except Exception:  # noqa: BLE001  (no header then; compiling works as without it)
+        return None
+    key = hashlib.sha256("\0".join(facts).encode()).hexdigest()[:16]
+    return os.path.join(COMPILEDIR, f"pch-{key}")
+
+
+def project_flags(pch_dir=None):
     """The flags this backend needs, as an ordered dict name -> value."""
+    cxxflags = BASE_CXXFLAGS + (f" -I{pch_dir}" if pch_dir else "")
     return {
         "floatX": floatx(),
         "compiledir": COMPILEDIR,
         "blas__ldflags": scipy_openblas_ldflags() or system_blas_ldflags(),
-        "gcc__cxxflags": "-ffp-contract=off -g0",
+        "gcc__cxxflags": cxxflags,
         "on_opt_error": "raise",
     }
+
+
+def build_precompiled_header(pch_dir):
+    """Compile ``MODULE_PROLOGUE`` into ``pch_dir/Python.h.gch`` with the flags Aesara compiles its
+    modules with (CLinker's ``-O3 -fno-math-errno ...``, then GCC_compiler.compile_args(), march
+    flags included), unless it is there. Written to a temporary name and renamed, so processes
+    starting together never see half a file. Returns the path, or None if g++ failed (the modules
+    then compile from the headers, as without it)."""
+    import aesara
+    from aesara.link.c.cmodule import GCC_compiler, std_include_dirs
+
+    target = os.path.join(pch_dir, "Python.h.gch")
+    if os.path.exists(target):
+        return target
+    os.makedirs(pch_dir, exist_ok=True)
+    source = os.path.join(pch_dir, "module_prologue.h")
+    with open(source + f".{os.getpid()}", "w") as f:
+        f.write("".join(f"#include {header}\n" for header in MODULE_PROLOGUE))
+    os.replace(source + f".{os.getpid()}", source)
+    clinker_args = ["-O3", "-fno-math-errno", "-Wno-unused-label", "-Wno-unused-variable",
+                    "-Wno-write-strings"]
+    args = [a for a in GCC_compiler.compile_args() if a != f"-I{pch_dir}"]
+    partial = f"{target}.{os.getpid()}.tmp"
+    command = [aesara.config.cxx, "-x", "c++-header", *clinker_args, *args,
+               *(f"-I{d}" for d in std_include_dirs()), source, "-o", partial]
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        if os.path.exists(partial):
+            os.remove(partial)
+        return None
+    os.replace(partial, target)
+    return target
 
 
 def _user_flag_names(user_flags):
@@ -118,7 +193,9 @@ def configure():
         return False
     user_flags = os.environ.get("AESARA_FLAGS")
     taken = _user_flag_names(user_flags or "")
-    ours = [f"{name}={value}" for name, value in project_flags().items() if name not in taken]
+    pch_dir = None if "gcc__cxxflags" in taken else precompiled_header_dir()
+    ours = [f"{name}={value}" for name, value in project_flags(pch_dir).items()
+            if name not in taken]
     os.environ["AESARA_FLAGS"] = ",".join(ours + ([user_flags] if user_flags else []))
     try:
         quiet_import_noise()
@@ -128,6 +205,8 @@ def configure():
             del os.environ["AESARA_FLAGS"]
         else:
             os.environ["AESARA_FLAGS"] = user_flags
+    if pch_dir is not None:
+        build_precompiled_header(pch_dir)
     return True
 
 
