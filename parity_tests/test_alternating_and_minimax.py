@@ -52,7 +52,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from gan2014 import checkpoint as ckpt
 from gan2014.monitor_log import read_jsonl
@@ -98,14 +97,9 @@ def value_error(a, b, stage, params=PARAMS):
 
 
 # ------------------------------------------------------------------------------ fixtures
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """One torch thread: on a busy 2-CPU machine two OpenMP threads make elementwise ops ~50x
-    slower, and the Aesara children need the other CPU."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+# One torch thread (the fixture is in the top-level conftest.py): on a busy 2-CPU machine two OpenMP
+# threads make elementwise ops ~50x slower, and the Aesara children need the other CPU.
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ TINY_YAML = REPO / "yaml_experiments" / "smoke" / "mnist_tiny.yaml"
 ROWS, COLS, PAIRS, STEPS = 3, 4, 2, 5
 
 
-# One torch thread for every test of this module (tests/conftest.py).
+# One torch thread for every test of this module (the top-level conftest.py).
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 

@@ -68,7 +68,7 @@ class ScriptedBudget(table1.TimeBudget):
         return self.calls >= 0
 
 
-# One torch thread for every test of this module (tests/conftest.py).
+# One torch thread for every test of this module (the top-level conftest.py).
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 

@@ -1,4 +1,4 @@
-"""Fixtures shared by the unit tests."""
+"""Fixtures shared by tests/ and parity_tests/."""
 import pytest
 
 
