@@ -139,6 +139,18 @@ def project_flags(pch_dir=None):
     }
 
 
+def module_compile_flags(pch_dir=None):
+    """The g++ flags of an Aesara module (aesara/link/c/cmodule.py :: GCC_compiler.compile_str):
+    CLinker's, then GCC_compiler.compile_args() (our gcc__cxxflags, march flags, -fPIC ...), then
+    the standard include folders; the header folder's ``-I`` is left out."""
+    from aesara.link.c.cmodule import GCC_compiler, std_include_dirs
+
+    clinker_args = ["-O3", "-fno-math-errno", "-Wno-unused-label", "-Wno-unused-variable",
+                    "-Wno-write-strings"]
+    args = [a for a in GCC_compiler.compile_args() if a != f"-I{pch_dir}"]
+    return [*clinker_args, *args, *(f"-I{d}" for d in std_include_dirs())]
+
+
 def build_precompiled_header(pch_dir):
     """Compile ``MODULE_PROLOGUE`` into ``pch_dir/Python.h.gch`` with the flags Aesara compiles its
     modules with (CLinker's ``-O3 -fno-math-errno ...``, then GCC_compiler.compile_args(), march
@@ -146,29 +158,30 @@ def build_precompiled_header(pch_dir):
     starting together never see half a file. Returns the path, or None if g++ failed (the modules
     then compile from the headers, as without it)."""
     import aesara
-    from aesara.link.c.cmodule import GCC_compiler, std_include_dirs
 
     target = os.path.join(pch_dir, "Python.h.gch")
     if os.path.exists(target):
         return target
-    os.makedirs(pch_dir, exist_ok=True)
     source = os.path.join(pch_dir, "module_prologue.h")
-    with open(source + f".{os.getpid()}", "w") as f:
-        f.write("".join(f"#include {header}\n" for header in MODULE_PROLOGUE))
-    os.replace(source + f".{os.getpid()}", source)
-    clinker_args = ["-O3", "-fno-math-errno", "-Wno-unused-label", "-Wno-unused-variable",
-                    "-Wno-write-strings"]
-    args = [a for a in GCC_compiler.compile_args() if a != f"-I{pch_dir}"]
+    try:
+        os.makedirs(pch_dir, exist_ok=True)
+        with open(source + f".{os.getpid()}", "w") as f:
+            f.write("".join(f"#include {header}\n" for header in MODULE_PROLOGUE))
+        os.replace(source + f".{os.getpid()}", source)
+    except OSError:  # an unwritable cache: compile without the header
+        return None
     partial = f"{target}.{os.getpid()}.tmp"
-    command = [aesara.config.cxx, "-x", "c++-header", *clinker_args, *args,
-               *(f"-I{d}" for d in std_include_dirs()), source, "-o", partial]
-    result = subprocess.run(command, capture_output=True, text=True)
-    if result.returncode != 0:
+    command = [aesara.config.cxx, "-x", "c++-header", *module_compile_flags(pch_dir), source,
+               "-o", partial]
+    try:
+        result = subprocess.run(command, capture_output=True, text=True)
+        if result.returncode != 0:
+            return None
+        os.replace(partial, target)
+        return target
+    finally:
         if os.path.exists(partial):
             os.remove(partial)
-        return None
-    os.replace(partial, target)
-    return target
 
 
 def _user_flag_names(user_flags):

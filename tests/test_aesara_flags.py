@@ -1,0 +1,57 @@
+"""The compile set-up of legacy_aesara (legacy_aesara/aesara_flags.py): the precompiled header."""
+import subprocess
+
+import legacy_aesara  # noqa: F401  (sets Aesara's flags; it must come before `import aesara`)
+import aesara
+import pytest
+
+from legacy_aesara import aesara_flags
+
+
+@pytest.fixture(scope="module")
+def header_dir():
+    folder = aesara_flags.precompiled_header_dir()
+    if folder is None:
+        pytest.skip("no g++ here, or the checkout's path cannot go into a compiler flag")
+    assert aesara_flags.build_precompiled_header(folder) is not None, "g++ failed on the header"
+    return folder
+
+
+def compile_probe(tmp_path, header_dir, first_lines):
+    """g++ -H on a file that starts with ``first_lines`` and Aesara's module prologue, with the
+    flags Aesara compiles a module with; returns g++'s list of what it read (stderr)."""
+    source = tmp_path / "probe.cpp"
+    source.write_text(first_lines + "".join(f"#include {h}\n" for h in aesara_flags.MODULE_PROLOGUE)
+                      + "int probe() { return 0; }\n")
+    result = subprocess.run([aesara.config.cxx, "-H", "-Winvalid-pch", "-fsyntax-only",
+                             f"-I{header_dir}", *aesara_flags.module_compile_flags(header_dir),
+                             str(source)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stderr
+
+
+def test_aesara_compiles_with_the_header_folder_first(header_dir):
+    """Property: Aesara's compile flags carry -ffp-contract=off, -g0 and the header's folder, so
+    every module Aesara writes is compiled with them."""
+    flags = aesara.config.gcc__cxxflags.split()
+    assert flags[:2] == ["-ffp-contract=off", "-g0"]
+    assert f"-I{header_dir}" in flags
+
+
+def test_a_module_prologue_is_read_from_the_precompiled_header(tmp_path, header_dir):
+    """Property: for a file that begins as Aesara's generated modules do, g++ uses Python.h.gch
+    (g++ -H marks a used precompiled header with '!'), i.e. the header was built with the flags
+    the modules are compiled with. If it were not, every compile would silently parse the
+    headers again (correct, but the cold-cache speed-up would be gone)."""
+    listing = compile_probe(tmp_path, header_dir, "")
+    assert f"! {header_dir}/Python.h.gch" in listing
+
+
+def test_a_file_that_defines_a_macro_first_reads_the_real_headers(tmp_path, header_dir):
+    """Property: a source that defines a macro the headers test before including Python.h (as
+    Cython code does with PY_SSIZE_T_CLEAN) is not given the precompiled state: g++ refuses it
+    ('x' in the -H listing) and reads the real headers, so the header never changes what a file
+    means."""
+    listing = compile_probe(tmp_path, header_dir, "#define PY_SSIZE_T_CLEAN\n")
+    assert f"x {header_dir}/Python.h.gch" in listing
+    assert f"! {header_dir}/Python.h.gch" not in listing
