@@ -56,6 +56,38 @@ class ExponentialDecay:
         self.schedule.load_state_dict(state)
 
 
+
+class ChannelTotals:
+    """Example-weighted sums of monitoring channels over batches: ``total[key] += float(value) *
+    examples``, in float64 as Python floats do it, but computed where the values live. The 0-d
+    tensors of one dtype and device are stacked, converted, multiplied and added as one vector (the
+    same IEEE operations element by element, so the same numbers), so that monitoring on a GPU
+    costs no host-device synchronisation per channel and batch (mnist.yaml: 173 channels x 100
+    batches an epoch) and three kernels a batch instead of three per channel."""
+
+    def __init__(self):
+        self.floats = {}      # key -> float, for values that are not 0-d tensors
+        self.vectors = {}     # (dtype, device, keys) -> float64 tensor of the keys' totals
+
+    def add(self, values, examples):
+        groups = {}
+        for key, value in values.items():
+            if torch.is_tensor(value) and value.dim() == 0:
+                groups.setdefault((value.dtype, value.device), []).append(key)
+            else:
+                self.floats[key] = self.floats.get(key, 0.0) + float(value) * examples
+        for (dtype, device), keys in groups.items():
+            vector = torch.stack([values[k].detach() for k in keys]).to(torch.float64) * examples
+            group = (dtype, device, tuple(keys))
+            self.vectors[group] = self.vectors.get(group, 0.0) + vector
+
+    def totals(self):
+        """{key: total as a float} (one device-to-host copy per group)."""
+        result = dict(self.floats)
+        for (_dtype, _device, keys), vector in self.vectors.items():
+            result.update(zip(keys, vector.tolist()))
+        return result
+
 class SGD:
     """SGD with Pylearn2's constructor. Only the arguments the experiments use do anything;
     the others are accepted when they keep their defaults and refused otherwise."""
@@ -292,7 +324,7 @@ class SGD:
         generator = model.streams["monitor"]
         for name, data in self.monitor_data.items():
             prefix = f"{name}_" if name else ""
-            totals, rows = OrderedDict(), 0
+            totals, rows = ChannelTotals(), 0
             slices = sequential_batches(data.shape[0], self.monitoring_batch_size)
             if self.monitoring_batches is not None:
                 slices = slices[: int(self.monitoring_batches)]
@@ -300,9 +332,9 @@ class SGD:
                 examples = part.stop - part.start
                 values = self._batch_channels(model, self.monitor_as_input[name](data[part]),
                                               generator)
-                for key, value in values.items():
-                    totals[key] = totals.get(key, 0.0) + float(value) * examples
+                totals.add(values, examples)
                 rows += examples
+            totals = totals.totals()
             for key in sorted(totals):
                 channels[prefix + key] = totals[key] / rows
         channels["learning_rate"] = self.learning_rate
