@@ -27,6 +27,10 @@ def build_parser(backend):
                         help="continue a run exactly from a checkpoint (default: the latest in --out)")
     parser.add_argument("--keep-checkpoints", type=int, default=3,
                         help="how many epoch checkpoints to keep (0 keeps all)")
+    parser.add_argument("--monitor-every", type=_positive_int, default=1, metavar="N",
+                        help="compute the monitoring channels after every N-th epoch only (and "
+                             "after epoch 0 and the last): training is unchanged (the monitor has "
+                             "its own random streams), the log is sparser. Default 1, as Pylearn2")
     parser.add_argument("--quiet", action="store_true",
                         help="print only the one-line progress display, not every channel")
     return parser
@@ -51,6 +55,16 @@ def resolve_resume(resume, out_dir):
 # 2 bad input (arguments, YAML, dataset files, a checkpoint that cannot be read or used; argparse
 # uses 2 as well); 130 interrupted by Ctrl-C (128 + SIGINT), after saving where the run stopped.
 EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 1, 2, 130
+
+
+def _positive_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return value
 
 
 def main(argv, backend, load_registry, add_arguments=None, before_training=None):
@@ -89,7 +103,7 @@ def _main(argv, backend, load_registry, add_arguments, before_training):
         return EXIT_BAD_INPUT
     train.configure(out_dir=out_dir, max_epochs=args.max_epochs, keep_checkpoints=args.keep_checkpoints,
                     yaml_text=Path(args.config).read_text(encoding="utf-8"), backend=backend,
-                    verbose=not args.quiet)
+                    verbose=not args.quiet, monitor_every=args.monitor_every)
     if before_training is not None:
         try:
             before_training(train, args)
