@@ -454,7 +454,7 @@ def read_status(folder):
 
 
 def train_seed(out, manifest, seed, backend, protocol, epochs, budget, data, keep_checkpoints=3,
-               verbose=False, progress=True, monitor_every=1):
+               verbose=False, progress=True, monitor_every=1, save_every=None):
     """Train seed number ``seed`` until ``epochs`` (or the budget); returns 'done', 'paused' or
     'diverged'. Raises gan2014.train errors other than divergence."""
     from gan2014.config.yaml_parse import load
@@ -497,6 +497,8 @@ def train_seed(out, manifest, seed, backend, protocol, epochs, budget, data, kee
         if not hasattr(train, "main_loop"):
             raise Table1Error(f"{manifest['config']} does not describe a pylearn2.train.Train "
                               "object")
+        if save_every is not None:
+            train.save_freq = save_every  # the YAML's save_freq otherwise (1 for mnist.yaml)
         if train.save_freq < 1 or protocol.valid_every % train.save_freq:
             raise Table1Error(f"{manifest['config']}: save_freq is {train.save_freq}; the driver "
                               f"needs a checkpoint at every validated epoch (save_freq dividing "
@@ -990,6 +992,11 @@ def build_parser(backend_name, default_config, default_noise_seed=None):
                              f"{default_noise_seed}, the same for every epoch and seed)")
     parser.add_argument("--keep-checkpoints", type=int, default=3,
                         help="epoch checkpoints kept per seed besides best_valid.npz (0 keeps all)")
+    parser.add_argument("--save-every", type=int, default=None, metavar="N",
+                        help="write a checkpoint after every N-th epoch (default: the YAML's "
+                             "save_freq, 1 for mnist.yaml); must divide --valid-every. A pause "
+                             "still saves the exact epoch it stops at; a kill loses at most N-1 "
+                             "epochs. Each mnist.yaml checkpoint is 30 MB")
     parser.add_argument("--monitor-every", type=int, default=1, metavar="N",
                         help="compute the monitoring channels after every N-th epoch only (and "
                              "after epoch 0 and the last); training and validation are unchanged. "
@@ -1025,6 +1032,9 @@ def check_arguments(parser, args):
         parser.error("--valid-every must be >= 1")
     if args.monitor_every < 1:
         parser.error("--monitor-every must be >= 1")
+    if args.save_every is not None and (args.save_every < 1 or args.valid_every % args.save_every):
+        parser.error("--save-every must be >= 1 and divide --valid-every (every validated epoch "
+                     "needs its checkpoint)")
     if args.n_samples < 1 or args.limit < 1:
         parser.error("--n-samples and --limit must be >= 1")
     if args.limit > VALID_STOP - VALID_START:
@@ -1099,5 +1109,6 @@ def _train_command(args, backend, noise_seed, budget, began):
             budget.deadline = began + args.time_budget  # from the command's start
     return train_all(args.out, manifest, args.seeds or [0], backend, protocol, args.epochs, budget,
                      keep_checkpoints=args.keep_checkpoints, monitor_every=args.monitor_every,
+                     save_every=args.save_every,
                      verbose=args.verbose,
                      progress=not args.quiet)

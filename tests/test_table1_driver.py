@@ -159,9 +159,10 @@ def test_resumed_commands_equal_one_uninterrupted_command(reference, resumed):
         (1, 2, 5, "done")]
 
 
-def test_monitoring_every_other_epoch_changes_no_training_number(workspace, reference):
-    """Property: --monitor-every 2 monitors after epochs 0, 2, 4 and the last (5) only, and the
-    run ends with the same parameters, velocities, batch order and noise/dropout generator states
+def test_monitoring_and_saving_every_other_epoch_change_no_training_number(workspace,
+                                                                         reference):
+    """Property: --monitor-every 2 monitors after epochs 0, 2, 4 and the last (5) only,
+    --save-every 2 writes the checkpoints of epochs 2, 4 and 5 only, and the run ends with the same parameters, velocities, batch order and noise/dropout generator states
     (bit for bit) and the same validation history as the reference, which monitored every epoch:
     the monitor draws from a generator of its own ("rng/torch/monitor", the one array allowed to
     differ). Tolerance 0."""
@@ -169,10 +170,14 @@ def test_monitoring_every_other_epoch_changes_no_training_number(workspace, refe
     out = root / "monitor_every_2"
     argv = ["--config", str(config), "--out", str(out), "--epochs", str(EPOCHS),
             "--valid-every", str(VALID_EVERY), "--n-samples", str(N_SAMPLES),
-            "--keep-checkpoints", "0", "--seeds", "0", "-q", "--monitor-every", "2"]
+            "--keep-checkpoints", "0", "--seeds", "0", "-q", "--monitor-every", "2",
+            "--save-every", "2"]
     assert torch_table1.main(argv) == table1.EXIT_DONE
     rows = table1.read_jsonl(table1.seed_dir(out, 0) / "monitor.jsonl")
     assert [row["epoch"] for row in rows] == [0, 2, 4, 5]
+    # --save-every 2: checkpoints of the validated epochs and of the last one only.
+    saved = sorted(p.name for p in (table1.seed_dir(out, 0) / "checkpoints").iterdir())
+    assert saved == ["epoch_000002.npz", "epoch_000004.npz", "epoch_000005.npz"]
     assert history(out, 0) == history(reference, 0)
     final = checkpoint_arrays(table1.seed_dir(out, 0), EPOCHS)
     expected = checkpoint_arrays(table1.seed_dir(reference, 0), EPOCHS)
