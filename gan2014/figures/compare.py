@@ -65,7 +65,7 @@ def render(runs, path, title=None):
     lines = [(label, *series(validation, "valid_ll"), colors[label])
              for label, _, validation in runs]
     ax = panel(canvas, boxes[0], "validation Parzen (train[50000:60000])", "log-likelihood",
-               [line for line in lines if len(line[1])], epochs_max)
+               [line for line in lines if len(line[1])], epochs_max, legend="br")
     if ax is not None:
         for label, _, validation in runs:
             for row in validation:

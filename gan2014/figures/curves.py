@@ -65,7 +65,7 @@ def series(rows, name):
     return np.asarray(epochs, dtype=float), np.asarray(values, dtype=float)
 
 
-def panel(canvas, box, title, ylabel, lines, epochs_max, ylog=False, note=None):
+def panel(canvas, box, title, ylabel, lines, epochs_max, ylog=False, note=None, legend="tr"):
     """One panel: ``lines`` = [(label, x, y, color), ...]; ylog switches to a log axis when the
     values are positive and span more than a decade. Returns the Axes (None if no data)."""
     values = np.concatenate([y for _, _, y, _ in lines]) if lines else np.array([])
@@ -98,7 +98,7 @@ def panel(canvas, box, title, ylabel, lines, epochs_max, ylog=False, note=None):
              fmt="{:g}" if use_log else tick_format(yticks), font=13)
     ax.frame(xlabel="epoch", xticks=xticks, fmt="{:g}", font=13)
     if len(lines) > 1:
-        ax.legend([(label, "line", color) for label, _, _, color in lines], corner="tr", font=12)
+        ax.legend([(label, "line", color) for label, _, _, color in lines], corner=legend, font=12)
     return ax
 
 
