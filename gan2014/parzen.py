@@ -32,7 +32,6 @@ import contextlib
 import dataclasses
 import json
 import math
-import os
 import sys
 import time
 
@@ -422,23 +421,12 @@ def real_data_sanity_check(data_path=None, progress=True):
     return mnist_protocol(samples, data_path=data_path, progress=progress)
 
 
-@contextlib.contextmanager
 def _data_path(path):
     """Set ``$PYLEARN2_DATA_PATH`` to ``path`` inside the block (untouched if ``path`` is None)."""
     from gan2014.datasets.data_path import DATA_PATH_VARIABLE
+    from gan2014.environ import variable_set
 
-    if path is None:
-        yield
-        return
-    previous = os.environ.get(DATA_PATH_VARIABLE)
-    os.environ[DATA_PATH_VARIABLE] = os.fspath(path)
-    try:
-        yield
-    finally:
-        if previous is None:
-            del os.environ[DATA_PATH_VARIABLE]
-        else:
-            os.environ[DATA_PATH_VARIABLE] = previous
+    return variable_set(DATA_PATH_VARIABLE, path)
 
 
 # --- progress display ----------------------------------------------------------------------------

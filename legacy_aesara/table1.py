@@ -14,7 +14,6 @@ counterpart is port_torch/table1.py. Here:
   checkpoint holds (resumed = uninterrupted, bit for bit);
 * BLAS threads: set OMP_NUM_THREADS before the command (Aesara's BLAS reads it at import).
 """
-import contextlib
 import os
 import platform
 import sys
@@ -24,6 +23,7 @@ import numpy as np
 
 import legacy_aesara  # noqa: F401  (Aesara flags first)
 from gan2014 import table1
+from gan2014.environ import variable_set
 from legacy_aesara.adversarial import GENERATOR_SEED
 from legacy_aesara.models.mlp import MRG_SEED_OFFSET_VARIABLE
 from legacy_aesara.parzen import MRG_M2
@@ -46,7 +46,7 @@ class AesaraBackend(table1.Backend):
     def seed_scope(self, seed):
         """The MRG streams are seeded when the YAML builds the model and when the algorithm's setup
         builds the dropout passes, so the offset is in force around both."""
-        return _environment(MRG_SEED_OFFSET_VARIABLE, str(self.stream_seed(seed)))
+        return variable_set(MRG_SEED_OFFSET_VARIABLE, str(self.stream_seed(seed)))
 
     def prepare(self, train, seed):
         """Nothing to move: the streams were seeded under :meth:`seed_scope`."""
@@ -75,19 +75,6 @@ class AesaraBackend(table1.Backend):
                 "hardware": f"{table1.platform_description()}, OMP_NUM_THREADS={threads or 'unset'}",
                 "aesara": aesara.__version__, "floatX": aesara.config.floatX,
                 "python": platform.python_version()}
-
-
-@contextlib.contextmanager
-def _environment(name, value):
-    previous = os.environ.get(name)
-    os.environ[name] = value
-    try:
-        yield
-    finally:
-        if previous is None:
-            del os.environ[name]
-        else:
-            os.environ[name] = previous
 
 
 def make_backend(args):

@@ -32,6 +32,21 @@ pytestmark = pytest.mark.skipif(
            "get it with: python -m gan2014.datasets.fetch mnist")
 
 
+def _cuda_available():
+    import torch
+    return torch.cuda.is_available()
+
+
+# Every property also on the GPU, where the graph path really captures a CUDA graph and the batched
+# path runs bmm on the device (issue #4: "the eager, graphed and batched-seed paths agree step for
+# step on the same seeds"); skipped without a CUDA device. On the GPU machine:
+#     python3 -m pytest -q parity_tests/test_torch_paths.py -k cuda
+# The tolerances are the same there: with TF32 off (port_torch.run.configure_torch) the paths differ
+# by float32 rounding of a different operation order only.
+DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(not _cuda_available(),
+                                                                 reason="no CUDA device here"))]
+
+
 class Subset:
     """The first `rows` training examples, standing in for the dataset to keep the tests short."""
 
@@ -79,17 +94,18 @@ def run_batches(train, steps, rows_from=0):
         train.algorithm.train_batch(X[start:start + 100])
 
 
+@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("options", [
     {},                                        # mnist.yaml as written (scale_grads 0, dropout on)
     {"scale_grads": True},                     # AdversaryCost2's default
     {"blend_obj": True, "minimax_coeff": 0.5},
     {"alternate_g": True},
 ])
-def test_fused_step_equals_autograd_step(options):
+def test_fused_step_equals_autograd_step(options, device):
     """Four steps with drawn noise and masks: the hand-written backward gives the autograd
     parameters and velocities (1e-5 / 1e-4 * absmax) for the config and each cost option it supports."""
-    eager, _ = build("autograd", **options)
-    fused, _ = build("fused", **options)
+    eager, _ = build("autograd", device=device, **options)
+    fused, _ = build("fused", device=device, **options)
     run_batches(eager, 4)
     run_batches(fused, 4)
     assert_same_state(fused, eager, f"fused vs autograd {options}")
@@ -97,12 +113,14 @@ def test_fused_step_equals_autograd_step(options):
     assert eager.algorithm.cost.now_train_generator == fused.algorithm.cost.now_train_generator
 
 
-def test_graph_step_called_eagerly_equals_fused_epoch():
+@pytest.mark.parametrize("device", DEVICES)
+def test_graph_step_epoch_equals_fused_epoch(device):
     """One epoch of 1050 examples (10 full batches through the graph-capturable step, driven by its
-    step counter, batch-index and learning-rate tables, then a partial batch of 50 eagerly) equals
-    the fused loop's epoch, including the learning rate and the batch counters."""
-    fused, data = build("fused", rows=1050)
-    graph, _ = build("graph", rows=1050)
+    step counter, batch-index and learning-rate tables: called eagerly on the CPU, replayed from one
+    captured CUDA graph on the GPU; then a partial batch of 50 eagerly) equals the fused loop's
+    epoch, including the learning rate and the batch counters."""
+    fused, data = build("fused", rows=1050, device=device)
+    graph, _ = build("graph", rows=1050, device=device)
     fused.algorithm.train(data)
     graph.algorithm.train(data)
     assert graph.algorithm.graph_step is not None
@@ -112,17 +130,18 @@ def test_graph_step_called_eagerly_equals_fused_epoch():
     assert_same_state(graph, fused, "graph vs fused")
 
 
-def test_batched_seeds_equal_single_runs():
+@pytest.mark.parametrize("device", DEVICES)
+def test_batched_seeds_equal_single_runs(device):
     """K = 2 models trained together (bmm) for an epoch of 300 examples equal two one-model runs with
     --seed 3 and --seed 11: each model's draws come from its own generators in the one-model order."""
     from port_torch.training_algorithms.batched import BatchedModels, train_epochs
 
     seeds = [3, 11]
-    train, data = build("fused", rows=300)
-    batched = BatchedModels(train.model, train.algorithm.cost, seeds)
+    train, _ = build("fused", rows=300, device=device)
+    batched = BatchedModels(train.model, train.algorithm.cost, seeds, device=device)
     train_epochs(batched, train.algorithm.data, train.algorithm, train.extensions, epochs=1)
     for k, seed in enumerate(seeds):
-        single, single_data = build("fused", seed=seed, rows=300)
+        single, single_data = build("fused", seed=seed, rows=300, device=device)
         for extension in single.extensions:
             extension.on_monitor(None, None, single.algorithm)
         single.algorithm.train(single_data)
@@ -148,64 +167,3 @@ def test_checkpoint_state_resumes_exactly(tmp_path):
         assert np.array_equal(value, b.model.get_param_values()[name]), name
     assert a.algorithm.batches_seen == b.algorithm.batches_seen == 8
 
-
-# ------------------------------------------------------------------------------------------ CUDA
-# The same properties on the GPU, where the graph path really captures a CUDA graph and the batched
-# path runs bmm on the device (issue #4: "the eager, graphed and batched-seed paths agree step for
-# step on the same seeds"). Skipped without a CUDA device; on the GPU machine:
-#     python3 -m pytest -q parity_tests/test_torch_paths.py -k cuda
-# Same tolerances as on the CPU: with TF32 off (port_torch.run.configure_torch) the paths differ by
-# float32 rounding of a different operation order only.
-def _cuda_available():
-    import torch
-    return torch.cuda.is_available()
-
-
-cuda_only = pytest.mark.skipif(not _cuda_available(), reason="no CUDA device here")
-
-
-@cuda_only
-def test_cuda_fused_step_equals_autograd_step():
-    """Four steps of mnist.yaml on CUDA: the hand-written backward gives the autograd parameters
-    and velocities (1e-5 / 1e-4 * absmax)."""
-    eager, _ = build("autograd", device="cuda")
-    fused, _ = build("fused", device="cuda")
-    run_batches(eager, 4)
-    run_batches(fused, 4)
-    assert_same_state(fused, eager, "cuda: fused vs autograd")
-    assert eager.algorithm.learning_rate == fused.algorithm.learning_rate
-
-
-@cuda_only
-def test_cuda_graph_captured_epoch_equals_fused_epoch():
-    """One epoch of 1050 examples on CUDA: 10 full batches replayed from one captured CUDA graph
-    (its step counter, batch-index and learning-rate tables on the device), then a partial batch of
-    50 eagerly, equal the fused loop's epoch, learning rate and counters included."""
-    fused, data = build("fused", rows=1050, device="cuda")
-    graph, _ = build("graph", rows=1050, device="cuda")
-    fused.algorithm.train(data)
-    graph.algorithm.train(data)
-    assert graph.algorithm.graph_step is not None
-    assert graph.algorithm.batches_seen == fused.algorithm.batches_seen == 11
-    assert graph.algorithm.learning_rate == fused.algorithm.learning_rate
-    assert_same_state(graph, fused, "cuda: graph vs fused")
-
-
-@cuda_only
-def test_cuda_batched_seeds_equal_single_runs():
-    """K = 2 models trained together (bmm on CUDA) for an epoch of 300 examples equal two one-model
-    CUDA runs with --seed 3 and --seed 11."""
-    from port_torch.training_algorithms.batched import BatchedModels, train_epochs
-
-    seeds = [3, 11]
-    train, _ = build("fused", rows=300, device="cuda")
-    batched = BatchedModels(train.model, train.algorithm.cost, seeds, device="cuda")
-    train_epochs(batched, train.algorithm.data, train.algorithm, train.extensions, epochs=1)
-    for k, seed in enumerate(seeds):
-        single, single_data = build("fused", seed=seed, rows=300, device="cuda")
-        for extension in single.extensions:
-            extension.on_monitor(None, None, single.algorithm)
-        single.algorithm.train(single_data)
-        for name, value in single.model.get_param_values().items():
-            other = batched.param_values(k)[name]
-            assert np.abs(other - value).max() <= max(1e-5 * np.abs(value).max(), ABS_FLOOR), (seed, name)
