@@ -75,9 +75,8 @@ def render(runs, path, title=None):
                 canvas.line([(x, max(top_y, boxes[0][1])), (x, min(bottom_y, boxes[0][3]))],
                             colors[label], 1.2)
     for box, channel in zip(boxes[1:], ("valid_objective_d", "valid_objective_g")):
-        panel(canvas, box, channel, "cost (nats)",
-              [(label, *series(monitor, channel), colors[label]) for label, monitor, _ in runs
-               if len(series(monitor, channel)[0])], epochs_max)
+        curves = [(label, *series(monitor, channel), colors[label]) for label, monitor, _ in runs]
+        panel(canvas, box, channel, "cost (nats)", [c for c in curves if len(c[1])], epochs_max)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     canvas.save(path)
 

@@ -56,7 +56,6 @@ class ExponentialDecay:
         self.schedule.load_state_dict(state)
 
 
-
 class ChannelTotals:
     """Example-weighted sums of monitoring channels over batches: ``total[key] += float(value) *
     examples``, in float64 as Python floats do it, but computed where the values live. The 0-d
@@ -87,6 +86,7 @@ class ChannelTotals:
         for (_dtype, _device, keys), vector in self.vectors.items():
             result.update(zip(keys, vector.tolist()))
         return result
+
 
 class SGD:
     """SGD with Pylearn2's constructor. Only the arguments the experiments use do anything;
