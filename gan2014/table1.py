@@ -47,7 +47,8 @@ driver makes that choice explicit and repeatable:
 
 ``OUT/table1.json`` records the configuration (YAML text and its sha256), the backend and the
 validation protocol; a command pointing at a folder made with anything different is refused.
-``OUT/driver_log.jsonl`` has one row per seed per command (start, end, epochs, device, hardware):
+``OUT/driver_log.jsonl`` has one row per seed per command (start, end, epochs, device, hardware,
+the git commit of the code):
 the wall time of a seed is the sum of its rows.
 
 This module is framework-free; a backend (``port_torch.table1``) passes a :class:`Backend` that
@@ -166,6 +167,24 @@ def platform_description():
         pass
     model = model or platform.processor() or platform.machine()
     return f"{model}, {os.cpu_count()} logical CPUs, {platform.system()} {platform.machine()}"
+
+
+def source_commit():
+    """The git commit of the code that is running (``<sha>``, ``<sha>+modified`` when tracked files
+    differ from it), or None outside a git checkout: a row of the driver log names the code that
+    trained its epochs."""
+    import subprocess
+
+    here = Path(__file__).resolve().parent
+    try:
+        sha = subprocess.run(["git", "-C", str(here), "rev-parse", "HEAD"], capture_output=True,
+                             text=True, timeout=30, check=True).stdout.strip()
+        changed = subprocess.run(["git", "-C", str(here), "status", "--porcelain",
+                                  "--untracked-files=no"], capture_output=True, text=True,
+                                 timeout=30, check=True).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return sha + ("+modified" if changed else "")
 
 
 def read_jsonl(path):
@@ -549,7 +568,7 @@ def _train_file_environ(config):
 def _log_session(out, seed, backend, began, first_epoch, last_epoch, state):
     row = {"seed": seed, "stream_seed": backend.stream_seed(seed), "started": began,
            "ended": time.time(), "first_epoch": first_epoch, "last_epoch": last_epoch,
-           "state": state, "backend": backend.name}
+           "state": state, "backend": backend.name, "commit": source_commit()}
     row.update(backend.describe())
     append_jsonl(Path(out) / DRIVER_LOG, row)
 
@@ -645,6 +664,7 @@ def report_seed(out, seed, backend, protocol, data, progress=True, recompute=Fal
                                    if r["epoch"] > 0),
         "wall_seconds": sum(r["ended"] - r["started"] for r in sessions),
         "hardware": sorted({f"{r.get('device')}: {r.get('hardware')}" for r in sessions}),
+        "commits": sorted({r["commit"] for r in sessions if r.get("commit")}),
         "state": status.get("state", "training"),
     })
     return row

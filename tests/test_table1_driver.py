@@ -12,6 +12,7 @@ last validation row deleted once (what a kill between a checkpoint and its valid
 """
 import gzip
 import json
+import subprocess
 import tarfile
 from pathlib import Path
 
@@ -157,6 +158,10 @@ def test_resumed_commands_equal_one_uninterrupted_command(reference, resumed):
     assert [(s["seed"], s["first_epoch"], s["last_epoch"], s["state"]) for s in sessions] == [
         (0, 0, 3, "paused"), (0, 3, 4, "paused"), (0, 4, 5, "done"), (1, 0, 2, "paused"),
         (1, 2, 5, "done")]
+    # Every row names the code that trained its epochs: this checkout's commit.
+    head = subprocess.run(["git", "-C", str(REPO), "rev-parse", "HEAD"], capture_output=True,
+                          text=True).stdout.strip()
+    assert head and all(s["commit"].split("+")[0] == head for s in sessions), sessions
 
 
 def test_monitoring_and_saving_every_other_epoch_change_no_training_number(workspace,
