@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# The Table-1 campaign on a CPU machine: seeds 0, 1, 2 of yaml_experiments/mnist.yaml, 2,500 epochs
+# each, trained in the background across many sittings by `python -m port_torch.table1`.
+#
+#   scripts/table1_campaign.sh start TAG      pin the code: a git worktree of TAG, its own venv and
+#                                             MNIST copy, all inside the campaign folder
+#   scripts/table1_campaign.sh resume UNTIL   train in the background (nice 19) until UNTIL (any
+#                                             `date -d` time, e.g. 22:55); the driver pauses cleanly
+#                                             before an epoch it could not finish
+#   scripts/table1_campaign.sh status         epochs done and best validation per seed; running?
+#   scripts/table1_campaign.sh land           copy the small records into results/table1/ of this
+#                                             checkout (never checkpoints or data)
+#
+# The campaign folder is $GAN2014_CAMPAIGN (default: gan2014-table1 in the home directory), outside
+# any work tree, so later commits cannot change a run half-way; the driver log names the commit.
+#
+# Lanes (measured with `python -m port_torch.bench_setups`, REPRODUCING.md): seeds 0 and 1 train
+# side by side with one torch thread each; seed 2 trains alone with two threads once both are done.
+# A seed keeps its thread count for its whole life: the float32 sums of a matrix product split
+# over 1 or 2 threads round differently, and a resumed seed must continue bit for bit.
+set -euo pipefail
+
+CAMPAIGN=${GAN2014_CAMPAIGN:-$HOME/gan2014-table1}
+CODE=$CAMPAIGN/code
+VENV=$CAMPAIGN/venv
+RUNS=$CAMPAIGN/runs
+LOGS=$CAMPAIGN/logs
+PY=$VENV/bin/python
+# The driver's options for every seed (the issue's protocol: validation every 50 epochs).
+DRIVER_OPTIONS=(--epochs 2500 --valid-every 50 --save-every 10 --monitor-every 10 --device cpu -q)
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+
+die() { echo "table1_campaign: $*" >&2; exit 2; }
+
+seed_state() {  # finished | training | new
+    local status=$RUNS/seed_$1/status.json
+    if [[ -f $status ]] && grep -q '"state": "finished"' "$status"; then echo finished
+    elif [[ -d $RUNS/seed_$1 ]]; then echo training
+    else echo new; fi
+}
+
+cmd_start() {
+    local tag=${1:?usage: start TAG}
+    [[ -e $CODE ]] && die "$CODE exists already: the campaign is pinned to $(git -C "$CODE" rev-parse HEAD)"
+    mkdir -p "$CAMPAIGN" "$LOGS"
+    git -C "$REPO" worktree add --detach "$CODE" "$tag"
+    python3.11 -m venv "$VENV"
+    "$PY" -m pip install -q -c "$CODE/constraints.txt" torch==2.13.0
+    "$PY" -m pip install -q -c "$CODE/constraints.txt" "$CODE"
+    local data=${PYLEARN2_DATA_PATH:-$REPO/data}
+    if [[ -f $data/mnist/train-images-idx3-ubyte ]]; then
+        mkdir -p "$CAMPAIGN/data/mnist" && cp "$data"/mnist/*-ubyte "$CAMPAIGN/data/mnist/"
+    else
+        (cd "$CODE" && PYLEARN2_DATA_PATH=$CAMPAIGN/data "$PY" -m gan2014.datasets.fetch mnist)
+    fi
+    echo "pinned $(git -C "$CODE" rev-parse HEAD) ($tag) in $CODE" | tee -a "$LOGS/campaign.log"
+}
+
+# One seed until the deadline; 75 from the driver means "paused, run it again".
+train_seed() {
+    local seed=$1 threads=$2 deadline=$3
+    local budget=$(( deadline - $(date +%s) ))
+    (( budget > 120 )) || return 75
+    echo "$(date -u '+%F %T') seed $seed: ${threads} thread(s), budget ${budget} s" >> "$LOGS/campaign.log"
+    local rc=0
+    (cd "$CODE" && PYLEARN2_DATA_PATH=$CAMPAIGN/data nice -n 19 "$PY" -m port_torch.table1 \
+        --out "$RUNS" --seeds "$seed" --threads "$threads" --time-budget "$budget" \
+        "${DRIVER_OPTIONS[@]}" >> "$LOGS/seed_$seed.log" 2>&1) || rc=$?
+    echo "$(date -u '+%F %T') seed $seed: exit $rc" >> "$LOGS/campaign.log"
+    return $rc
+}
+
+lanes() {
+    local deadline=$1 pids=()
+    # Phase 1: seeds 0 and 1 side by side (the first creates the run folder's manifest).
+    for seed in 0 1; do
+        if [[ $(seed_state $seed) != finished ]]; then
+            train_seed $seed 1 "$deadline" & pids+=($!)
+            sleep 20
+        fi
+    done
+    local rc=0
+    for pid in "${pids[@]}"; do wait "$pid" || rc=1; done
+    # Phase 2: seed 2 alone, both cores, once 0 and 1 are finished.
+    if [[ $(seed_state 0) == finished && $(seed_state 1) == finished \
+          && $(seed_state 2) != finished ]]; then
+        train_seed 2 2 "$deadline" || rc=1
+    fi
+    return $rc
+}
+
+cmd_resume() {
+    local until=${1:?usage: resume UNTIL}
+    [[ -d $CODE ]] || die "no pinned code in $CODE: run 'start TAG' first"
+    local deadline
+    deadline=$(date -d "$until" +%s) || die "cannot read the time '$until'"
+    (( deadline > $(date +%s) + 300 )) || die "'$until' is less than 5 minutes away"
+    if pgrep -f "port_torch.table1 --out $RUNS" > /dev/null; then
+        die "the campaign is already running"
+    fi
+    mkdir -p "$LOGS"
+    nohup bash "$0" _lanes "$deadline" > /dev/null 2>&1 &
+    echo "campaign resumed in the background until $(date -d "@$deadline"); logs in $LOGS"
+}
+
+cmd_status() {
+    pgrep -f "port_torch.table1 --out $RUNS" > /dev/null && echo "running" || echo "not running"
+    echo "code: $(git -C "$CODE" rev-parse HEAD 2>/dev/null || echo 'not pinned')"
+    for seed in 0 1 2; do
+        local folder=$RUNS/seed_$seed
+        local last=none
+        last=$(ls "$folder/checkpoints" 2>/dev/null | sed -n 's/^epoch_0*\([0-9][0-9]*\)\.npz$/\1/p' \
+               | sort -n | tail -1)
+        local best=""
+        [[ -f $folder/valid_parzen.jsonl ]] && best=$("$PY" -c '
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+b = max(rows, key=lambda r: r["valid_ll"])
+print(f"best validation {b[\"valid_ll\"]:.2f} at epoch {b[\"epoch\"]}")' "$folder/valid_parzen.jsonl")
+        echo "seed $seed: $(seed_state $seed), last checkpoint epoch ${last:-none}${best:+, $best}"
+    done
+}
+
+cmd_land() {
+    local dest=$REPO/results/table1
+    mkdir -p "$dest"
+    cp "$RUNS/table1.json" "$RUNS/driver_log.jsonl" "$dest/" 2>/dev/null || true
+    for seed in 0 1 2; do
+        local folder=$RUNS/seed_$seed
+        [[ -d $folder ]] || continue
+        mkdir -p "$dest/seed_$seed"
+        for name in valid_parzen.jsonl status.json test_parzen.json monitor.csv; do
+            [[ -f $folder/$name ]] && cp "$folder/$name" "$dest/seed_$seed/"
+        done
+    done
+    cp "$LOGS/campaign.log" "$dest/campaign.log" 2>/dev/null || true
+    cmd_status > "$dest/STATUS.txt"
+    echo "landed the records in results/table1/"
+}
+
+case ${1:-} in
+    start) shift; cmd_start "$@" ;;
+    resume) shift; cmd_resume "$@" ;;
+    status) cmd_status ;;
+    land) cmd_land ;;
+    _lanes) shift; lanes "$@" ;;
+    *) sed -n '2,14p' "$0"; exit 2 ;;
+esac
