@@ -2,8 +2,9 @@
 # The Table-1 campaign on a CPU machine: seeds 0, 1, 2 of yaml_experiments/mnist.yaml, 2,500 epochs
 # each, trained in the background across many sittings by `python -m port_torch.table1`.
 #
-#   scripts/table1_campaign.sh start TAG      pin the code: a git worktree of TAG, its own venv and
-#                                             MNIST copy, all inside the campaign folder
+#   scripts/table1_campaign.sh start TAG      pin the code: a clone of this repository at TAG (with
+#                                             its own .git, so it outlives this checkout), a venv
+#                                             and an MNIST copy, all inside the campaign folder
 #   scripts/table1_campaign.sh resume UNTIL   train in the background (nice 19) until UNTIL (any
 #                                             `date -d` time, e.g. 22:55); the driver pauses cleanly
 #                                             before an epoch it could not finish
@@ -43,10 +44,13 @@ cmd_start() {
     local tag=${1:?usage: start TAG}
     [[ -e $CODE ]] && die "$CODE exists already: the campaign is pinned to $(git -C "$CODE" rev-parse HEAD)"
     mkdir -p "$CAMPAIGN" "$LOGS"
-    git -C "$REPO" worktree add --detach "$CODE" "$tag"
+    git clone -q --no-local --branch "$tag" "$REPO" "$CODE"
     python3.11 -m venv "$VENV"
     "$PY" -m pip install -q -c "$CODE/constraints.txt" torch==2.13.0
+    # Dependencies only: the code is imported from the pinned clone (the working directory), so
+    # the driver log's commit is the clone's.
     "$PY" -m pip install -q -c "$CODE/constraints.txt" "$CODE"
+    "$PY" -m pip uninstall -q -y gan2014-replication
     local data=${PYLEARN2_DATA_PATH:-$REPO/data}
     if [[ -f $data/mnist/train-images-idx3-ubyte ]]; then
         mkdir -p "$CAMPAIGN/data/mnist" && cp "$data"/mnist/*-ubyte "$CAMPAIGN/data/mnist/"
@@ -108,9 +112,9 @@ cmd_status() {
     echo "code: $(git -C "$CODE" rev-parse HEAD 2>/dev/null || echo 'not pinned')"
     for seed in 0 1 2; do
         local folder=$RUNS/seed_$seed
-        local last=none
+        local last
         last=$(ls "$folder/checkpoints" 2>/dev/null | sed -n 's/^epoch_0*\([0-9][0-9]*\)\.npz$/\1/p' \
-               | sort -n | tail -1)
+               | sort -n | tail -1 || true)
         local best=""
         [[ -f $folder/valid_parzen.jsonl ]] && best=$("$PY" -c '
 import json, sys
