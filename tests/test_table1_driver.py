@@ -263,7 +263,8 @@ def test_report_equals_a_direct_parzen_computation(reference, capsys):
     """Property: --report's test score for each seed (kept when the seed finished) is
     gan2014.parzen.evaluate (sigma on the first 1,000 validation images, mean and se over the test
     set) of 50 samples drawn from that seed's best_valid.npz with a torch.Generator seeded 10097,
-    and its sigma is the one the validation chose; --recompute gives the same numbers. Tolerance
+    and its sigma is the one the validation chose; the same holds for the final epoch's checkpoint
+    (the model the original's overwritten pickle held); --recompute gives the same numbers. Tolerance
     1e-9 nats: both are the float64 product form on the same samples; only the block split of the
     rows may differ, which changes rounding at the 1e-12 level. A second report keeps the first as
     table1_summary.previous-1.json."""
@@ -286,8 +287,22 @@ def test_report_equals_a_direct_parzen_computation(reference, capsys):
         assert abs(row["test_ll"] - direct.mean) <= 1e-9
         assert abs(row["test_se"] - direct.se) <= 1e-9
         assert row["epochs_trained"] == EPOCHS
+        # The final epoch's checkpoint, scored by the same protocol on the same noise.
+        final_path = folder / "checkpoints" / f"epoch_{EPOCHS:06d}.npz"
+        model, meta = parzen_cli.load_model(final_path, REGISTRY)
+        generator = torch.Generator()
+        generator.manual_seed(10097)
+        samples = model.generator.sample(N_SAMPLES, generator).numpy()
+        direct = parzen.evaluate(samples, valid[:1000], test, progress=False)
+        assert row["final"]["epoch"] == meta["epoch"] == EPOCHS
+        assert row["final"]["sigma"] == direct.sigma
+        assert abs(row["final"]["test_ll"] - direct.mean) <= 1e-9
+        assert abs(row["final"]["test_se"] - direct.se) <= 1e-9
     scored = [row["test_ll"] for row in summary["seeds"]]
     assert summary["mean_over_seeds"] == pytest.approx(np.mean(scored), abs=1e-12)
+    final = [row["final"]["test_ll"] for row in summary["seeds"]]
+    assert summary["final_mean_over_seeds"] == pytest.approx(np.mean(final), abs=1e-12)
+    assert summary["final_std_over_seeds"] == pytest.approx(np.std(final, ddof=1), abs=1e-12)
     assert torch_table1.main(argv) == table1.EXIT_DONE
     kept = json.loads((reference / "table1_summary.previous-1.json").read_text())
     assert kept == summary
