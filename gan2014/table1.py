@@ -431,7 +431,7 @@ class SeedRun:
             return None
         if getattr(train.algorithm, "batches_into_epoch", 0):
             print(f"[seed {self.seed}] not validating epoch {epoch}: the run resumed inside the next "
-                  "epoch, so the live parameters are not those of epoch {epoch}.", file=sys.stderr)
+                  f"epoch, so the live parameters are not those of epoch {epoch}.", file=sys.stderr)
             return None
         checkpoint = ckpt.checkpoint_path(self.folder / "checkpoints", epoch)
         if not checkpoint.is_file():
