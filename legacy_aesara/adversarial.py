@@ -156,7 +156,7 @@ def log_mean_exp(a):
     return max_ + at.log(at.exp(a - max_.dimshuffle(0, "x")).mean(1))
 
 
-def add_layers(mlp, pretrained, start_layer=0):
+def add_layers(mlp, pretrained, start_layer=0, *, registry):
     """adversarial/__init__.py :: add_layers -- append a pretrained generator's layers to `mlp`.
 
     The layers `start_layer:` of the generator MLP of the checkpoint `pretrained` names (the
@@ -165,12 +165,12 @@ def add_layers(mlp, pretrained, start_layer=0):
     layers, keeping their constraint settings (max_col_norm). As in 2014 `set_mlp` is not called and
     `mlp.layer_names` is not updated. Their parameters are renamed `pretrained_<layer>_W/_b`, the
     layer names stay (so the `gen_<layer>_*` channels of equally named new layers are overwritten,
-    as in 2014). Returns `mlp`.
+    as in 2014). Returns `mlp`. `registry` rebuilds the donor: legacy_aesara.registry passes one
+    (this module never imports the registry, which imports this module).
     """
     from gan2014 import pretrained as pretrained_model
-    from legacy_aesara.registry import BACKEND, load_registry
 
-    source = pretrained_model.load(pretrained, load_registry(), BACKEND)
+    source = pretrained_model.load(pretrained, registry, "legacy_aesara")
     donor = source.build_generator_mlp()
     for param in donor.get_params():
         value = source.value(param.name, param.get_value(borrow=True).shape)

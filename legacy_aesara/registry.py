@@ -20,6 +20,11 @@ def Train(**kwargs):
     return SharedTrain(**kwargs)
 
 
+def _add_layers(mlp, pretrained, start_layer=0):
+    """adversarial.add_layers as the YAML calls it, handed this registry to rebuild the donor."""
+    return adversarial.add_layers(mlp, pretrained, start_layer, registry=load_registry())
+
+
 OWN = {
     "pylearn2.train.Train": Train,
     "pylearn2.termination_criteria.EpochCounter": termination_criteria.EpochCounter,
@@ -39,7 +44,7 @@ OWN = {
     "adversarial.AdversaryPair": adversarial.AdversaryPair,
     "adversarial.Generator": adversarial.Generator,
     "adversarial.AdversaryCost2": adversarial.AdversaryCost2,
-    "adversarial.add_layers": adversarial.add_layers,
+    "adversarial.add_layers": _add_layers,
     # adversarial/sgd.py (alternating D/G steps; no 2014 config uses it)
     "adversarial.sgd.SGD": alternating_sgd.SGD,
 }

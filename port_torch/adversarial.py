@@ -101,7 +101,7 @@ def _mask_shape(width_or_space, rows):
     return (rows, width_or_space)
 
 
-def add_layers(mlp, pretrained, start_layer=0):
+def add_layers(mlp, pretrained, start_layer=0, *, registry):
     """adversarial :: add_layers -- append a pretrained generator's layers to `mlp`.
 
     The layers `start_layer:` of the generator MLP of the checkpoint `pretrained` names (the
@@ -109,11 +109,12 @@ def add_layers(mlp, pretrained, start_layer=0):
     rebuilt from the checkpoint's YAML, given its trained weights, and appended after `mlp`'s own
     layers with their constraint settings (max_col_norm). Their parameters are named
     `pretrained_<layer>_W/_b` (`param_name_stem`); the layer names stay, as in 2014. Returns `mlp`.
+    `registry` rebuilds the donor: port_torch.registry passes itself (this module never imports
+    the registry, which imports this module).
     """
     from gan2014 import pretrained as pretrained_model
-    from port_torch.registry import REGISTRY
 
-    source = pretrained_model.load(pretrained, REGISTRY, "port_torch")
+    source = pretrained_model.load(pretrained, registry, "port_torch")
     donor = source.build_generator_mlp()
     with torch.no_grad():
         for name, param in donor.named_pylearn2_params():

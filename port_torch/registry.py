@@ -10,6 +10,12 @@ from port_torch import adversarial, deconv, space, termination_criteria
 from port_torch.models import maxout, mlp
 from port_torch.training_algorithms import alternating_sgd, learning_rule, sgd
 
+
+def _add_layers(mlp, pretrained, start_layer=0):
+    """adversarial.add_layers as the YAML calls it, handed this registry to rebuild the donor."""
+    return adversarial.add_layers(mlp, pretrained, start_layer, registry=REGISTRY)
+
+
 OWN = {
     "pylearn2.train.Train": Train,
     "pylearn2.termination_criteria.EpochCounter": termination_criteria.EpochCounter,
@@ -29,7 +35,7 @@ OWN = {
     "adversarial.AdversaryPair": adversarial.AdversaryPair,
     "adversarial.Generator": adversarial.Generator,
     "adversarial.AdversaryCost2": adversarial.AdversaryCost2,
-    "adversarial.add_layers": adversarial.add_layers,
+    "adversarial.add_layers": _add_layers,
     # adversarial/sgd.py (alternating D/G steps; no 2014 config uses it)
     "adversarial.sgd.SGD": alternating_sgd.SGD,
 }

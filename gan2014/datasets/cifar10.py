@@ -32,9 +32,9 @@ import pickle
 
 import numpy as np
 
-from gan2014.datasets import DatasetError
+from gan2014.datasets.errors import DatasetError
 from gan2014.datasets.data_path import dataset_dir, where_from
-from gan2014.datasets.fetch import NumpyOnlyUnpickler
+from gan2014.datasets.safe_pickle import NumpyOnlyUnpickler
 from gan2014.datasets.preprocessing import global_contrast_normalize
 
 BATCH_FOLDER = "cifar-10-batches-py"

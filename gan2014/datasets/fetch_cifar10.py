@@ -22,11 +22,11 @@ import tempfile
 import urllib.request
 import zlib
 
-from gan2014.datasets import DatasetError
+from gan2014.datasets.errors import DatasetError
 from gan2014.datasets.cifar10 import (ARCHIVE_URL, BATCH_FOLDER, TEST_BATCH, TRAIN_BATCHES,
                                       batch_dir)
 from gan2014.datasets.data_path import DATA_PATH_VARIABLE
-from gan2014.datasets.fetch import md5_file
+from gan2014.datasets.safe_pickle import md5_file
 
 ARCHIVE_NAME = "cifar-10-python.tar.gz"
 HOME_PAGE = "https://www.cs.toronto.edu/~kriz/cifar.html"

@@ -18,7 +18,7 @@ import zlib
 
 import numpy as np
 
-from gan2014.datasets import DatasetError
+from gan2014.datasets.errors import DatasetError
 
 IMAGE_MAGIC = 2051
 LABEL_MAGIC = 2049

@@ -22,7 +22,7 @@ import warnings
 
 import numpy as np
 
-from gan2014.datasets import DatasetError
+from gan2014.datasets.errors import DatasetError
 from gan2014.datasets.data_path import dataset_dir, how_to_get_mnist
 from gan2014.datasets.idx import IMAGE_MAGIC, LABEL_MAGIC, find_idx, read_idx
 
