@@ -7,7 +7,7 @@ gan2014.config.registry.KNOWN_NAMES without one.
 """
 from gan2014.config.registry import backend_registry
 
-from legacy_aesara import adversarial, deconv, space, termination_criteria
+from legacy_aesara import adversarial, deconv, space
 from legacy_aesara.models import maxout, mlp
 from legacy_aesara.training_algorithms import alternating_sgd, learning_rule, sgd
 
@@ -27,7 +27,6 @@ def _add_layers(mlp, pretrained, start_layer=0):
 
 OWN = {
     "pylearn2.train.Train": Train,
-    "pylearn2.termination_criteria.EpochCounter": termination_criteria.EpochCounter,
     "pylearn2.models.mlp.MLP": mlp.MLP,
     "pylearn2.models.mlp.Linear": mlp.Linear,
     "pylearn2.models.mlp.RectifiedLinear": mlp.RectifiedLinear,

@@ -6,7 +6,7 @@ stubs that raise NotImplementedError when built (gan2014.config.registry.backend
 """
 from gan2014.config.registry import backend_registry
 from gan2014.train import Train
-from port_torch import adversarial, deconv, space, termination_criteria
+from port_torch import adversarial, deconv, space
 from port_torch.models import maxout, mlp
 from port_torch.training_algorithms import alternating_sgd, learning_rule, sgd
 
@@ -18,7 +18,6 @@ def _add_layers(mlp, pretrained, start_layer=0):
 
 OWN = {
     "pylearn2.train.Train": Train,
-    "pylearn2.termination_criteria.EpochCounter": termination_criteria.EpochCounter,
     "pylearn2.models.mlp.MLP": mlp.MLP,
     "pylearn2.models.mlp.Linear": mlp.Linear,
     "pylearn2.models.mlp.RectifiedLinear": mlp.RectifiedLinear,

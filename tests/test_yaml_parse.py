@@ -569,13 +569,16 @@ def test_backend_registry_covers_every_known_name(monkeypatch):
 def test_shared_registry_holds_the_framework_free_entries():
     from gan2014.config.registry import SHARED  # computed on access (module __getattr__)
     from gan2014.datasets import cifar10, mnist, tfd
+    from gan2014 import termination_criteria
     from gan2014.models import dbm
 
     assert SHARED == {"pylearn2.datasets.mnist.MNIST": mnist.MNIST,
                       "pylearn2.datasets.tfd.TFD": tfd.TFD,
                       "pylearn2.datasets.cifar10.CIFAR10": cifar10.CIFAR10,
                       "pylearn2.models.dbm.init_sigmoid_bias_from_marginals":
-                          dbm.init_sigmoid_bias_from_marginals}
+                          dbm.init_sigmoid_bias_from_marginals,
+                      "pylearn2.termination_criteria.EpochCounter":
+                          termination_criteria.EpochCounter}
     assert backend_registry({}, "torch")["pylearn2.datasets.mnist.MNIST"] is mnist.MNIST
 
 

@@ -77,12 +77,14 @@ def shared_registry():
     from gan2014.datasets.mnist import MNIST
     from gan2014.datasets.tfd import TFD
     from gan2014.models.dbm import init_sigmoid_bias_from_marginals
+    from gan2014.termination_criteria import EpochCounter
 
     return {
         "pylearn2.datasets.mnist.MNIST": MNIST,
         "pylearn2.datasets.tfd.TFD": TFD,
         "pylearn2.datasets.cifar10.CIFAR10": CIFAR10,
         "pylearn2.models.dbm.init_sigmoid_bias_from_marginals": init_sigmoid_bias_from_marginals,
+        "pylearn2.termination_criteria.EpochCounter": EpochCounter,
     }
 
 

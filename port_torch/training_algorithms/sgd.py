@@ -134,6 +134,7 @@ class SGD:
         self.rng = np.random.RandomState(list(seed))
         self.batches_seen = 0
         self.examples_seen = 0
+        self.epochs_seen = 0
         self.path = "auto"
         self.device = torch.device("cpu")
         # Stopping inside an epoch (Ctrl-C) and resuming there; see the module docstring.
@@ -205,6 +206,7 @@ class SGD:
         if self.path_used == "graph" and first == 0:
             self._train_graph(batches)
             self._watch_step(len(batches), len(batches), whole_epoch=True)
+            self.epochs_seen += 1
             return
         every = CHECK_EVERY_CUDA if self.device.type == "cuda" else 1
         for position in range(first, len(batches)):
@@ -216,6 +218,7 @@ class SGD:
             if stop:
                 self.batches_into_epoch = done
                 return
+        self.epochs_seen += 1
 
     def _watch_step(self, done, total, look=True, whole_epoch=False):
         """NaN/Inf check of every parameter after batch `done` of `total`. The first bad batch is
@@ -324,6 +327,8 @@ class SGD:
     def continue_learning(self, model):
         if self.termination_criterion is None:
             return True
+        if hasattr(self.termination_criterion, "epochs_already_seen"):
+            self.termination_criterion.epochs_already_seen = self.epochs_seen
         return self.termination_criterion.continue_learning(model)
 
     # ---------------------------------------------------------------- monitoring
@@ -380,6 +385,7 @@ class SGD:
             "momentum": self.learning_rule.momentum,
             "batches_seen": self.batches_seen,
             "examples_seen": self.examples_seen,
+            "epochs_seen": self.epochs_seen,
             "sgd_iterator_rng": {"pos": int(pos), "has_gauss": int(has_gauss),
                                  "cached_gaussian": float(cached)},
             # Inside an epoch (Ctrl-C): where, and the RandomState that drew the epoch's shuffle.
@@ -411,6 +417,7 @@ class SGD:
             self.learning_rule.momentum = float(self.float_type(meta["momentum"]))
         self.batches_seen = int(meta["batches_seen"])
         self.examples_seen = int(meta["examples_seen"])
+        self.epochs_seen = int(meta.get("epochs_seen", 0))
         rng = meta["sgd_iterator_rng"]
         self.rng.set_state(("MT19937", np.asarray(arrays["rng/sgd_iterator/keys"], dtype=np.uint32),
                             rng["pos"], rng["has_gauss"], rng["cached_gaussian"]))
