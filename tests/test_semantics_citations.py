@@ -104,7 +104,7 @@ def test_the_checker_finds_what_does_not_resolve():
     known = {"random-streams"}
     good = f"see {DOC}#random-streams and ({DOC})"
     assert bad_citations(good, known) == []
-    for bad, why in ((f"../shared/reference/{NAME}", "not docs/"),
+    for bad, why in ((f"../elsewhere/{NAME}", "not docs/"),
                      (f"see {NAME} §9.2", "without its folder"),
                      (f"{DOC}#no-such-section", "no section")):
         found = bad_citations(bad, known)
