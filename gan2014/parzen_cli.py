@@ -3,8 +3,8 @@
 It plays the part of ``adversarial/parzen_ll.py :: main`` for a data-only checkpoint
 (``gan2014.checkpoint``): rebuild the model from the YAML text in the checkpoint's metadata with the
 backend's registry, set its parameters, let the backend draw the samples from G, then run the
-protocol of pylearn2_semantics.md section 7 (``-d mnist`` or ``-d tfd``, by default chosen from the
-samples' width: 784 or 2304 values):
+protocol of docs/pylearn2_semantics.md#parzen-protocol (``-d mnist`` or ``-d tfd``, by default
+chosen from the samples' width: 784 or 2304 values):
 
 * MNIST: sigma = the value of ``logspace(-1, 0, 10)`` with the largest mean log-likelihood of the
   first ``--limit`` (1,000) images of ``MNIST('train', 50000, 60000)``, unless ``--sigma`` is given;

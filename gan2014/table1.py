@@ -38,12 +38,14 @@ driver makes that choice explicit and repeatable:
   A value in ``test_parzen.json`` for the same best epoch and protocol is used as it is (it was
   computed on the training device); ``--recompute`` computes it again here. An earlier summary is
   kept as ``table1_summary.previous-N.json``, never overwritten.
-* **Bundles** (``--pack DIR``, ``--unpack DIR``): the GPU machine starts bare and returns at most 8
-  files of 16 MiB, so a folder travels as a gzipped tar cut into 15 MiB pieces. ``--pack`` writes
-  what changed since the last ``--unpack`` (every file, the first time), of the checkpoints only each
-  seed's latest; ``--pack-resume`` writes only what a fresh machine needs to continue (the manifest,
-  the logs of the seeds not finished, their latest checkpoints, every seed's small records).
-  ``--unpack`` merges a bundle into ``--out`` (refusing one made from another configuration).
+* **Moving a run between machines** (``--pack DIR``, ``--unpack DIR``): to train on a GPU machine
+  and report elsewhere, a run folder travels as a gzipped tar cut into pieces of ``--piece-mib``
+  MiB (default 64; ``--max-pieces N`` refuses a bundle of more pieces, for links that limit the
+  number or size of files). ``--pack`` writes what changed since the last ``--unpack`` (every file,
+  the first time), of the checkpoints only each seed's latest; ``--pack-resume`` writes only what a
+  fresh machine needs to continue (the manifest, the logs of the seeds not finished, their latest
+  checkpoints, every seed's small records). ``--unpack`` merges a bundle into ``--out`` (refusing
+  one made from another configuration).
 
 ``OUT/table1.json`` records the configuration (YAML text and its sha256), the backend and the
 validation protocol; a command pointing at a folder made with anything different is refused.
@@ -223,8 +225,8 @@ def save_parameters_of(checkpoint, target):
     """Write the parameters of ``checkpoint`` (no velocities, no RNG states) with its metadata to
     ``target``, atomically (gan2014.checkpoint writes a temporary file and renames it).
 
-    Half the size of the checkpoint (15 MB for mnist.yaml, under the 16 MiB a file may have to
-    come back from the GPU machine); enough for Parzen and figures, not for resuming.
+    Half the size of the checkpoint (15 MB for mnist.yaml); enough for Parzen and figures, not for
+    resuming.
     """
     arrays, meta = ckpt.load_checkpoint(checkpoint)
     names = meta.get("param_names") or [n for n in arrays if not n.startswith(("velocity/", "rng/"))]
@@ -811,8 +813,7 @@ def write_report(out, summary):
 
 # -------------------------------------------------------------------------------------- bundles
 BUNDLE_PREFIX = "table1_bundle."
-BUNDLE_PIECE = 15 * 2 ** 20     # bytes per piece: under the 16 MiB a file may have to come back
-BUNDLE_MAX_PIECES = 8           # files that come back from the GPU machine at most
+BUNDLE_PIECE_MIB = 64          # default size of a piece (--piece-mib)
 BUNDLE_INDEX = ".bundle_index.json"
 # Never travel: the run-folder lock, temporary files, the index itself. monitor.csv is rebuilt from
 # monitor.jsonl on unpacking (it holds the same rows), which saves a third of the logs' bytes.
@@ -822,7 +823,7 @@ NOT_BUNDLED = (".lock", BUNDLE_INDEX, "monitor.csv")
 class _Pieces:
     """A write-only file object that cuts what is written into ``PREFIX000``, ``PREFIX001``, ..."""
 
-    def __init__(self, folder, piece=BUNDLE_PIECE):
+    def __init__(self, folder, piece=BUNDLE_PIECE_MIB * 2 ** 20):
         self.folder, self.piece = Path(folder), piece
         self.paths, self._handle, self._left = [], None, 0
 
@@ -898,10 +899,10 @@ def bundle_files(out, mode):
     return sorted(chosen)
 
 
-def pack_bundle(out, folder, mode="changed"):
-    """Write a bundle of ``out`` into ``folder`` (gzipped tar in 15 MiB pieces); returns the pieces.
-
-    Refuses a bundle of more than 8 pieces (more than can come back from the GPU machine).
+def pack_bundle(out, folder, mode="changed", piece_mib=BUNDLE_PIECE_MIB, max_pieces=None):
+    """Write a bundle of ``out`` into ``folder`` (a gzipped tar in pieces of ``piece_mib`` MiB);
+    returns the pieces. With ``max_pieces``, a bundle that needs more pieces is refused (and
+    nothing is left in ``folder``).
     """
     import tarfile
 
@@ -913,7 +914,8 @@ def pack_bundle(out, folder, mode="changed"):
         raise Table1Error(f"{folder} already holds a bundle ({stale[0].name}, ...): pack into an "
                           "empty folder")
     files = bundle_files(out, mode)
-    pieces = _Pieces(folder)
+    piece_bytes = max(1, int(piece_mib * 2 ** 20))
+    pieces = _Pieces(folder, piece_bytes)
     # gzip level 1: the logs shrink 4x at once; checkpoints (float32 mantissas) barely compress.
     with gzip.GzipFile(fileobj=pieces, mode="wb", compresslevel=1, mtime=0) as stream, \
             tarfile.open(fileobj=stream, mode="w|") as archive:
@@ -921,16 +923,16 @@ def pack_bundle(out, folder, mode="changed"):
             archive.add(Path(out) / relative, arcname=relative.as_posix(), recursive=False)
     pieces.close()
     total = sum(p.stat().st_size for p in pieces.paths)
-    if len(pieces.paths) > BUNDLE_MAX_PIECES:
+    if max_pieces is not None and len(pieces.paths) > max_pieces:
         for path in pieces.paths:
             path.unlink()
         largest = sorted(files, key=lambda r: -(Path(out) / r).stat().st_size)[:5]
-        raise Table1Error(f"the bundle of {out} would take {len(pieces.paths)} pieces of 15 MiB "
-                          f"({total / 2 ** 20:.0f} MiB), more than the {BUNDLE_MAX_PIECES} files "
-                          f"that can come back; largest files: "
+        raise Table1Error(f"the bundle of {out} would take {len(pieces.paths)} pieces of "
+                          f"{piece_mib:g} MiB ({total / 2 ** 20:.0f} MiB), more than --max-pieces "
+                          f"{max_pieces}; largest files: "
                           + ", ".join(f"{r} ({(Path(out) / r).stat().st_size / 2 ** 20:.1f} MiB)"
                                       for r in largest)
-                          + ". Train fewer seeds per command (--seeds K).")
+                          + ". Train fewer seeds per command (--seeds K) or use larger pieces.")
     print(f"Packed {len(files)} files of {out} into {len(pieces.paths)} piece(s), "
           f"{total / 2 ** 20:.1f} MiB, in {folder}.", flush=True)
     return pieces.paths
@@ -1085,14 +1087,18 @@ def build_parser(backend_name, default_config, default_noise_seed=None):
                         help="with --report: compute every test Parzen again, here, instead of "
                              "using the value kept when the seed finished")
     parser.add_argument("--unpack", metavar="DIR", default=None,
-                        help="first merge the bundle in DIR (table1_bundle.000, ...) into --out")
+                        help="first merge the bundle in DIR (table1_bundle.000, ...) into --out: "
+                             "a run moved here from another machine")
     parser.add_argument("--pack", metavar="DIR", default=None,
                         help="last write a bundle of what changed in --out since the last --unpack "
-                             "into DIR (at most 8 pieces of 15 MiB: what may come back from the "
-                             "GPU machine)")
+                             "into DIR, to move the run's results to another machine")
     parser.add_argument("--pack-resume", metavar="DIR", default=None,
-                        help="last write a bundle of what a fresh machine needs to continue "
-                             "(carry it there and --unpack it)")
+                        help="last write a bundle of what a fresh machine needs to continue the "
+                             "run (copy DIR there and --unpack it)")
+    parser.add_argument("--piece-mib", type=float, default=BUNDLE_PIECE_MIB, metavar="MIB",
+                        help="size of each bundle piece in MiB (default %(default)g)")
+    parser.add_argument("--max-pieces", type=int, default=None, metavar="N",
+                        help="refuse to write a bundle of more than N pieces (default: no limit)")
     parser.add_argument("--no-train", action="store_true",
                         help="only --unpack / --pack / --report, no training")
     parser.add_argument("--verbose", action="store_true",
@@ -1111,6 +1117,10 @@ def check_arguments(parser, args):
     if args.save_every is not None and (args.save_every < 1 or args.valid_every % args.save_every):
         parser.error("--save-every must be >= 1 and divide --valid-every (every validated epoch "
                      "needs its checkpoint)")
+    if not args.piece_mib > 0:
+        parser.error("--piece-mib must be > 0")
+    if args.max_pieces is not None and args.max_pieces < 1:
+        parser.error("--max-pieces must be >= 1")
     if args.n_samples < 1 or args.limit < 1:
         parser.error("--n-samples and --limit must be >= 1")
     if args.limit > VALID_STOP - VALID_START:
@@ -1154,9 +1164,9 @@ def main(argv, backend_name, make_backend, default_noise_seed, add_arguments=Non
         elif not args.no_train:
             status = _train_command(args, backend, noise_seed, budget, began)
         if args.pack:
-            pack_bundle(args.out, args.pack, "changed")
+            pack_bundle(args.out, args.pack, "changed", args.piece_mib, args.max_pieces)
         if args.pack_resume:
-            pack_bundle(args.out, args.pack_resume, "resume")
+            pack_bundle(args.out, args.pack_resume, "resume", args.piece_mib, args.max_pieces)
         return status
     except KeyboardInterrupt as interrupt:
         message = str(interrupt) or "Interrupted (Ctrl-C)."

@@ -2,7 +2,8 @@
 
 goodfeli/adversarial (HEAD 1720041) defines `AdversaryPair`, `Generator` and `AdversaryCost2` on
 top of Pylearn2; every config of the paper trains them with Pylearn2's SGD. What the original does,
-item by item, is written down in pylearn2_semantics.md §6; this module follows it symbol for symbol.
+item by item, is written down in docs/pylearn2_semantics.md#the-adversarial-package; this module
+follows it symbol for symbol.
 
 Additions that the original did not have, all for the fidelity tests and the shared Train loop:
 * noise and dropout masks can be fed from outside (`noise=`, `dropout_masks=`), see
@@ -117,7 +118,7 @@ class AdversaryPair:
 
     # Monitoring ---------------------------------------------------------------------------------
     def get_monitoring_channels(self, data):
-        """gen_*, dis_on_data_*, dis_on_samp_* (pylearn2_semantics.md §6.7).
+        """gen_*, dis_on_data_*, dis_on_samp_* (docs/pylearn2_semantics.md#monitoring-channels).
 
         The original swaps two names and this is kept, so that logs compare line by line:
         `dis_on_data_*` is computed on 100 generator samples and `dis_on_samp_*` on the data.
@@ -298,7 +299,7 @@ class AdversaryCost2:
 
     d_obj = 0.5 * (BCE(D(X), 1) + BCE(D(G(z)), 0)), g_obj = BCE(D(G(z)), 1) on the *same* D(G(z))
     graph (same samples, same dropout masks); D gets dd_obj/dtheta_D and G gets dg_obj/dtheta_G, both at
-    the same parameters (pylearn2_semantics.md §6.3-6.4).
+    the same parameters (docs/pylearn2_semantics.md#the-cost-and-its-gradients).
     """
 
     # Supplies its own labels.
@@ -499,7 +500,7 @@ class AdversaryCost2:
     # Monitoring --------------------------------------------------------------------------------
     def get_monitoring_channels(self, model, data, **kwargs):
         """false_negatives, false_positives, sample_grad_norm, objective_d/g (with dropout),
-        now_train_generator (pylearn2_semantics.md §6.7).
+        now_train_generator (docs/pylearn2_semantics.md#monitoring-channels).
 
         m = data.shape[0] as in 2014, also for a c01b batch, where it is the channel count (3): the
         CIFAR-10 conv run computed false_positives and sample_grad_norm on 3 samples.

@@ -15,8 +15,8 @@ Tolerances, and why:
 * float32, one step: 1e-5 relative (per array, to its largest value): float32 rounding (6e-8) summed over
   products of length up to 1200 differs between the two BLAS orders by ~1e-6 relative. The exception is
   D/y_b's gradient, 0.5*(mean(D(x) - 1) + mean(D(G(z)))): two terms of size ~0.25 that nearly cancel, so
-  its float32 rounding error is absolute (~1e-8, whichever implementation computes it; see the 2014
-  reference README); it is compared with an absolute 1e-7.
+  its float32 rounding error is absolute (~1e-8, whichever implementation computes it; see
+  parity_tests/fixtures/README.md); it is compared with an absolute 1e-7.
 * float32, 100 steps: 5e-4 relative, ten times the 5.0e-5 measured (see TRAJECTORY_F32_BOUND and the
   test's docstring for why float32 differences grow while float64 ones do not).
 """

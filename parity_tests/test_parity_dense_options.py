@@ -9,7 +9,8 @@ registry, and:
 * initial parameters: identical (tolerance 0). Both backends make the same numpy draws in the same
   order (gan2014.models.init), and the draw itself follows Pylearn2's Linear.set_input_space loop
   (checked against a transcription of that loop);
-* `enforce_constraints()` (Train.setup's projection before epoch 0, pylearn2_semantics.md §9.6) on
+* `enforce_constraints()` (Train.setup's projection before epoch 0,
+  docs/pylearn2_semantics.md#norm-constraints) on
   the same starting values: the columns over their limit end on it, the others are untouched up to
   the n/(n + 1e-7) factor, and the backends agree;
 * N_STEPS SGD + momentum updates with the noise and the dropout masks fed, each followed by the

@@ -1,6 +1,7 @@
 """Every Parzen implementation of the project gives the same per-example log-likelihoods.
 
-The estimator (adversarial :: theano_parzen, pylearn2_semantics.md 6.6 and 7):
+The estimator (adversarial :: theano_parzen, docs/pylearn2_semantics.md#parzen-helpers and
+docs/pylearn2_semantics.md#parzen-protocol):
 ``ll_i = logmeanexp_j(-1/2 |(x_i - mu_j) / sigma|^2) - D log(sigma sqrt(2 pi))``.
 
 Implementations, all fed the same float32 points and samples:

@@ -1,8 +1,8 @@
 """The torch port against the ORIGINAL 2014 code's own numbers (goodfeli/adversarial mnist.yaml).
 
 The reference is parity_tests/fixtures/original_2014_mnist_fingerprints.json, produced by the 2014
-stack (Theano 0.7 + Pylearn2, float32); its format and the tolerances below are explained in the
-reference README (fingerprints: shape, float64 sum / sum of squares / absmax, 64 probed values).
+stack (Theano 0.7 + Pylearn2, float32); its format and the tolerances below are explained in
+parity_tests/fixtures/README.md (fingerprints: shape, float64 sum / sum of squares / absmax, 64 probed values).
 
 Every test builds the model from the UNMODIFIED yaml_experiments/original/mnist.yaml through the
 shared YAML loader and this backend's registry, so what is tested is what `python -m port_torch.run`

@@ -10,7 +10,7 @@ paths differ only by float32 rounding of a different operation order: after a fe
 mnist.yaml model every parameter agrees within 1e-5 * absmax(parameter) and every velocity within
 1e-4 * absmax(velocity) (velocities are differences of nearby numbers), with an absolute floor of
 1e-8 for D/y_b, whose gradient (~1e-6) is a near-cancelling difference carrying ~1e-8 of float32
-rounding in any implementation (reference README) times lr .1; a real discrepancy
+rounding in any implementation (parity_tests/fixtures/README.md) times lr .1; a real discrepancy
 (a missed mask, a wrong maxout winner, a skipped update) shows at order 1.
 Tolerances are loose next to the measured differences (~1e-7 relative) on purpose: they must hold
 on every BLAS.
@@ -38,9 +38,9 @@ def _cuda_available():
 
 
 # Every property also on the GPU, where the graph path really captures a CUDA graph and the batched
-# path runs bmm on the device (issue #4: "the eager, graphed and batched-seed paths agree step for
-# step on the same seeds"); skipped without a CUDA device. On the GPU machine:
-#     python3 -m pytest -q parity_tests/test_torch_paths.py -k cuda
+# path runs bmm on the device (the eager, graphed and batched-seed paths must agree step for step on
+# the same seeds there too); skipped without a CUDA device. On a GPU machine:
+#     python -m pytest -q parity_tests/test_torch_paths.py -k cuda
 # The tolerances are the same there: with TF32 off (port_torch.run.configure_torch) the paths differ
 # by float32 rounding of a different operation order only.
 DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(not _cuda_available(),

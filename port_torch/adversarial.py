@@ -221,7 +221,7 @@ class AdversaryPair(nn.Module):
         """float32 as in 2014; float64 after `.double()` (the float64 parity tests)."""
         return self.discriminator.layers[0].W.dtype
 
-    # ---------------------------------------------------------------- monitoring (§6.7)
+    # ------------------------------- monitoring (docs/pylearn2_semantics.md#monitoring-channels)
     @torch.no_grad()
     def monitoring_channels(self, X, generator):
         """AdversaryPair.get_monitoring_channels, with the 2014 name swap kept for log compatibility:
@@ -394,7 +394,7 @@ class AdversaryCost2:
     def load_state_dict(self, state):
         self.now_train_generator = float(state["now_train_generator"])
 
-    # ---------------------------------------------------------------- monitoring (§6.7)
+    # ------------------------------- monitoring (docs/pylearn2_semantics.md#monitoring-channels)
     def expr(self, model, X, generator):
         """Cost.expr, the `objective` channel: d_obj + g_obj with dropout and fresh draws."""
         _, d_obj, g_obj = self._fresh_objectives(model, X, generator)

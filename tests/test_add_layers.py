@@ -1,11 +1,12 @@
 """adversarial.add_layers (TFD stage 2) on both backends, and how `pretrained` finds its checkpoint.
 
 The 2014 function unpickled `pretrained` and appended `model.generator.mlp.layers[start_layer:]`
-to the new MLP, trained weights and constraint settings included (pylearn2_semantics.md §6.5). Here
-the stage-1 checkpoint is a data-only .npz found by gan2014/pretrained.py's rule, and the layers are
-rebuilt from the checkpoint's own YAML text. A stage-1 checkpoint is made directly (the tiny
-tfd_pretrain_tiny.yaml model built, its parameters set to random values, saved as a run saves):
-no training is needed to test what add_layers does with it.
+to the new MLP, trained weights and constraint settings included
+(docs/pylearn2_semantics.md#stacking-a-pretrained-generator). Here the stage-1 checkpoint is a
+data-only .npz found by gan2014/pretrained.py's rule, and the layers are rebuilt from the
+checkpoint's own YAML text. A stage-1 checkpoint is made directly (the tiny tfd_pretrain_tiny.yaml
+model built, its parameters set to random values, saved as a run saves): no training is needed to
+test what add_layers does with it.
 """
 from pathlib import Path
 

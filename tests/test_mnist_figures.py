@@ -165,7 +165,8 @@ def test_nearest_neighbours_is_the_exact_argmin():
 
 def test_learning_curves(run_dir, tmp_path):
     """Property: the curves command draws a 1500 x 900 PNG from a run folder, with or without a
-    validation history, and refuses a folder without monitor.jsonl (status 2)."""
+    validation history, also from the run's monitor.csv alone, and refuses a folder without a
+    monitor record (status 2)."""
     out = tmp_path / "curves.png"
     assert curves.main([str(run_dir), "--out", str(out)]) == 0
     with Image.open(out) as image:
@@ -176,13 +177,10 @@ def test_learning_curves(run_dir, tmp_path):
     (validated / "valid_parzen.jsonl").write_text(
         json.dumps({"epoch": 1, "valid_ll": -80.0, "valid_se": 1.5}) + "\n")
     assert curves.main([str(validated), "--out", str(tmp_path / "v.png")]) == 0
+    csv_only = tmp_path / "csv_only"
+    csv_only.mkdir()
+    (csv_only / "monitor.csv").write_text((run_dir / "monitor.csv").read_text())
+    assert curves.main([str(csv_only), "--out", str(tmp_path / "c.png")]) == 0
+    assert curves.read_monitor(csv_only / "monitor.csv") == curves.read_monitor(
+        run_dir / "monitor.jsonl")
     assert curves.main([str(tmp_path / "nothing"), "--out", str(tmp_path / "x.png")]) == 2
-
-
-@pytest.mark.parametrize("low, high", [(0, 2500), (-574.61, -574.55), (0.0007, 0.1), (3, 3)])
-def test_nice_ticks_cover_the_range(low, high):
-    """Property: ticks are evenly spaced and cover [low, high] (a zero range is widened)."""
-    ticks = curves.nice_ticks(low, high)
-    assert ticks[0] <= low and ticks[-1] >= high and len(ticks) >= 2
-    steps = np.diff(ticks)
-    np.testing.assert_allclose(steps, steps[0], rtol=1e-9)

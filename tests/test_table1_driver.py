@@ -348,19 +348,25 @@ def test_refuses_a_folder_made_otherwise(workspace, reference, capsys):
 
 
 def test_bundles_carry_a_run_between_machines(workspace, reference):
-    """Property: the GPU-session round trip is exact. A run paused on 'here' (seed 0 at epoch 3),
+    """Property: moving a run between machines and back is exact. A run paused on 'here' (seed 0
+    at epoch 3),
     packed with --pack-resume, unpacked on a fresh 'machine' that trains to the end and packs what
     changed (--pack), then unpacked back 'here', leaves 'here' with the reference's validation
     history, final parameters and monitor rows (bit for bit; monitor.csv rebuilt from the JSONL),
     while a bundle holds, besides the manifest, only files changed since the last unpack and of the
-    checkpoints only the latest. Tolerance 0, as for resuming: the bytes travel unchanged."""
+    checkpoints only the latest. The way back is cut into pieces of 0.1 MiB (--piece-mib), every
+    piece but the last exactly that size. Tolerance 0, as for resuming: the bytes travel
+    unchanged."""
     root, config = workspace
     here, machine = root / "here", root / "machine"
     assert driver(config, here, budget=ScriptedBudget(4)) == table1.EXIT_UNFINISHED
     carry, back = root / "carry", root / "back"
     assert torch_table1.main(["--out", str(here), "--pack-resume", str(carry), "--no-train",
                               "-q"]) == table1.EXIT_DONE
-    assert driver(config, machine, "--unpack", carry, "--pack", back) == table1.EXIT_DONE
+    assert driver(config, machine, "--unpack", carry, "--pack", back,
+                  "--piece-mib", "0.1") == table1.EXIT_DONE
+    sizes = [p.stat().st_size for p in sorted(back.iterdir())]
+    assert len(sizes) > 1 and set(sizes[:-1]) == {int(0.1 * 2 ** 20)} and sizes[-1] <= sizes[0]
     returned = bundle_members(back)
     assert "seed_1/best_valid.npz" in returned and "seed_0/checkpoints/epoch_000005.npz" in returned
     assert "seed_0/checkpoints/epoch_000003.npz" not in returned   # only the latest travels
@@ -380,6 +386,20 @@ def test_bundles_carry_a_run_between_machines(workspace, reference):
         csv_lines = (table1.seed_dir(here, seed) / "monitor.csv").read_text().splitlines()
         assert len(csv_lines) == 1 + EPOCHS + 1
         assert table1.read_status(table1.seed_dir(here, seed))["state"] == "finished"
+
+
+def test_pack_refuses_more_pieces_than_max_pieces(reference, tmp_path, capsys):
+    """Property: with --max-pieces N, a bundle that needs more than N pieces of --piece-mib is
+    refused (status 2, the message names the sizes) and leaves no piece behind; with room for it
+    the same bundle is written."""
+    folder = tmp_path / "bundle"
+    argv = ["--out", str(reference), "--no-train", "-q", "--pack", str(folder),
+            "--piece-mib", "0.01"]
+    assert torch_table1.main(argv + ["--max-pieces", "1"]) == table1.EXIT_BAD_INPUT
+    assert "more than --max-pieces 1" in capsys.readouterr().err
+    assert list(folder.iterdir()) == []
+    assert torch_table1.main(argv) == table1.EXIT_DONE
+    assert len(list(folder.iterdir())) > 1
 
 
 def test_unpack_refuses_a_bundle_of_another_run(workspace, reference, tmp_path, capsys):

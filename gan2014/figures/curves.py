@@ -1,16 +1,20 @@
 """Learning curves of a run: the monitor channels and the validation Parzen score over epochs.
 
-    python -m gan2014.figures.curves RUN_DIR --out figures/mnist_curves.png
+    python -m gan2014.figures.curves RUN_DIR --out figures/mnist_curves.pdf
 
 RUN_DIR is a run folder (``python -m <backend>.run ... --out RUN_DIR``, or a ``seed_K`` folder of the
 Table-1 driver). Read: ``monitor.jsonl`` (every channel of every monitoring step, epoch 0 = before
-training) and, when present, ``valid_parzen.jsonl`` (the driver's validation Parzen, gan2014/table1.py).
+training; ``monitor.csv``, which holds the same rows, where there is no JSONL) and, when present,
+``valid_parzen.jsonl`` (the driver's validation Parzen, gan2014/table1.py). ``--monitor FILE`` and
+``--validation FILE`` name the two records directly (e.g. the copies kept in ``results/``).
 Six panels: the monitored objectives of D and G on the validation images; ``valid_gen_ll``, the
 original's in-training Parzen estimate (100 samples, sigma 0.2: noisy, not the paper's number); the
 validation Parzen score with its standard error and the best epoch marked; the learning rate (log
-scale once it spans a decade); the momentum; the seconds each epoch's training took.
+scale once it spans a decade); the momentum; the seconds each epoch's training took. The format
+follows the extension of ``--out``: PNG, PDF or SVG.
 """
 import argparse
+import csv
 import math
 import os
 import sys
@@ -18,41 +22,34 @@ from pathlib import Path
 
 import numpy as np
 
-from gan2014.figures import png
+from gan2014.figures import plot
 from gan2014.monitor_log import read_jsonl
 
 WIDTH, HEIGHT = 1500, 900
-ORANGE = (230, 120, 0)
-PURPLE = (120, 40, 160)
+BLUE, RED, GREEN, BLACK, ORANGE, PURPLE, GREY = ("tab:blue", "tab:red", "tab:green", "black",
+                                                 "tab:orange", "tab:purple", "0.45")
 
 
-def nice_ticks(low, high, count=5):
-    """Round tick values covering [low, high]: steps of 1, 2, 2.5 or 5 times a power of ten."""
-    if not (math.isfinite(low) and math.isfinite(high)):
-        raise ValueError(f"cannot place ticks on [{low}, {high}]")
-    if high <= low:
-        high = low + (abs(low) or 1.0) * 0.1
-    raw = (high - low) / max(1, count - 1)
-    power = 10.0 ** math.floor(math.log10(raw))
-    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
-    first = math.floor(low / step) * step
-    ticks = []
-    value = first
-    while value < high + step * 0.999:
-        ticks.append(round(value, 12))
-        value += step
-    return ticks
+def read_monitor(path):
+    """The rows of a monitor record: ``monitor.jsonl`` as written, or ``monitor.csv`` (the same rows;
+    an empty cell is a channel not computed at that step)."""
+    path = Path(path)
+    if path.suffix != ".csv":
+        return read_jsonl(path)
+    with open(path, newline="", encoding="utf-8") as handle:
+        rows = []
+        for row in csv.DictReader(handle):
+            rows.append({name: (int(float(value)) if name == "epoch" else float(value))
+                         for name, value in row.items() if value not in ("", None)})
+        return rows
 
 
-def tick_format(ticks):
-    """A format showing each tick with the decimals its step needs ('{:.0f}' for 0, 50, 100)."""
-    if len(ticks) < 2:
-        return "{:g}"
-    step = abs(ticks[1] - ticks[0])
-    decimals = max(0, -math.floor(math.log10(step) + 1e-9))
-    if abs(step / 10.0 ** -decimals - round(step / 10.0 ** -decimals)) > 1e-6:
-        decimals += 1  # a step of 2.5 x 10^k needs one more digit
-    return "{:.%df}" % decimals
+def monitor_path(run):
+    """The monitor record of run folder ``run`` (JSONL preferred; None if it has neither)."""
+    for name in ("monitor.jsonl", "monitor.csv"):
+        if (Path(run) / name).is_file():
+            return Path(run) / name
+    return None
 
 
 def series(rows, name):
@@ -65,106 +62,105 @@ def series(rows, name):
     return np.asarray(epochs, dtype=float), np.asarray(values, dtype=float)
 
 
-def panel(canvas, box, title, ylabel, lines, epochs_max, ylog=False, note=None, legend="tr"):
-    """One panel: ``lines`` = [(label, x, y, color), ...]; ylog switches to a log axis when the
-    values are positive and span more than a decade. Returns the Axes (None if no data)."""
+def panel(ax, title, ylabel, lines, epochs_max, ylog=False, note=None, legend="upper right"):
+    """Draw one panel on matplotlib axes ``ax``: ``lines`` = [(label, x, y, color), ...] against
+    the epoch; ``ylog`` switches to a log axis when the values are positive and span more than a
+    decade. Returns False (and writes ``note``) when there is nothing to draw."""
+    ax.set_title(title)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(ylabel)
+    ax.set_xlim(0, max(1, epochs_max))
     values = np.concatenate([y for _, _, y, _ in lines]) if lines else np.array([])
-    xticks = nice_ticks(0, max(1, epochs_max), 6)
     if values.size == 0:
-        ax = png.Axes(canvas, box, (0, xticks[-1]), (0, 1))
-        ax.frame(title=title, xlabel="epoch", ylabel=ylabel, xticks=xticks, yticks=())
-        canvas.text((0.5 * (box[0] + box[2]), 0.5 * (box[1] + box[3])), note or "no data", 13,
-                    png.GREY, anchor="mm")
-        return None
-    low, high = float(values.min()), float(values.max())
-    use_log = ylog and low > 0 and high / low > 10
-    if use_log:
-        decades = list(range(math.floor(math.log10(low)), math.ceil(math.log10(high)) + 1))
-        yticks = [10.0 ** d for d in decades]
-        ax = png.Axes(canvas, box, (0, xticks[-1]), (yticks[0], yticks[-1]), ylog=True)
-    else:
-        margin = 0.05 * (high - low) if high > low else 0.05 * (abs(high) or 1.0)
-        yticks = nice_ticks(low - margin, high + margin, 5)
-        ax = png.Axes(canvas, box, (0, xticks[-1]), (yticks[0], yticks[-1]))
-    for tick in yticks:
-        ax.hline(tick)
+        ax.text(0.5, 0.5, note or "no data", transform=ax.transAxes, ha="center", va="center",
+                color=GREY)
+        ax.set_yticks([])
+        return False
+    if ylog and values.min() > 0 and values.max() / values.min() > 10:
+        ax.set_yscale("log")
     for label, x, y, color in lines:
-        if len(x) > 1:
-            ax.plot(x, y, color, 2.0)
-        if len(x) < 40:
-            ax.scatter(x, y, color, 2.6)
-    # frame() formats both axes alike: the y axis first (decimals by its step), then the epochs.
-    ax.frame(title=title, ylabel=ylabel, yticks=yticks,
-             fmt="{:g}" if use_log else tick_format(yticks), font=13)
-    ax.frame(xlabel="epoch", xticks=xticks, fmt="{:g}", font=13)
+        ax.plot(x, y, color=color, linewidth=1.8, label=label,
+                marker="o" if len(x) < 40 else None, markersize=3.5)
     if len(lines) > 1:
-        ax.legend([(label, "line", color) for label, _, _, color in lines], corner=legend, font=12)
-    return ax
+        ax.legend(loc=legend)
+    return True
 
 
 def render(monitor, validation, path, title=None):
-    canvas = png.Canvas(WIDTH, HEIGHT)
-    epochs_max = max([r["epoch"] for r in monitor] + [r["epoch"] for r in validation] + [1])
-    left, top, width, height, gap_x, gap_y = 110, 70, 360, 300, 130, 130
-    boxes = [(left + i * (width + gap_x), top + j * (height + gap_y),
-              left + i * (width + gap_x) + width, top + j * (height + gap_y) + height)
-             for j in range(2) for i in range(3)]
-    if title:
-        canvas.text((WIDTH / 2, 12), title, 16, anchor="mt")
-    objectives = [(label, *series(monitor, name), color) for label, name, color in
-                  (("D: valid_objective_d", "valid_objective_d", png.BLUE),
-                   ("G: valid_objective_g", "valid_objective_g", png.RED))]
-    panel(canvas, boxes[0], "objectives on the validation images", "cost (nats)",
-          [line for line in objectives if len(line[1])], epochs_max)
-    panel(canvas, boxes[1], "valid_gen_ll (100 samples, sigma 0.2)", "log-likelihood",
-          [("valid_gen_ll", *series(monitor, "valid_gen_ll"), png.GREEN)], epochs_max)
-    _validation_panel(canvas, boxes[2], validation, epochs_max)
-    panel(canvas, boxes[3], "learning rate", "learning_rate",
-          [("learning_rate", *series(monitor, "learning_rate"), ORANGE)], epochs_max, ylog=True)
-    panel(canvas, boxes[4], "momentum", "momentum",
-          [("momentum", *series(monitor, "momentum"), PURPLE)], epochs_max)
-    seconds = [(e, s) for e, s in zip(*series(monitor, "seconds_this_epoch")) if e > 0]
-    x, y = (np.array([p[0] for p in seconds]), np.array([p[1] for p in seconds]))
-    panel(canvas, boxes[5], "training time per epoch", "seconds",
-          [("seconds", x, y, png.GREY)] if len(x) else [], epochs_max)
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    canvas.save(path)
+    with plot.style():
+        figure, axes = plot.new_figure(WIDTH, HEIGHT, nrows=2, ncols=3)
+        axes = axes.ravel()
+        if title:
+            figure.suptitle(title)
+        epochs_max = max([r["epoch"] for r in monitor] + [r["epoch"] for r in validation] + [1])
+        objectives = [(label, *series(monitor, name), color) for label, name, color in
+                      (("discriminator D", "valid_objective_d", BLUE),
+                       ("generator G", "valid_objective_g", RED))]
+        panel(axes[0], "Objectives on the validation images", "cost (nats)",
+              [line for line in objectives if len(line[1])], epochs_max)
+        panel(axes[1], "In-training Parzen estimate (100 samples, σ = 0.2)",
+              "log-likelihood (nats)", [("", *series(monitor, "valid_gen_ll"), GREEN)],
+              epochs_max)
+        _validation_panel(axes[2], validation, epochs_max)
+        panel(axes[3], "Learning rate", "learning rate",
+              [("", *series(monitor, "learning_rate"), ORANGE)], epochs_max, ylog=True)
+        panel(axes[4], "Momentum", "momentum coefficient",
+              [("", *series(monitor, "momentum"), PURPLE)], epochs_max)
+        seconds = [(e, v) for e, v in zip(*series(monitor, "seconds_this_epoch")) if e > 0]
+        x, y = np.array([p[0] for p in seconds]), np.array([p[1] for p in seconds])
+        panel(axes[5], "Training time per epoch", "time (s)",
+              [("", x, y, GREY)] if len(x) else [], epochs_max)
+        plot.save(figure, path)
 
 
-def _validation_panel(canvas, box, validation, epochs_max):
+def _validation_panel(ax, validation, epochs_max):
     x, y = series(validation, "valid_ll")
-    ax = panel(canvas, box, "validation Parzen (mean ll, train[50000:60000])", "log-likelihood",
-               [("valid_ll", x, y, png.BLACK)] if len(x) else [], epochs_max,
-               note="no valid_parzen.jsonl (not a table1 run)")
-    if ax is None:
+    drawn = panel(ax, "Validation Parzen (train[50000:60000])", "Parzen log-likelihood (nats)",
+                  [("", x, y, BLACK)] if len(x) else [], epochs_max,
+                  note="no valid_parzen.jsonl (not a table1 run)")
+    if not drawn:
         return
     se = np.array([r.get("valid_se", 0.0) for r in validation if "valid_ll" in r])
-    for xi, yi, si in zip(x, y, se):
-        top, bottom = float(ax.py(yi + si)), float(ax.py(yi - si))
-        canvas.line([(float(ax.px(xi)), max(top, box[1])), (float(ax.px(xi)), min(bottom, box[3]))],
-                    png.GREY, 1.2)
+    ax.errorbar(x, y, yerr=se, fmt="none", ecolor=GREY, elinewidth=1.0, capsize=2,
+                label="± standard error")
     best = int(np.argmax(y))
-    ax.scatter([x[best]], [y[best]], png.RED, 5.0, edge=png.BLACK)
-    ax.legend([(f"best: {y[best]:.1f} at epoch {int(x[best])}", "rings", png.RED)], corner="tl",
-              font=12)
+    ax.plot([x[best]], [y[best]], linestyle="none", marker="o", markersize=8, color=RED,
+            markeredgecolor=BLACK, label=f"best: {y[best]:.1f} at epoch {int(x[best])}")
+    ax.legend(loc="lower right")
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m gan2014.figures.curves", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("run_dir", help="a run folder holding monitor.jsonl")
-    parser.add_argument("--out", default="figures/mnist_curves.png", help="PNG to write")
+    parser.add_argument("run_dir", nargs="?", default=None,
+                        help="a run folder holding monitor.jsonl (or monitor.csv)")
+    parser.add_argument("--monitor", default=None, metavar="FILE",
+                        help="the monitor record (.jsonl or .csv) instead of RUN_DIR's")
+    parser.add_argument("--validation", default=None, metavar="FILE",
+                        help="the validation Parzen record (valid_parzen.jsonl) instead of RUN_DIR's")
+    plot.add_out_argument(parser, "figures/mnist_curves.png")
     parser.add_argument("--title", default=None, help="a line above the panels")
     args = parser.parse_args(argv)
-    run = Path(args.run_dir)
-    if not (run / "monitor.jsonl").is_file():
-        print(f"error: {run / 'monitor.jsonl'} does not exist (RUN_DIR is the --out folder of a "
-              "run, or a seed_K folder of a table1 run)", file=sys.stderr)
+    plot.check_out(parser, args.out)
+    if args.run_dir is None and args.monitor is None:
+        parser.error("give RUN_DIR or --monitor FILE")
+    run = Path(args.run_dir) if args.run_dir is not None else None
+    monitor_file = Path(args.monitor) if args.monitor else monitor_path(run)
+    if monitor_file is None or not monitor_file.is_file():
+        missing = monitor_file if monitor_file is not None else run / "monitor.jsonl"
+        print(f"error: {missing} does not exist (RUN_DIR is the --out folder of a run, or a seed_K "
+              "folder of a table1 run)", file=sys.stderr)
         return 2
-    monitor = read_jsonl(run / "monitor.jsonl")
-    validation = read_jsonl(run / "valid_parzen.jsonl") if (run / "valid_parzen.jsonl").is_file() \
-        else []
-    title = args.title or f"{os.path.normpath(run)}: {max(r['epoch'] for r in monitor)} epochs"
+    validation_file = Path(args.validation) if args.validation else (
+        run / "valid_parzen.jsonl" if run is not None else None)
+    if args.validation and not validation_file.is_file():
+        print(f"error: {validation_file} does not exist", file=sys.stderr)
+        return 2
+    monitor = read_monitor(monitor_file)
+    validation = read_jsonl(validation_file) if validation_file is not None \
+        and validation_file.is_file() else []
+    name = os.path.normpath(run) if run is not None else monitor_file.name
+    title = args.title or f"{name}: {max(r['epoch'] for r in monitor)} epochs"
     render(monitor, validation, args.out, title)
     print(f"wrote {args.out} ({len(monitor)} monitoring steps, {len(validation)} validation Parzen "
           "evaluations)")

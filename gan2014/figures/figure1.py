@@ -1,6 +1,6 @@
-"""The paper's Figure 1, drawn from the 1-D toy of :mod:`gan2014.toy1d` (numpy + Pillow only).
+"""The paper's Figure 1, drawn from the 1-D toy of :mod:`gan2014.toy1d`.
 
-    python -m gan2014.figures.figure1 --out figures/figure1.png
+    python -m gan2014.figures.figure1 --out figures/figure1.pdf
 
 Four panels, as in the paper. Each shows the data density (black dots), the generator's density p_g
 (green line, exact by the change of variables) and the discriminator D(x) (blue dashes); below, the
@@ -13,16 +13,16 @@ z line with arrows from evenly spaced z to x = G(z), so the arrows crowd where p
 (c) after one G step against that D (D fixed): G(z) has flowed towards where D says "data";
 (d) after Algorithm 1 has run for a while: p_g ~ p_data and D ~ 1/2 wherever there is data.
 
-The printed lines give each panel's JSD(p_data || p_g) and max |D - D*| on the data's region.
+The printed lines give each panel's JSD(p_data || p_g) and max |D - D*| on the data's region. The
+format follows the extension of ``--out``: PNG, PDF or SVG.
 """
 import argparse
 import dataclasses
-import os
 
 import numpy as np
 
 from gan2014 import toy1d
-from gan2014.figures import png
+from gan2014.figures import plot
 
 WIDTH, HEIGHT = 1600, 470
 X_LIM = (1.0, 8.0)
@@ -67,73 +67,92 @@ def panel_stats(state, data, grid):
     return toy1d.jensen_shannon(grid, log_pd, log_pg), gap
 
 
-def draw_panel(canvas, box, title, state, data):
-    left, top, right, bottom = box
-    x_line, z_line = bottom - 110, bottom - 30
-    ax = png.Axes(canvas, (left, top, right, x_line), X_LIM, (0.0, 1.0))
-    ax.hline(0.5, png.LIGHT_GREY, 1.0, dash=(4, 4))
+BLACK, GREEN, BLUE, GREY = "black", "tab:green", "tab:blue", "0.45"
+Z_LINE = 0.32                               # height of the z line in the mapping's axes (0 to 1)
+
+
+def draw_panel(ax, mapping, title, state, data):
+    """One panel: the densities and D over x on ``ax``, the mapping z -> x = G(z) on ``mapping``."""
+    ax.axhline(0.5, color="0.75", linewidth=1.0, linestyle=(0, (4, 4)))
     xs = np.linspace(X_LIM[0], X_LIM[1], 600)
     dots = np.arange(X_LIM[0], X_LIM[1] + 1e-9, 0.1)
-    ax.scatter(dots, data.pdf(dots), png.BLACK, 2.2)
-    ax.plot(xs, state.gen.pdf(xs), png.GREEN, 2.5)
-    ax.plot(xs, state.disc(xs), png.BLUE, 2.5, dash=(8, 5))
-    ax.frame(title=title, xticks=range(int(X_LIM[0]), int(X_LIM[1]) + 1), yticks=(0, 0.5, 1))
-    canvas.text((right + 6, x_line), "x", 15, anchor="lm")
-    draw_mapping(canvas, ax, state.gen, x_line, z_line)
+    ax.plot(dots, data.pdf(dots), linestyle="none", marker="o", markersize=2.5, color=BLACK)
+    ax.plot(xs, state.gen.pdf(xs), color=GREEN, linewidth=2.0)
+    ax.plot(xs, state.disc(xs), color=BLUE, linewidth=2.0, linestyle=(0, (6, 4)))
+    ax.set_xlim(*X_LIM)
+    ax.set_ylim(0.0, 1.05)
+    ax.set_yticks([0, 0.5, 1])
+    ax.set_xticks(range(int(X_LIM[0]), int(X_LIM[1]) + 1))
+    ax.set_title(title)
+    ax.set_xlabel("x", labelpad=1)
+    ax.grid(False)
+    draw_mapping(mapping, state.gen)
 
 
-def draw_mapping(canvas, ax, gen, x_line, z_line):
-    """The z line (z in [-1, 1] drawn under the middle of the x axis) and arrows z -> x = G(z)."""
-    left, _, right, _ = ax.box
-    z_left, z_right = left + 0.2 * (right - left), right - 0.2 * (right - left)
-    canvas.line([(z_left, z_line), (z_right, z_line)], png.BLACK, 1.5)
-    canvas.text((z_right + 6, z_line), "z", 15, anchor="lm")
-    canvas.text((z_left, z_line + 6), "-1", 11, png.GREY, anchor="mt")
-    canvas.text((z_right, z_line + 6), "1", 11, png.GREY, anchor="mt")
+def draw_mapping(ax, gen):
+    """The z line (z in [-1, 1] drawn under the middle of the x axis) and arrows from evenly spaced
+    z up to x = G(z), in x's coordinates."""
+    ax.set_xlim(*X_LIM)
+    ax.set_ylim(0.0, 1.0)
+    ax.axis("off")
+    width = X_LIM[1] - X_LIM[0]
+    z_left, z_right = X_LIM[0] + 0.2 * width, X_LIM[1] - 0.2 * width
+    ax.plot([z_left, z_right], [Z_LINE, Z_LINE], color=BLACK, linewidth=1.2)
+    ax.text(z_right + 0.1, Z_LINE, "z", ha="left", va="center")
+    ax.text(z_left, Z_LINE - 0.1, "−1", ha="center", va="top", color=GREY, fontsize=9)
+    ax.text(z_right, Z_LINE - 0.1, "1", ha="center", va="top", color=GREY, fontsize=9)
     zx = z_left + (Z_ARROWS + 1.0) / 2.0 * (z_right - z_left)
-    gx = ax.px(gen(Z_ARROWS))
+    gx = gen(Z_ARROWS)
     for start, end in zip(zx, gx):
-        if left <= end <= right:
-            canvas.arrow((start, z_line - 2), (end, x_line + 22), png.GREY, 1.1, 7)
-        canvas.dot((start, z_line), 1.8, png.BLACK)
+        if X_LIM[0] <= end <= X_LIM[1]:
+            ax.annotate("", xy=(end, 0.98), xytext=(start, Z_LINE + 0.02),
+                        arrowprops=dict(arrowstyle="-|>", color=GREY, linewidth=0.9,
+                                        shrinkA=0, shrinkB=0, mutation_scale=8))
+    ax.plot(zx, np.full_like(zx, Z_LINE), linestyle="none", marker="o", markersize=2.5, color=BLACK)
 
 
-def draw_legend(canvas, y):
-    entries = [("data density p_data", "dots", png.BLACK), ("generator density p_g", "line", png.GREEN),
-               ("discriminator D(x)", "dash", png.BLUE), ("x = G(z)", "arrow", png.GREY)]
-    widths = [48 + canvas.text_size(label, 14)[0] for label, _, _ in entries]
-    x = 0.5 * (WIDTH - sum(widths) - 40 * (len(entries) - 1))
-    for (label, kind, color), w in zip(entries, widths):
-        png.draw_swatch(canvas, (x, y), 36, kind, color)
-        canvas.text((x + 44, y), label, 14, anchor="lm")
-        x += w + 40
+def legend_handles():
+    from matplotlib.lines import Line2D
+
+    return [Line2D([], [], linestyle="none", marker="o", markersize=4, color=BLACK,
+                   label="data density $p_{data}$"),
+            Line2D([], [], color=GREEN, linewidth=2.0, label="generator density $p_g$"),
+            Line2D([], [], color=BLUE, linewidth=2.0, linestyle=(0, (6, 4)),
+                   label="discriminator $D(x)$"),
+            Line2D([], [], color=GREY, linewidth=1.0, marker=">", markevery=[1],
+                   label="$x = G(z)$, from evenly spaced $z$")]
 
 
 def render(shots, path):
     data = toy1d.DataDist()
-    canvas = png.Canvas(WIDTH, HEIGHT)
-    panel_w = WIDTH / len(shots)
-    for i, (title, state) in enumerate(shots):
-        box = (i * panel_w + 45, 40, (i + 1) * panel_w - 25, HEIGHT - 45)
-        draw_panel(canvas, box, title, state, data)
-    draw_legend(canvas, HEIGHT - 18)
-    canvas.save(path)
+    with plot.style():
+        figure = plot.new_figure(WIDTH, HEIGHT)
+        grid = figure.add_gridspec(2, len(shots), height_ratios=(3.0, 1.1), hspace=0.0)
+        for i, (title, state) in enumerate(shots):
+            ax = figure.add_subplot(grid[0, i])
+            mapping = figure.add_subplot(grid[1, i])
+            draw_panel(ax, mapping, title, state, data)
+            if i == 0:
+                ax.set_ylabel("density, or D(x)")
+        figure.legend(handles=legend_handles(), loc="outside lower center", ncols=4,
+                      frameon=False)
+        plot.save(figure, path)
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m gan2014.figures.figure1", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", default="figures/figure1.png", help="PNG to write")
+    plot.add_out_argument(parser, "figures/figure1.png")
     parser.add_argument("--seed", type=int, default=1234)
     parser.add_argument("--objective", choices=toy1d.OBJECTIVES, default=toy1d.NON_SATURATING,
                         help="G's objective in the G update and in Algorithm 1")
     args = parser.parse_args(argv)
+    plot.check_out(parser, args.out)
     shots = snapshots(args.seed, args.objective)
     grid = toy1d.Grid.uniform()
     for title, state in shots:
         jsd, gap = panel_stats(state, toy1d.DataDist(), grid)
         print(f"{title:28s} JSD(p_data||p_g) = {jsd:.5f}   max|D - D*| (p_data > 1e-2) = {gap:.3f}")
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     render(shots, args.out)
     print(f"wrote {args.out}")
 

@@ -461,7 +461,8 @@ class MLP(Layer):
         """A fresh MRG stream seeded by one randint(2**15) draw of this MLP's init RandomState.
 
         Pylearn2 drew the seed when the graph was built, so the masks of a compiled function
-        depend on how many dropout graphs were built before it (pylearn2_semantics.md §9.2).
+        depend on how many dropout graphs were built before it
+        (docs/pylearn2_semantics.md#random-streams).
         """
         stream = new_mrg_stream(dropout_seed(self.rng))
         self.dropout_streams.append(stream)

@@ -1,9 +1,9 @@
 """adversarial/sgd.py :: SGD -- goodfeli/adversarial's own alternating SGD (NOT used by any 2014 config).
 
 goodfeli/adversarial ships a copy of Pylearn2's SGD with one extra argument, `discriminator_steps=1`
-(pylearn2_semantics.md §9.4). Every paper config trains with Pylearn2's SGD instead (D and G updated
-simultaneously from one minibatch, §3.4); this class is the alternative, registered under the YAML
-name `adversarial.sgd.SGD`.
+(docs/pylearn2_semantics.md#alternating-sgd). Every paper config trains with Pylearn2's SGD instead
+(D and G updated simultaneously from one minibatch, docs/pylearn2_semantics.md#one-update); this
+class is the alternative, registered under the YAML name `adversarial.sgd.SGD`.
 
 What it does, as the original did:
 * setup builds the cost's gradients ONCE (`get_gradients`, the same single graph as Pylearn2's SGD)
@@ -28,7 +28,8 @@ data minibatch of the epoch, with fresh noise). The differences:
   its size, and the noise is fresh either way (the streams advance), so the one visible effect is
   that a partial last minibatch of an epoch also shrinks the G step's noise batch;
 * Algorithm 1's D step ascends mean[log D(x) + log(1 - D(G(z)))]; 2014's d_obj is half of that
-  (pylearn2_semantics.md §9.3), i.e. D's effective learning rate is halved;
+  (docs/pylearn2_semantics.md#the-cost-and-its-gradients), i.e. D's effective learning rate is
+  halved;
 * Algorithm 1's G step descends mean log(1 - D(G(z))); 2014's cost uses the non-saturating
   -mean log D(G(z)) unless the cost is given generator_objective='minimax' (an option added here,
   gan2014/generator_objectives.py).

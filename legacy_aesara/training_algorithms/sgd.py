@@ -134,7 +134,7 @@ class SGD:
         """Build the objective, the monitor and the update function (sgd.py :: SGD.setup order).
 
         The order matters for randomness only: every dropout graph draws its MRG seed from its
-        MLP's RandomState when it is built (pylearn2_semantics.md §9.2).
+        MLP's RandomState when it is built (docs/pylearn2_semantics.md#random-streams).
         """
         X, grads, updates = self._build_graphs(model)
         self._compile_updates(model, X, grads, updates)
