@@ -82,14 +82,20 @@ class Mutation:
 
 
 FUSED = "port_torch/training_algorithms/fused_step.py"
+STEP_CORE = "    momentum_update_(params, velocities, grads, lr, momentum)\n"
+
+
+def _g_update_times(factor):
+    """step_core with G's gradients scaled by `factor` between the gradient and the update."""
+    return (f"    grads = [(Outer(g.left, g.right * {factor}) if isinstance(g, Outer) else g * {factor})\n"
+            f"             if i < spec.n_g else g for i, g in enumerate(grads)]\n" + STEP_CORE)
+
 
 MUTATIONS = (
-    Mutation("g_learning_rate_halved", "torch",
-             ((FUSED, "    delta = delta_S * g_flag\n", "    delta = delta_S * g_flag * 0.5\n"),),
-             (STEP1, STEPS23), "G's step is half of D's (lr/2 for G)"),
-    Mutation("g_update_sign_flipped", "torch",
-             ((FUSED, "    delta = delta_S * g_flag\n", "    delta = -delta_S * g_flag\n"),),
-             (STEP1, STEPS23), "G descends -g_obj (its update has the wrong sign)"),
+    Mutation("g_learning_rate_halved", "torch", ((FUSED, STEP_CORE, _g_update_times(0.5)),),
+             (STEP1, STEPS23), "G's update uses lr / 2 (its gradient is right)"),
+    Mutation("g_update_sign_flipped", "torch", ((FUSED, STEP_CORE, _g_update_times(-1.0)),),
+             (STEP1, STEPS23), "G's update is +lr * g (its gradient is right)"),
     Mutation("torch_optim_momentum", "torch",
              ((FUSED, "gemm_(outer.left, outer.right, beta=momentum, alpha=-lr)",
                "gemm_(outer.left, outer.right, beta=momentum, alpha=1.0)"),
