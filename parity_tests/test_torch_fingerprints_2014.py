@@ -7,9 +7,11 @@ reference README (fingerprints: shape, float64 sum / sum of squares / absmax, 64
 Every test builds the model from the UNMODIFIED yaml_experiments/original/mnist.yaml through the
 shared YAML loader and this backend's registry, so what is tested is what `python -m port_torch.run`
 trains. Tolerance: |a - b| <= 1e-5 * absmax(reference) per array (an independent float32 or float64
-recomputation lands within 1.2e-6 of it; a real bug - wrong maxout grouping, dropout scale, loss sign,
-momentum rule - is an error of order 1); D/y_b's gradient, a near-cancelling difference of two ~0.25
-terms, is compared with an absolute 1e-7 instead.
+recomputation lands within 1.2e-6 of it; a real bug - wrong maxout grouping, dropout scale, loss sign -
+is an error of order 1); D/y_b's gradient, a near-cancelling difference of two ~0.25 terms, is
+compared with an absolute 1e-7 instead. The update on its own scale, the momentum rule over steps
+with non-zero velocity, the draws and the batch order are tested in
+test_torch_updates_and_draws_2014.py.
 """
 import math
 import os
