@@ -94,6 +94,7 @@ def test_step1_velocity_is_minus_lr_times_the_2014_gradient(reference, one_torch
     state = algorithm.state_arrays()
     p1 = experiment.model.get_param_values()
     grads = reference["step0_nodropout"]["grad"]
+    worst = 0.0
     for name in reference["param_order"]:
         record = grads[name]
         v1 = state[f"velocity/{name}"]
@@ -101,11 +102,13 @@ def test_step1_velocity_is_minus_lr_times_the_2014_gradient(reference, one_torch
         tol = lr * 1e-7 if name == "D/y_b" else 1e-5 * scale
         expected = -lr * np.asarray(record["val"])
         err = np.abs(probes(v1, record) - expected).max()
+        worst = worst if name == "D/y_b" else max(worst, err / scale)
         assert err <= tol, f"{name}: velocity off -lr*g by {err:.3g} (update scale {scale:.3g})"
         if name != "D/y_b":
             sumsq = float((v1.astype(np.float64) ** 2).sum())
             assert sumsq == pytest.approx(lr * lr * record["sumsq"], rel=1e-4), name
         np.testing.assert_array_equal(p1[name], (p0[name] + v1).astype(np.float32), err_msg=name)
+    print(f"step-1 velocity vs -lr * g_2014: worst {worst:.2g} of lr * absmax(g) (D/y_b aside)")
 
 
 def _autograd_grads(model, cost, X, z):
@@ -134,6 +137,7 @@ def test_steps_2_and_3_follow_pylearn2_momentum_simultaneously(reference, one_to
     rng = np.random.RandomState(7)
     previous = model.get_param_values()
     velocity = {k: np.zeros_like(v) for k, v in previous.items()}
+    worst = 0.0
     for step, lr in enumerate((0.1, 0.03, 0.17)):
         X = X_all[rng.choice(X_all.shape[0], 100, replace=False)].astype(np.float64)
         z = rng.uniform(-SQRT3, SQRT3, (100, 100))
@@ -150,7 +154,9 @@ def test_steps_2_and_3_follow_pylearn2_momentum_simultaneously(reference, one_to
             assert err <= tol, \
                 f"step {step + 1}, {name}: update off by {err:.3g} of {np.abs(expected).max():.3g}"
             velocity[name] = got
+            worst = max(worst, err / np.abs(expected).max())
         previous = now
+    print(f"steps 1-3: worst |update - (mu v - lr g)| = {worst:.2g} of absmax(update)")
 
 
 def _record_draws(monkeypatch, algorithm, no_draws=False):
