@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # Where datasets live (Pylearn2's variable); ./data unless the user points elsewhere.
 export PYLEARN2_DATA_PATH ?= $(CURDIR)/data
 
-.PHONY: venv mnist data test parity parity-slow bench clean-cache
+.PHONY: venv mnist data test parity parity-slow mutations bench clean-cache
 
 venv: $(STAMP)
 
@@ -32,6 +32,10 @@ parity: data
 
 parity-slow: data
 	$(PY) -m pytest -q -m slow parity_tests --run-slow
+
+# Every named fidelity bug against all candidate fast tests (the map of killers; ~15 min on 2 cores).
+mutations: data
+	$(PY) -m parity_tests.mutations --markdown
 
 bench: data
 	$(PY) -m legacy_aesara.bench

@@ -207,7 +207,13 @@ def test_one_sgd_momentum_step_matches_2014(experiment, initial_params, step0_in
     dropout, the step-0 batch and z) gives the 2014 step-1 parameters, p1 = p0 - 0.1 * grad, with
     the gradients of either path (sgd.py PATHS: aesara.grad on the 2014 graph, or fused_step.py).
     Tolerance: 1e-7 absolute per probed value (README). Why: |0.1 * grad| <= ~1e-2 and float32
-    spacing there is < 1e-9; the rest is the gradient's own rounding scaled by 0.1."""
+    spacing there is < 1e-9; the rest is the gradient's own rounding scaled by 0.1. That bound is
+    larger than G's whole first update (<= 1.2e-7), so the update is also checked on its own
+    scale: the velocity equals -lr * g_2014 within 1e-5 * lr * absmax(g_2014) (the gradient
+    tolerance times lr; D/y_b lr * 1e-7), and p1 = p0 + v1 exactly (a halved, doubled or
+    wrong-signed G step is an error of 0.5-2 of the update). At step 1 the velocity was zero, so
+    this cannot tell momentum rules apart; the torch test of steps 2-3 does
+    (test_torch_updates_and_draws_2014.py)."""
     case = reference["step1_nodropout_params"]
     algorithm = experiment.algorithm
     if not hasattr(algorithm, "sgd_update"):
@@ -225,3 +231,16 @@ def test_one_sgd_momentum_step_matches_2014(experiment, initial_params, step0_in
     updated = experiment.model.get_param_values()
     for name, record in case["params"].items():
         _assert_close(f"step-1 {name}", updated[name], record, abs_tol=STEP1_ABS_TOL)
+    # The update itself, on its own scale (G's whole step is <= ~1e-7, invisible above): the
+    # velocity is -lr * g_2014 within 1e-5 of lr * absmax(g_2014) (D/y_b: lr * 1e-7, as for the
+    # gradients), and p1 = p0 + v1 exactly in float32 (Pylearn2's p <- p + v).
+    lr = float(np.float32(case["lr"]))
+    state = algorithm.state_arrays()
+    for name, record in reference["step0_nodropout"]["grad"].items():
+        velocity = state[f"velocity/{name}"]
+        bound = lr * (D_Y_B_ABS_TOL if name == "D/y_b" else REL_TOL * record["absmax"])
+        got = velocity.reshape(-1)[np.asarray(record["idx"])].astype(np.float64)
+        err = float(np.abs(got + lr * np.asarray(record["val"])).max())
+        assert err <= bound, f"velocity {name}: off -lr*g_2014 by {err:.3e} > {bound:.3e}"
+        np.testing.assert_array_equal(updated[name], (initial_params[name] + velocity)
+                                      .astype(np.float32), err_msg=name)
