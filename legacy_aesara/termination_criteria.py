@@ -16,6 +16,11 @@ class EpochCounter:
         self._epochs_done = None
         self.epochs_already_seen = 0
 
+    @property
+    def max_epochs(self):
+        """The configured limit (read by the progress line for its `epoch N/M`)."""
+        return self._max_epochs
+
     def initialize(self, model):
         # "epochs_seen = 1 on the first continue_learning() call", as the original put it.
         self._epochs_done = 0 if self._new_epochs else self.epochs_already_seen - 1
