@@ -23,8 +23,10 @@ $(STAMP): setup.py constraints.txt
 data: $(STAMP)
 	$(PY) -m gan2014.datasets.fetch mnist
 
+# ARGS go to the training command: `make mnist ARGS=--resume` continues a stopped run exactly,
+# `make mnist ARGS='--max-epochs 100'` stops early.
 mnist: data
-	$(PY) -m legacy_aesara.run yaml_experiments/mnist.yaml
+	$(PY) -m legacy_aesara.run yaml_experiments/mnist.yaml $(ARGS)
 
 test: data
 	$(PY) -m pytest -q tests parity_tests
