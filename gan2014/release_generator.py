@@ -12,8 +12,9 @@ checkpoint of either backend (``epoch_NNNNNN.npz``, ``best_valid.npz``), a file 
   ``backend`` (the one that trained it), ``param_names``, ``source`` (the checkpoint's file name)
   and ``source_sha256`` (of the checkpoint file's bytes).
 
-For mnist.yaml that is G's 2,504,384 float32 values, about 10 MB (a training checkpoint of it, with
-D and the velocities, is 29.9 MB).
+For mnist.yaml that is G's 2,503,984 float32 values, a 10.0 MB file (a training checkpoint of it, with
+D, the velocities and the random-stream states: 29.9 MB from the torch port, 41.0 MB from the Aesara
+backend).
 
 Rebuilding G needs no dataset: :func:`build_generator` builds only the YAML's
 ``Train.model.generator`` subtree. A layer's ``init_bias`` given by an ``!obj:`` (mnist.yaml's
