@@ -16,7 +16,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from gan2014 import checkpoint as ckpt
 from gan2014 import release_generator
@@ -70,15 +69,18 @@ def test_the_torch_extra_installs_alone_under_numpy_2(tmp_path):
                         ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
 
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
-    python = venv / "bin" / "python"
-    pip(python, torch_pin())
-    pip(python, "--no-build-isolation", f"{source}[torch]", "numpy>=2")
-    env = {key: value for key, value in os.environ.items() if not key.startswith("PYTHON")}
-    result = subprocess.run([str(python), "-c", CLEAN_ENV_SCRIPT, str(training),
-                             str(tmp_path / "generator.npz"), str(tmp_path / "clean.npy")],
-                            check=True, capture_output=True, text=True, timeout=300,
-                            cwd=tmp_path, env=env)
+    try:
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+        python = venv / "bin" / "python"
+        pip(python, torch_pin())
+        pip(python, "--no-build-isolation", f"{source}[torch]", "numpy>=2")
+        env = {key: value for key, value in os.environ.items() if not key.startswith("PYTHON")}
+        result = subprocess.run([str(python), "-c", CLEAN_ENV_SCRIPT, str(training),
+                                 str(tmp_path / "generator.npz"), str(tmp_path / "clean.npy")],
+                                check=True, capture_output=True, text=True, timeout=300,
+                                cwd=tmp_path, env=env)
+    finally:
+        shutil.rmtree(venv, ignore_errors=True)  # about 1 GB, mostly torch; pytest keeps old tmp dirs
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert int(report["numpy"].split(".")[0]) >= 2, report
     assert report["aesara"] is False, report
