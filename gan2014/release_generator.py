@@ -106,11 +106,15 @@ def build_generator(yaml_text, registry, path):
     dataset, no discriminator; weights freshly drawn: set them with
     :func:`set_generator_parameters`)."""
     from gan2014.config.yaml_parse import load, train_file_variables
-    from gan2014.pretrained import _SubtreeBuilder
+    from gan2014.pretrained import PretrainedModelError, _SubtreeBuilder
 
     tree = load(yaml_text, registry, filename=f"{path} (its YAML)", instantiate=False)
     builder = _SubtreeBuilder(path, train_file_variables(str(path)))
-    return builder.build(generator_node(tree, path))
+    try:
+        return builder.build(generator_node(tree, path))
+    except PretrainedModelError as error:  # the builder words its messages for add_layers
+        raise ckpt.CheckpointError(str(error).replace("the pretrained generator", "the generator",
+                                                      1)) from error
 
 
 def check_generator_parameters(path, arrays, shapes):

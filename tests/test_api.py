@@ -180,3 +180,14 @@ def test_the_aesara_api_loads_the_same_generator(run, no_dataset):
         mnist.clear_cache()
         _, model, _ = parzen_cli.load_run(path, load_registry())
     np.testing.assert_array_equal(api.generate(model.generator, z), got)
+
+
+def test_a_generator_its_yaml_cannot_build_is_reported_as_such(run, tmp_path, no_dataset):
+    from port_torch.api import load_generator
+
+    arrays, meta = ckpt.load_checkpoint(run[0])
+    meta["yaml"] = meta["yaml"].replace("dim: 32", "dim: -32", 1)
+    broken = tmp_path / "broken.npz"
+    ckpt.save_checkpoint(broken, arrays, meta)
+    with pytest.raises(ckpt.CheckpointError, match=r"rebuilding the generator of .*broken\.npz"):
+        load_generator(broken)
