@@ -10,19 +10,23 @@ export PYLEARN2_DATA_PATH ?= $(CURDIR)/data
 
 venv: $(STAMP)
 
-# torch is named with its exact version first: on this kind of machine that takes the local CPU wheel
-# (an unpinned torch would pull a multi-GB CUDA build).
+# Everything, with the exact versions of constraints.txt (setup.py's extras: torch, aesara, test,
+# figures). torch is named with its exact version first, so that a machine which has that CPU wheel
+# locally takes it; elsewhere pip's default index gives the CUDA build (README.md says how to get
+# the CPU build instead).
 $(STAMP): setup.py constraints.txt
 	$(PYTHON_BASE) -m venv $(VENV)
 	$(PY) -m pip install -q -c constraints.txt torch==2.13.0
-	$(PY) -m pip install -q -c constraints.txt -e '.[test]'
+	$(PY) -m pip install -q -c constraints.txt -e '.[torch,aesara,test,figures]'
 	touch $(STAMP)
 
 data: $(STAMP)
 	$(PY) -m gan2014.datasets.fetch mnist
 
+# ARGS go to the training command: `make mnist ARGS=--resume` continues a stopped run exactly,
+# `make mnist ARGS='--max-epochs 100'` stops early.
 mnist: data
-	$(PY) -m legacy_aesara.run yaml_experiments/mnist.yaml
+	$(PY) -m legacy_aesara.run yaml_experiments/mnist.yaml $(ARGS)
 
 test: data
 	$(PY) -m pytest -q tests parity_tests

@@ -3,7 +3,8 @@
 Three views of the same numbers:
 * the Pylearn2-style block ("Monitoring step:" then one tab-indented line per channel, sorted with
   digit runs compared numerically), as pylearn2/monitor.py :: Monitor.__call__ printed it;
-* a one-line progress display per epoch (epoch, seconds, the objectives, gen_ll);
+* a one-line progress display per epoch (epoch N/M, training seconds, wall seconds per epoch and the
+  estimated time left, the objectives, gen_ll);
 * a CSV file and a JSONL file with every channel of every monitoring step, for plots and analysis.
 """
 import csv
@@ -42,8 +43,32 @@ def monitor_block(epochs_seen, batches_seen, examples_seen, channels):
     return "\n".join(lines)
 
 
-def progress_line(epoch, seconds, channels):
-    parts = [f"epoch {epoch:5d}", f"{seconds:7.2f} s"]
+def format_duration(seconds):
+    """``42 s``, ``7 min 05 s``, ``20 h 51 min``, ``3 d 04 h``: the estimated time left."""
+    seconds = max(0, int(round(seconds)))
+    minutes, secs = divmod(seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    days, hours = divmod(hours, 24)
+    if days:
+        return f"{days} d {hours:02d} h"
+    if hours:
+        return f"{hours} h {minutes:02d} min"
+    if minutes:
+        return f"{minutes} min {secs:02d} s"
+    return f"{secs} s"
+
+
+def progress_line(epoch, seconds, channels, total_epochs=None, wall_per_epoch=None):
+    """One line per monitored epoch: ``epoch N/M``, the training seconds of the epoch, and, when the
+    wall time of recent epochs is known (training, monitoring and saving), s/epoch and the estimated
+    time left for the M - N epochs still to run; then the main channels."""
+    counter = f"epoch {epoch:5d}" + (f"/{total_epochs}" if total_epochs else "")
+    parts = [counter, f"{seconds:7.2f} s"]
+    if wall_per_epoch is not None:
+        timing = f"{wall_per_epoch:.1f} s/epoch"
+        if total_epochs:
+            timing += f", {format_duration(wall_per_epoch * max(0, total_epochs - epoch))} left"
+        parts.append(timing)
     for name, short in PROGRESS_CHANNELS:
         if name in channels:
             parts.append(f"{short} {float(channels[name]):.4g}")
@@ -69,10 +94,12 @@ class MonitorLog:
             self.out_dir.mkdir(parents=True, exist_ok=True)
             self._columns = self._existing_columns()
 
-    def record(self, epoch, batches_seen, examples_seen, seconds, channels, block=True):
+    def record(self, epoch, batches_seen, examples_seen, seconds, channels, block=True,
+               total_epochs=None, wall_per_epoch=None):
         if self.verbose and block:
             print(monitor_block(epoch, batches_seen, examples_seen, channels), file=self.stream)
-        print(progress_line(epoch, seconds, channels), file=self.stream, flush=True)
+        print(progress_line(epoch, seconds, channels, total_epochs, wall_per_epoch),
+              file=self.stream, flush=True)
         if self.out_dir is None:
             return
         row = {"epoch": epoch, "batches_seen": batches_seen, "examples_seen": examples_seen,

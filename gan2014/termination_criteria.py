@@ -20,6 +20,11 @@ class EpochCounter:
         self._epochs_done = None            # None until the first call
         self.epochs_already_seen = 0
 
+    @property
+    def max_epochs(self):
+        """The configured limit (the progress line's `epoch N/M` reads it)."""
+        return self._max_epochs
+
     def initialize(self, model):
         # Pylearn2 started the count so that the first call after an epoch makes it 1 (new_epochs)
         # or the model's epochs seen so far.

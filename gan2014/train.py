@@ -23,6 +23,7 @@ The backend protocol this relies on is described in docs/ARCHITECTURE.md; for th
 also offers `stop_requested` (a callable Train sets, polled after every batch) and
 `batches_into_epoch` (batches done of an epoch that was stopped inside; 0 at epoch boundaries).
 """
+import collections
 import contextlib
 import math
 import numbers
@@ -128,6 +129,7 @@ class Train:
         self.last_channels = {}
         self.options = RunOptions()
         self._log = None
+        self._clock = EpochClock()
 
     # ---------------------------------------------------------------- configuration by the CLI
     def configure(self, **options):
@@ -177,6 +179,7 @@ class Train:
         else:
             self._where = "during the epoch-0 monitoring"
             self._monitor_and_extend(seconds=0.0)
+        self._clock.lap(self.epochs_seen)  # the wall clock of the progress line starts here
         saved_epoch = None
         with self._interrupt_requests():
             while keep_going and self._may_start_epoch(start, time_budget):
@@ -225,6 +228,17 @@ class Train:
         self.total_seconds_last_epoch = seconds
         return seconds
 
+    def total_epochs(self):
+        """The epoch the run will stop after, if known: the smaller of --max-epochs and the
+        termination criterion's ``max_epochs`` (EpochCounter; both count from the run's start, so
+        a resumed run keeps the same total). None when neither is set."""
+        limits = [self.options.max_epochs]
+        criterion = getattr(self.algorithm, "termination_criterion", None)
+        limits.append(getattr(criterion, "max_epochs", None))
+        limits = [int(limit) for limit in limits
+                  if isinstance(limit, numbers.Integral) and not isinstance(limit, bool)]
+        return min(limits) if limits else None
+
     def _monitor_due(self):
         """Epoch 0, every ``monitor_every``-th epoch and the last epoch of --max-epochs (every epoch
         by default, as Pylearn2)."""
@@ -241,8 +255,10 @@ class Train:
             channels = dict(self.algorithm.monitor(self.model))
             channels["training_seconds_this_epoch"] = seconds
             channels["total_seconds_last_epoch"] = self.total_seconds_last_epoch
+            self._clock.lap(self.epochs_seen)
             self._log.record(self.epochs_seen, self.algorithm.batches_seen,
-                             self.algorithm.examples_seen, seconds, channels)
+                             self.algorithm.examples_seen, seconds, channels,
+                             total_epochs=self.total_epochs(), wall_per_epoch=self._clock.mean())
             self.last_channels = channels
         keep_going = True
         for extension in self.extensions:
@@ -453,6 +469,29 @@ class Train:
             print(f"The run had already ended after epoch {self.epochs_seen} (its termination "
                   "criterion or an extension stopped it): nothing to train.", flush=True)
         return keep_going
+
+
+class EpochClock:
+    """Wall-clock seconds per epoch over the last ``window`` epochs, for the progress line's
+    s/epoch and time left: everything between two laps counts (training, monitoring, saving, a
+    driver's validation), spread evenly over the epochs between them (with ``--monitor-every N``
+    a lap comes every N epochs). The first lap only starts the clock: setup, compilation and the
+    epoch-0 monitoring are not counted."""
+
+    def __init__(self, window=10, clock=time.monotonic):
+        self.recent = collections.deque(maxlen=window)
+        self.clock = clock
+        self.mark = None
+
+    def lap(self, epoch):
+        now = self.clock()
+        if self.mark is not None and epoch > self.mark[0]:
+            epochs = epoch - self.mark[0]
+            self.recent.extend([(now - self.mark[1]) / epochs] * min(epochs, self.recent.maxlen))
+        self.mark = (epoch, now)
+
+    def mean(self):
+        return sum(self.recent) / len(self.recent) if self.recent else None
 
 
 class RunOptions:

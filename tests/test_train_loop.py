@@ -153,3 +153,69 @@ def test_resume_refuses_a_checkpoint_of_another_model(tmp_path):
     other = make_train(tmp_path / "x", [])
     with pytest.raises(ckpt.CheckpointError, match="G/h0_W has shape"):
         other.main_loop(resume_from=tmp_path / "other.npz")
+
+
+# ---------------------------------------------------------------- the progress line
+def test_progress_line_shows_epoch_of_total_wall_time_and_time_left():
+    from gan2014.monitor_log import progress_line
+
+    line = progress_line(12, 15.2, {"valid_objective_d": 0.5}, total_epochs=3000,
+                         wall_per_epoch=25.0)
+    # 2,988 epochs left at 25 s: 74,700 s = 20 h 45 min.
+    assert line.startswith("epoch    12/3000 |   15.20 s | 25.0 s/epoch, 20 h 45 min left | ")
+    assert line.endswith("obj_d 0.5")
+    assert progress_line(3, 1.0, {}) == "epoch     3 |    1.00 s"  # nothing known: as before
+    assert progress_line(3, 1.0, {}, total_epochs=5) == "epoch     3/5 |    1.00 s"
+
+
+@pytest.mark.parametrize("seconds, text", [(0, "0 s"), (59.4, "59 s"), (61, "1 min 01 s"),
+                                           (3600, "1 h 00 min"), (90061, "1 d 01 h")])
+def test_time_left_formats(seconds, text):
+    from gan2014.monitor_log import format_duration
+
+    assert format_duration(seconds) == text
+
+
+def test_epoch_clock_spreads_a_lap_over_its_epochs_and_keeps_the_recent_ones():
+    from gan2014.train import EpochClock
+
+    now = [100.0]
+    clock = EpochClock(window=3, clock=lambda: now[0])
+    clock.lap(0)  # starts the clock only: set-up and epoch-0 monitoring are not counted
+    assert clock.mean() is None
+    now[0] += 20.0
+    clock.lap(1)
+    assert clock.mean() == 20.0
+    now[0] += 30.0
+    clock.lap(3)  # two epochs in one lap (--monitor-every 2): 15 s each
+    assert list(clock.recent) == [20.0, 15.0, 15.0]
+    now[0] += 40.0
+    clock.lap(4)
+    assert list(clock.recent) == [15.0, 15.0, 40.0]
+
+
+def test_train_prints_epoch_of_total_from_max_epochs_and_the_criterion(tmp_path, capsys):
+    events = []
+    train = make_train(tmp_path, events, max_epochs=None)
+
+    class Counter:  # an EpochCounter's public limit
+        max_epochs = 7
+
+    train.algorithm.termination_criterion = Counter()
+    train.configure(max_epochs=2)
+    train.main_loop()
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("epoch")]
+    assert lines[0].startswith("epoch     0/2 |    0.00 s | obj_d")  # no wall time at epoch 0
+    assert lines[1].startswith("epoch     1/2 |") and " s/epoch, " in lines[1] and " left | " in lines[1]
+    assert lines[2].startswith("epoch     2/2 |") and "s/epoch, 0 s left" in lines[2]
+    assert train.total_epochs() == 2
+    train.configure(max_epochs=None)
+    assert train.total_epochs() == 7
+
+
+def test_both_epoch_counters_expose_their_limit():
+    from port_torch.termination_criteria import EpochCounter as TorchCounter
+
+    assert TorchCounter(3000).max_epochs == 3000
+    legacy = pytest.importorskip("legacy_aesara.termination_criteria")
+    assert legacy.EpochCounter(3000).max_epochs == 3000
