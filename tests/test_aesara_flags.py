@@ -31,10 +31,10 @@ def compile_probe(tmp_path, header_dir, first_lines):
 
 
 def test_aesara_compiles_with_the_header_folder_first(header_dir):
-    """Property: Aesara's compile flags carry -ffp-contract=off, -g0 and the header's folder, so
-    every module Aesara writes is compiled with them."""
+    """Property: Aesara's compile flags carry the chosen -ffp-contract, -g0 and the header's
+    folder, so every module Aesara writes is compiled with them."""
     flags = aesara.config.gcc__cxxflags.split()
-    assert flags[:2] == ["-ffp-contract=off", "-g0"]
+    assert flags[:2] == [f"-ffp-contract={aesara_flags.fp_contract()}", "-g0"]
     assert f"-I{header_dir}" in flags
 
 
@@ -55,3 +55,25 @@ def test_a_file_that_defines_a_macro_first_reads_the_real_headers(tmp_path, head
     listing = compile_probe(tmp_path, header_dir, "#define PY_SSIZE_T_CLEAN\n")
     assert f"x {header_dir}/Python.h.gch" in listing
     assert f"! {header_dir}/Python.h.gch" not in listing
+
+
+def test_the_test_suite_runs_the_bitwise_build():
+    """Property: the tests compare this backend with PyTorch bit for bit, so they run Aesara with
+    -ffp-contract=off (conftest.py pins it unless GAN2014_FP_CONTRACT is given)."""
+    import os
+    assert aesara_flags.fp_contract() == os.environ.get("GAN2014_FP_CONTRACT", "fast")
+    assert aesara_flags.fp_contract() in aesara_flags.FP_CONTRACT_MODES
+
+
+@pytest.mark.parametrize("value, expected", [("fast", "-ffp-contract=fast -g0"),
+                                             ("off", "-ffp-contract=off -g0"),
+                                             ("", "-ffp-contract=fast -g0")])
+def test_fp_contract_choice(monkeypatch, value, expected):
+    monkeypatch.setenv("GAN2014_FP_CONTRACT", value)
+    assert aesara_flags.base_cxxflags() == expected
+
+
+def test_fp_contract_bad_value_is_named(monkeypatch):
+    monkeypatch.setenv("GAN2014_FP_CONTRACT", "on")
+    with pytest.raises(ValueError, match="GAN2014_FP_CONTRACT.*'on'"):
+        aesara_flags.fp_contract()
