@@ -144,18 +144,18 @@ def build(args):
     facts = python27_facts(args.python)
     folder.mkdir(parents=True, exist_ok=True)
     print(f"building the 2014 stack in {folder} with Python {facts['python_version']}")
+    sources = {}
+    for name, spec in (("pylearn2", args.pylearn2), ("adversarial", args.adversarial)):
+        # src/pylearn2 is the repository (its package is src/pylearn2/pylearn2); adversarial's
+        # repository root is the Python package itself, so src/ goes on the path for it.
+        sources[name] = fetch_source(name, spec, folder / "src" / name)
+        print(f"{name} {SOURCES[name][1][:7]} from {sources[name]}")
     site = folder / "site"
     if site.exists():
         shutil.rmtree(site)
     print(f"pip install {' '.join(PACKAGES)}")
     _run([facts["python"], "-m", "pip", "install", "--no-cache-dir", "--disable-pip-version-check",
           "--target", str(site), *PACKAGES])
-    sources = {}
-    for name, spec in (("pylearn2", args.pylearn2), ("adversarial", args.adversarial)):
-        # adversarial's repository root is the Python package itself.
-        target = folder / "src" / name if name == "adversarial" else folder / "src" / "pylearn2"
-        sources[name] = fetch_source(name, spec, target)
-        print(f"{name} {SOURCES[name][1][:7]} from {sources[name]}")
     facts.update(sources=sources, commits={k: v[1] for k, v in SOURCES.items()},
                  packages=list(PACKAGES))
     (folder / "stack.json").write_text(json.dumps(facts, indent=1) + "\n")

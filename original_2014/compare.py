@@ -82,22 +82,28 @@ def worker(args):
     train.algorithm.path = args.path
     series = []
 
+    class Done(Exception):
+        """Raised after the last step compared: the rest of the epoch is not needed."""
+
     def compare(algorithm):
         step = len(series) + 1
-        if step > args.steps:
-            return
         with np.load(dump / f"step_{step}.npz") as original:
             theirs = {name: original[name] for name in original.files}
         errors, counts = step_errors(train.model.get_param_values(), theirs)
         worst = max(errors, key=errors.get)
         series.append({"step": step, "error": errors[worst], "worst": worst,
                        "differing": counts[worst]})
+        if step == args.steps:
+            raise Done
 
     train.algorithm.update_callbacks.append(compare)
     with tempfile.TemporaryDirectory() as out:
         train.configure(out_dir=out, max_epochs=1, verbose=False)
         train.save_freq = 0
-        train.main_loop()
+        try:
+            train.main_loop()
+        except Done:
+            pass
     Path(args.json).write_text(json.dumps({
         "contract": os.environ.get("GAN2014_FP_CONTRACT"), "path": args.path,
         "cxxflags": aesara.config.gcc__cxxflags.split()[:2], "series": series}))
