@@ -128,10 +128,11 @@ def main(argv=None):
     train.main_loop()
     print("original: main loop %.1f s (set-up and compilation included)" % (time.time() - start))
     if records["train"]:
-        ordered = sorted(records["train"])
+        # The epoch-0 pass also compiles the monitor: the median is over the passes after it.
+        ordered, passes = sorted(records["train"]), sorted(records["monitor"][1:])
         print("original: training s/epoch median %.2f over %d epochs; monitoring pass median "
-              "%.2f s" % (ordered[len(ordered) // 2], len(ordered),
-                          sorted(records["monitor"])[len(records["monitor"]) // 2]))
+              "%.2f s (after epoch 1 on)" % (ordered[len(ordered) // 2], len(ordered),
+                                             passes[len(passes) // 2]))
     return 0
 
 
