@@ -41,7 +41,7 @@ def cpu_model():
 
 
 # ------------------------------------------------------------------------------------ the worker
-def loop_worker(backend, path, epochs):
+def loop_worker(backend, path, epochs, config=PROJECT_YAML):
     """The real Train loop of one backend, timed from outside; prints one JSON line."""
     if backend == "legacy_aesara":
         import legacy_aesara  # noqa: F401  (Aesara flags first)
@@ -58,7 +58,7 @@ def loop_worker(backend, path, epochs):
         extra = {"torch_threads": torch.get_num_threads()}
     from gan2014.config.yaml_parse import load_path
 
-    train = load_path(str(PROJECT_YAML), registry)
+    train = load_path(str(config), registry)
     train.algorithm.path = path
     times = {"setup": [], "train": [], "monitor": []}
 
@@ -90,11 +90,11 @@ def run_row(command, env):
     return result.stdout
 
 
-def backend_row(backend, path, epochs, cold):
+def backend_row(backend, path, epochs, cold, config=PROJECT_YAML):
     """One row; with `cold`, first a run on an empty compile cache (its set-up is the cold
     compile), then the timed run on the cache it filled (warm)."""
     command = [sys.executable, "-m", "original_2014.bench", "--worker", backend, "--path", path,
-               "--epochs", str(epochs)]
+               "--epochs", str(epochs), "--config", str(config)]
     env = dict(os.environ)
     with tempfile.TemporaryDirectory(dir=REPO / "build") as cache:
         cold_setup = None
@@ -160,13 +160,16 @@ def main(argv=None):
     parser.add_argument("--no-original", action="store_true")
     parser.add_argument("--aesara-paths", default="grad,fused")
     parser.add_argument("--torch-paths", default="autograd,fused")
+    parser.add_argument("--config", default=str(PROJECT_YAML),
+                        help="the backends' YAML (default: the unmodified mnist.yaml; the original "
+                             "always runs its own mnist.yaml)")
     parser.add_argument("--worker", choices=("legacy_aesara", "port_torch"), help=argparse.SUPPRESS)
     parser.add_argument("--path", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.epochs < 1:
         parser.error("--epochs must be at least 1")
     if args.worker:
-        return loop_worker(args.worker, args.path, args.epochs)
+        return loop_worker(args.worker, args.path, args.epochs, args.config)
     (REPO / "build").mkdir(exist_ok=True)
     rows = []
     if not args.no_original:
@@ -177,14 +180,16 @@ def main(argv=None):
             rows.append(("original 2014", "Theano graph", row))
     for backend, paths in (("legacy_aesara", args.aesara_paths), ("port_torch", args.torch_paths)):
         for path in filter(None, paths.split(",")):
-            rows.append((backend, path, backend_row(backend, path, args.epochs, args.cold)))
+            rows.append((backend, path, backend_row(backend, path, args.epochs, args.cold,
+                                                    args.config)))
             print(f"({backend} {path} done)", flush=True)
     reference = rows[0][2]["train"] if rows and rows[0][0] == "original 2014" else None
     print(f"\nCPU: {cpu_model()} ({os.cpu_count()} CPUs); OMP_NUM_THREADS="
           f"{os.environ.get('OMP_NUM_THREADS')} OPENBLAS_NUM_THREADS="
           f"{os.environ.get('OPENBLAS_NUM_THREADS')}; compile caches "
           f"{'cold (empty)' if args.cold else 'as found (warm after a first run)'}; "
-          f"{args.epochs} epoch(s) per row, the real training loop (mnist.yaml)\n")
+          f"{args.epochs} epoch(s) per row, the real training loop "
+          f"({os.path.relpath(args.config, REPO)})\n")
     print("| code | step path | set-up s, cold cache | set-up s, warm | training s/epoch | "
           "monitoring pass s | epoch / original's | BLAS | build |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
