@@ -28,8 +28,8 @@ The flags, and why each is set:
   original's real run on the same CPU for well over a hundred steps instead of a handful (see
   ``python -m original_2014.compare`` and REPRODUCING.md). ``GAN2014_FP_CONTRACT=off`` gives
   ``-ffp-contract=off`` instead: every ``a*b + c`` rounded twice, the plain IEEE sequence the Python
-  expression describes, as PyTorch's CPU kernels compute it; the parity tests that need the two
-  backends to agree bit for bit use that build (the test suite sets it, see ``conftest.py``).
+  expression describes; the parity tests that compare this backend with PyTorch bit for bit were
+  measured on that build and run in it (the test suite sets it, see ``conftest.py``).
   ``-g0`` drops the debug information Aesara asks of g++ for every module (``-g``): it changes no
   instruction, and a cold compile of the MNIST training function and monitor took 108 s instead of
   143 s with it.
