@@ -49,6 +49,8 @@ def loop_worker(backend, path, epochs, config=PROJECT_YAML):
         from legacy_aesara.registry import load_registry
         registry = load_registry()
         blas = aesara.config.blas__ldflags
+        named = [flag[3:] for flag in blas.split() if flag.startswith("-l:")]
+        blas = f"SciPy's OpenBLAS ({named[0]})" if named else blas
         extra = {"cxxflags": " ".join(aesara.config.gcc__cxxflags.split()[:2])}
     else:
         import torch
