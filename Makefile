@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # Where datasets live (Pylearn2's variable); ./data unless the user points elsewhere.
 export PYLEARN2_DATA_PATH ?= $(CURDIR)/data
 
-.PHONY: venv mnist data test parity parity-slow mutations bench clean-cache
+.PHONY: venv mnist data test parity parity-slow mutations bench bench-steps original compare clean-cache
 
 venv: $(STAMP)
 
@@ -41,9 +41,26 @@ parity-slow: data
 mutations: data
 	$(PY) -m parity_tests.mutations --markdown
 
+# The real training loop of every row side by side (the original 2014 code too, once `make original`
+# has built it): compile, training epoch, monitoring pass, ratios, CPU and BLAS.
 bench: data
+	$(PY) -m original_2014.bench
+
+# The training step alone, every step path.
+bench-steps: data
 	$(PY) -m legacy_aesara.bench
 	$(PY) -m port_torch.bench --device cpu
+
+# The 2014 stack beside the project (network, Python 2.7 as PYTHON27, g++, Debian's libopenblas-dev):
+# built into build/original_2014, then one epoch of the unmodified mnist.yaml.
+PYTHON27 ?= python2.7
+original: data
+	$(PY) -m original_2014 build --python $(PYTHON27)
+	$(PY) -m original_2014 run --epochs 1
+
+# The original's real first epoch against legacy_aesara's, step by step (needs `make original`).
+compare: data
+	$(PY) -m original_2014.compare
 
 clean-cache:
 	rm -rf .aesara_compiledir

@@ -31,10 +31,10 @@ def compile_probe(tmp_path, header_dir, first_lines):
 
 
 def test_aesara_compiles_with_the_header_folder_first(header_dir):
-    """Property: Aesara's compile flags carry -ffp-contract=off, -g0 and the header's folder, so
-    every module Aesara writes is compiled with them."""
+    """Property: Aesara's compile flags carry the chosen -ffp-contract, -g0 and the header's
+    folder, so every module Aesara writes is compiled with them."""
     flags = aesara.config.gcc__cxxflags.split()
-    assert flags[:2] == ["-ffp-contract=off", "-g0"]
+    assert flags[:2] == [f"-ffp-contract={aesara_flags.fp_contract()}", "-g0"]
     assert f"-I{header_dir}" in flags
 
 
@@ -55,3 +55,27 @@ def test_a_file_that_defines_a_macro_first_reads_the_real_headers(tmp_path, head
     listing = compile_probe(tmp_path, header_dir, "#define PY_SSIZE_T_CLEAN\n")
     assert f"x {header_dir}/Python.h.gch" in listing
     assert f"! {header_dir}/Python.h.gch" not in listing
+
+
+def test_the_test_suite_pins_its_fp_contract_build():
+    """Property: the tests compare this backend with PyTorch bit for bit, so conftest.py pins
+    GAN2014_FP_CONTRACT (to off, unless the user gives it) before Aesara is configured, and the
+    modules Aesara compiles carry that choice."""
+    import os
+    value = os.environ.get("GAN2014_FP_CONTRACT")
+    assert value is not None, "conftest.py no longer pins GAN2014_FP_CONTRACT"
+    assert aesara.config.gcc__cxxflags.split()[0] == f"-ffp-contract={value}"
+
+
+@pytest.mark.parametrize("value, expected", [("fast", "-ffp-contract=fast -g0"),
+                                             ("off", "-ffp-contract=off -g0"),
+                                             ("", "-ffp-contract=fast -g0")])
+def test_fp_contract_choice(monkeypatch, value, expected):
+    monkeypatch.setenv("GAN2014_FP_CONTRACT", value)
+    assert aesara_flags.base_cxxflags() == expected
+
+
+def test_fp_contract_bad_value_is_named(monkeypatch):
+    monkeypatch.setenv("GAN2014_FP_CONTRACT", "on")
+    with pytest.raises(ValueError, match="GAN2014_FP_CONTRACT.*'on'"):
+        aesara_flags.fp_contract()
