@@ -116,11 +116,13 @@ cmd_status() {
         last=$(ls "$folder/checkpoints" 2>/dev/null | sed -n 's/^epoch_0*\([0-9][0-9]*\)\.npz$/\1/p' \
                | sort -n | tail -1 || true)
         local best=""
-        [[ -f $folder/valid_parzen.jsonl ]] && best=$("$PY" -c '
+        if [[ -f $folder/valid_parzen.jsonl ]]; then
+            best=$("$PY" -c '
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
 b = max(rows, key=lambda r: r["valid_ll"])
-print(f"best validation {b[\"valid_ll\"]:.2f} at epoch {b[\"epoch\"]}")' "$folder/valid_parzen.jsonl")
+print("best validation %.2f at epoch %d" % (b["valid_ll"], b["epoch"]))' "$folder/valid_parzen.jsonl")
+        fi
         echo "seed $seed: $(seed_state $seed), last checkpoint epoch ${last:-none}${best:+, $best}"
     done
 }
