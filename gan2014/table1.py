@@ -634,19 +634,25 @@ def test_parzen(out, seed, backend, protocol, data, progress=True, recompute=Fal
         raise Table1Error(f"{best_path} holds epoch {meta['epoch']} but the best validation score "
                           f"in {folder / HISTORY} is epoch {best['epoch']}: the folder was changed "
                           "by hand or a copy was cut short")
+    result, facts = _score_on_test(model, backend, protocol, data, progress, began)
+    row = {"seed": seed, "best_epoch": int(best["epoch"]), "valid_ll": best["valid_ll"],
+           "valid_se": best["valid_se"], "valid_sigma": best["sigma"],
+           "sigma_table": [[s, m] for s, m in result.sigma_table], **facts}
+    write_json_atomically(kept_path, row)
+    return row
+
+
+def _score_on_test(model, backend, protocol, data, progress, began):
+    """The protocol's test Parzen of `model` and the facts every kept score records."""
     samples = backend.draw_samples(model, protocol.n_samples, protocol.noise_seed)
     result = score_samples(samples, data, protocol, backend.ll_function(), against="test",
                            progress=progress)
-    row = {"seed": seed, "best_epoch": int(best["epoch"]), "valid_ll": best["valid_ll"],
-           "valid_se": best["valid_se"], "valid_sigma": best["sigma"],
-           "test_ll": result.mean, "test_se": result.se, "sigma": result.sigma,
-           "sigma_table": [[s, m] for s, m in result.sigma_table],
-           "n_samples": result.n_samples, "n_test": result.n_test,
-           "protocol": dataclasses.asdict(protocol), "computed_by": backend.name,
-           "computed_on": backend.describe(), "computed_at": time.strftime("%Y-%m-%d %H:%M:%S"),
-           "seconds": time.perf_counter() - began}
-    write_json_atomically(kept_path, row)
-    return row
+    return result, {
+        "test_ll": result.mean, "test_se": result.se, "sigma": result.sigma,
+        "n_samples": result.n_samples, "n_test": result.n_test,
+        "protocol": dataclasses.asdict(protocol), "computed_by": backend.name,
+        "computed_on": backend.describe(), "computed_at": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "seconds": time.perf_counter() - began}
 
 
 def final_test_parzen(out, seed, backend, protocol, data, progress=True, recompute=False):
@@ -668,15 +674,8 @@ def final_test_parzen(out, seed, backend, protocol, data, progress=True, recompu
             return kept
     began = time.perf_counter()
     model, meta = backend.load_model(path)
-    samples = backend.draw_samples(model, protocol.n_samples, protocol.noise_seed)
-    result = score_samples(samples, data, protocol, backend.ll_function(), against="test",
-                           progress=progress)
-    row = {"seed": seed, "epoch": int(meta["epoch"]), "checkpoint": path.name,
-           "test_ll": result.mean, "test_se": result.se, "sigma": result.sigma,
-           "n_samples": result.n_samples, "n_test": result.n_test,
-           "protocol": dataclasses.asdict(protocol), "computed_by": backend.name,
-           "computed_on": backend.describe(), "computed_at": time.strftime("%Y-%m-%d %H:%M:%S"),
-           "seconds": time.perf_counter() - began}
+    _, facts = _score_on_test(model, backend, protocol, data, progress, began)
+    row = {"seed": seed, "epoch": int(meta["epoch"]), "checkpoint": path.name, **facts}
     write_json_atomically(kept_path, row)
     return row
 
