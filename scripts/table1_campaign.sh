@@ -6,7 +6,8 @@
 #                                             its own .git, so it outlives this checkout), a venv
 #                                             and an MNIST copy, all inside the campaign folder
 #   scripts/table1_campaign.sh resume UNTIL   train in the background (nice 19) until UNTIL (any
-#                                             `date -d` time, e.g. 22:55); the driver pauses cleanly
+#                                             `date -d` time, e.g. 22:55: a clock time already past
+#                                             today means tomorrow); the driver pauses cleanly
 #                                             before an epoch it could not finish
 #   scripts/table1_campaign.sh status         epochs done and best validation per seed; running?
 #   scripts/table1_campaign.sh land           copy the small records into results/table1/ of this
@@ -93,12 +94,23 @@ lanes() {
     return $rc
 }
 
+# UNTIL as seconds since the epoch. A bare clock time already past today means that time
+# tomorrow (a sitting that crosses midnight); anything less than 5 minutes ahead is refused.
+deadline_of() {
+    local until=$1 deadline
+    deadline=$(date -d "$until" +%s 2>/dev/null) || die "cannot read the time '$until'"
+    if [[ $until =~ ^[0-9]{1,2}:[0-9]{2}(:[0-9]{2})?$ ]] && (( deadline <= $(date +%s) )); then
+        deadline=$(date -d "tomorrow $until" +%s)
+    fi
+    (( deadline > $(date +%s) + 300 )) || die "'$until' is past or less than 5 minutes away"
+    echo "$deadline"
+}
+
 cmd_resume() {
     local until=${1:?usage: resume UNTIL}
     [[ -d $CODE ]] || die "no pinned code in $CODE: run 'start TAG' first"
     local deadline
-    deadline=$(date -d "$until" +%s) || die "cannot read the time '$until'"
-    (( deadline > $(date +%s) + 300 )) || die "'$until' is less than 5 minutes away"
+    deadline=$(deadline_of "$until") || exit 2
     if pgrep -f "port_torch.table1 --out $RUNS" > /dev/null; then
         die "the campaign is already running"
     fi
@@ -187,5 +199,6 @@ case ${1:-} in
     status) cmd_status ;;
     land) cmd_land ;;
     _lanes) shift; lanes "$@" ;;
+    _deadline) shift; deadline_of "$@" ;;
     *) sed -n '2,14p' "$0"; exit 2 ;;
 esac
