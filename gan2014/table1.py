@@ -75,7 +75,8 @@ from pathlib import Path
 import numpy as np
 
 from gan2014 import checkpoint as ckpt
-from gan2014 import parzen_cli
+from gan2014 import fileio, parzen_cli
+from gan2014.fileio import append_jsonl, read_jsonl, write_json_atomically
 
 MANIFEST = "table1.json"
 HISTORY = "valid_parzen.jsonl"
@@ -188,37 +189,6 @@ def source_commit():
     except (OSError, subprocess.SubprocessError):
         return None
     return sha + ("+modified" if changed else "")
-
-
-def read_jsonl(path):
-    """Rows of a JSONL file; a torn last line (a process killed while appending) is skipped."""
-    path = Path(path)
-    if not path.is_file():
-        return []
-    rows = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            rows.append(json.loads(line))
-        except json.JSONDecodeError:
-            print(f"Note: {path} line {number} is not complete JSON (a write that was cut short); "
-                  "it is ignored.", file=sys.stderr)
-    return rows
-
-
-def append_jsonl(path, row):
-    with open(path, "a", encoding="utf-8") as handle:
-        handle.write(json.dumps(row, sort_keys=True) + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-
-
-def write_json_atomically(path, record):
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def save_parameters_of(checkpoint, target):
@@ -392,7 +362,7 @@ class SeedRun:
         self.data = data
         self.progress = progress
         self.history_path = self.folder / HISTORY
-        self.history = read_jsonl(self.history_path)
+        self.history = read_jsonl(self.history_path, missing_ok=True)
         self.paused = False
         self.last_validation_seconds = 0.0
 
@@ -422,9 +392,7 @@ class SeedRun:
             print(f"[seed {self.seed}] dropped {len(self.history) - len(kept)} validation row(s) of "
                   f"epochs after {epoch}: the run resumes from epoch {epoch}.", flush=True)
             text = "".join(json.dumps(row, sort_keys=True) + "\n" for row in kept)
-            tmp = self.history_path.with_name(self.history_path.name + ".tmp")
-            tmp.write_text(text, encoding="utf-8")
-            os.replace(tmp, self.history_path)
+            fileio.write_text_atomically(self.history_path, text)
             self.history = kept
 
     def validate_if_due(self, train):
@@ -618,7 +586,7 @@ def test_parzen(out, seed, backend, protocol, data, progress=True, recompute=Fal
     returned as it is unless ``recompute``.
     """
     folder = seed_dir(out, seed)
-    best = best_row(read_jsonl(folder / HISTORY))
+    best = best_row(read_jsonl(folder / HISTORY, missing_ok=True))
     if best is None:
         raise Table1Error(f"{folder / HISTORY} has no validation rows yet: train first")
     kept_path = folder / TEST_PARZEN
@@ -686,9 +654,10 @@ def report_seed(out, seed, backend, protocol, data, progress=True, recompute=Fal
     folder = seed_dir(out, seed)
     row = dict(test_parzen(out, seed, backend, protocol, data, progress, recompute))
     final = final_test_parzen(out, seed, backend, protocol, data, progress, recompute)
-    history = read_jsonl(folder / HISTORY)
-    monitor = read_jsonl(folder / "monitor.jsonl")
-    sessions = [r for r in read_jsonl(Path(out) / DRIVER_LOG) if r.get("seed") == seed]
+    history = read_jsonl(folder / HISTORY, missing_ok=True)
+    monitor = read_jsonl(folder / "monitor.jsonl", missing_ok=True)
+    sessions = [r for r in read_jsonl(Path(out) / DRIVER_LOG, missing_ok=True)
+                if r.get("seed") == seed]
     status = read_status(folder)
     best_epoch = row["best_epoch"]
     row.update({
@@ -805,7 +774,7 @@ def write_report(out, summary):
         kept = keep_previous(path)
         if kept is not None:
             print(f"The previous {name} was kept as {kept.name}.", flush=True)
-        path.write_text(text, encoding="utf-8")
+        fileio.write_text_atomically(path, text)
         paths.append(path)
     return paths
 
@@ -1027,16 +996,13 @@ def _rebuild_monitor_csv(folder):
     channels, in its order)."""
     import csv
 
-    rows = read_jsonl(Path(folder) / "monitor.jsonl")
+    rows = read_jsonl(Path(folder) / "monitor.jsonl", missing_ok=True)
     if not rows:
         return
-    path = Path(folder) / "monitor.csv"
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", newline="", encoding="utf-8") as handle:
+    with fileio.atomic_writer(Path(folder) / "monitor.csv", binary=False, newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]), extrasaction="ignore")
         writer.writeheader()
         writer.writerows(rows)
-    os.replace(tmp, path)
 
 
 # ------------------------------------------------------------------------------------- commands
@@ -1172,7 +1138,7 @@ def main(argv, backend_name, make_backend, default_noise_seed, add_arguments=Non
         print(f"\n{message} Run the same command again to continue.", file=sys.stderr, flush=True)
         return EXIT_INTERRUPTED
     except (Table1Error, YAMLConfigError, ckpt.CheckpointError, RunFolderInUse,
-            DatasetError) as error:
+            DatasetError, fileio.JSONLError) as error:
         print(f"error: {error}", file=sys.stderr, flush=True)
         return EXIT_FAILED if isinstance(error, ckpt.CheckpointWriteError) else EXIT_BAD_INPUT
     except OSError as error:

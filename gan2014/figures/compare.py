@@ -17,7 +17,7 @@ from pathlib import Path
 
 from gan2014.figures import plot
 from gan2014.figures.curves import GREY, monitor_path, panel, read_monitor, series
-from gan2014.monitor_log import read_jsonl
+from gan2014.fileio import read_jsonl
 
 WIDTH, HEIGHT = 1500, 520
 COLORS = ("tab:blue", "tab:red", "tab:green", "black", "tab:orange", "tab:purple")

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from gan2014.figures import plot
-from gan2014.monitor_log import read_jsonl
+from gan2014.fileio import read_jsonl
 
 WIDTH, HEIGHT = 1500, 900
 BLUE, RED, GREEN, BLACK, ORANGE, PURPLE, GREY = ("tab:blue", "tab:red", "tab:green", "black",
