@@ -76,6 +76,8 @@ import numpy as np
 
 from gan2014 import checkpoint as ckpt
 from gan2014 import fileio, parzen_cli
+from gan2014.exit_codes import (EXIT_BAD_INPUT, EXIT_DONE, EXIT_FAILED, EXIT_INTERRUPTED,
+                                EXIT_UNFINISHED)
 from gan2014.fileio import append_jsonl, read_jsonl, write_json_atomically
 
 MANIFEST = "table1.json"
@@ -92,10 +94,6 @@ MANIFEST_VERSION = 1
 PAPER_MNIST = (225.0, 2.0)
 # MNIST('train', 50000, 60000): the held-out images parzen_ll.py validated on.
 VALID_START, VALID_STOP = 50000, 60000
-
-# Exit statuses (those of gan2014.cli, plus one): 75 is EX_TEMPFAIL, "try again": the time budget
-# ran out before every seed reached --epochs; the same command continues.
-EXIT_DONE, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_UNFINISHED, EXIT_INTERRUPTED = 0, 1, 2, 75, 130
 
 
 class Table1Error(Exception):
