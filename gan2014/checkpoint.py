@@ -18,10 +18,11 @@ continues exactly).
 import json
 import os
 import re
-import tempfile
 from pathlib import Path
 
 import numpy as np
+
+from gan2014 import fileio
 
 FORMAT_VERSION = 1
 META_KEY = "__meta__"
@@ -36,7 +37,7 @@ class CheckpointWriteError(CheckpointError):
     """Writing a checkpoint failed (e.g. a full disk); nothing on disk was replaced."""
 
 
-# `save_checkpoint`'s temporary files: "<target name>.<mkstemp's random part>.tmp".
+# `save_checkpoint`'s temporary files (gan2014.fileio): "<target name>.<random part>.tmp".
 _CHECKPOINT_NAME = re.compile(r"epoch_(\d+)(?:_batch_(\d+))?\.npz")
 _TEMP_NAME = re.compile(r"epoch_\d+(?:_batch_\d+)?\.npz\.[A-Za-z0-9_]+\.tmp")
 
@@ -51,25 +52,13 @@ def save_checkpoint(path, arrays, meta):
         raise CheckpointError(f"array name {META_KEY!r} is reserved")
     payload[META_KEY] = np.frombuffer(json.dumps(header).encode("utf-8"), dtype=np.uint8)
     try:
-        handle, tmp_name = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
+        # 0o600, the mode checkpoints have always been written with.
+        with fileio.atomic_writer(path, permissions=0o600) as tmp:
+            np.savez(tmp, **payload)
     except OSError as error:
         raise CheckpointWriteError(f"could not write checkpoint {path}: {error}; nothing was "
                                    "replaced: the previous checkpoint, if any, is unchanged"
                                    ) from error
-    try:
-        with os.fdopen(handle, "wb") as tmp:
-            np.savez(tmp, **payload)
-            tmp.flush()
-            os.fsync(tmp.fileno())
-        os.replace(tmp_name, path)
-    except BaseException as error:
-        _remove_quietly(tmp_name)
-        if isinstance(error, OSError):
-            raise CheckpointWriteError(f"could not write checkpoint {path}: {error}; nothing was "
-                                       "replaced: the previous checkpoint, if any, is unchanged"
-                                       ) from error
-        raise
-    _fsync_directory(path.parent)
     return path
 
 
@@ -191,16 +180,3 @@ def _remove_quietly(path):
         os.unlink(path)
     except FileNotFoundError:
         pass
-
-
-def _fsync_directory(directory):
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 
 from gan2014 import checkpoint as ckpt
+from gan2014.exit_codes import (EXIT_BAD_INPUT, EXIT_DONE, EXIT_FAILED,
+                                EXIT_INTERRUPTED)
 
 
 def build_parser(backend):
@@ -49,12 +51,6 @@ def resolve_resume(resume, out_dir):
     if latest is None:
         raise ckpt.CheckpointError(f"--resume: no checkpoint in {Path(out_dir) / 'checkpoints'}")
     return latest
-
-
-# Exit codes: 0 done; 1 the run failed (diverged, a checkpoint could not be written, an I/O error);
-# 2 bad input (arguments, YAML, dataset files, a checkpoint that cannot be read or used; argparse
-# uses 2 as well); 130 interrupted by Ctrl-C (128 + SIGINT), after saving where the run stopped.
-EXIT_FAILED, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 1, 2, 130
 
 
 def _positive_int(text):
@@ -126,4 +122,4 @@ def _main(argv, backend, load_registry, add_arguments, before_training):
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILED
     print(f"Done: {train.epochs_seen} epochs; logs and checkpoints in {out_dir}")
-    return 0
+    return EXIT_DONE

@@ -11,12 +11,14 @@ import csv
 import io
 import json
 import math
-import os
 import re
 import sys
 from pathlib import Path
 
 import numpy as np
+
+from gan2014 import fileio
+from gan2014.fileio import read_jsonl  # noqa: F401  (where the figures and tests read it)
 
 PROGRESS_CHANNELS = (("valid_objective_d", "obj_d"), ("valid_objective_g", "obj_g"),
                      ("valid_gen_ll", "gen_ll"), ("learning_rate", "lr"), ("momentum", "mom"))
@@ -105,8 +107,8 @@ class MonitorLog:
         row = {"epoch": epoch, "batches_seen": batches_seen, "examples_seen": examples_seen,
                "seconds_this_epoch": seconds}
         row.update({name: float(channels[name]) for name in sorted(channels, key=natural_key)})
-        with open(self.out_dir / "monitor.jsonl", "a", encoding="utf-8") as handle:
-            handle.write(json.dumps(row) + "\n")
+        # Channels in the order above, not sorted: monitor.csv rebuilt from this file keeps it.
+        fileio.append_jsonl(self.out_dir / "monitor.jsonl", row, sort_keys=False)
         self._append_csv(row)
 
     def _append_csv(self, row):
@@ -144,7 +146,7 @@ class MonitorLog:
                     kept.append(line + "\n")
                 elif line.strip():
                     dropped += 1
-            _rewrite(jsonl, "".join(kept))
+            fileio.write_text_atomically(jsonl, "".join(kept), newline="")
         path = self.out_dir / "monitor.csv"
         if path.is_file() and path.stat().st_size:
             with open(path, newline="", encoding="utf-8") as handle:
@@ -155,7 +157,7 @@ class MonitorLog:
             if len(kept) != len(body):
                 lines = io.StringIO()
                 csv.writer(lines).writerows([header] + kept)
-                _rewrite(path, lines.getvalue())
+                fileio.write_text_atomically(path, lines.getvalue(), newline="")
         return dropped
 
     def _existing_columns(self):
@@ -171,15 +173,3 @@ def _int_or_none(text):
         return int(text)
     except ValueError:
         return None
-
-
-def _rewrite(path, text):
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", newline="", encoding="utf-8") as handle:
-        handle.write(text)
-    os.replace(tmp, path)
-
-
-def read_jsonl(path):
-    with open(path, encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]

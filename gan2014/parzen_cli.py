@@ -34,6 +34,7 @@ import numpy as np
 
 from gan2014 import checkpoint as ckpt
 from gan2014 import parzen
+from gan2014.exit_codes import EXIT_BAD_INPUT, EXIT_DONE
 
 MNIST_DIM = 784
 TFD_DIM = 48 * 48
@@ -226,7 +227,7 @@ def main(argv, backend, load_registry, draw_samples, add_arguments=None, ll_func
     try:
         model, meta = load_model(Path(args.checkpoint), load_registry())
     except ckpt.CheckpointError as error:
-        parser.exit(2, f"error: {error}\n")
+        parser.exit(EXIT_BAD_INPUT, f"error: {error}\n")
     timings["load_s"] = time.perf_counter() - began
     started = time.perf_counter()
     samples = draw_samples(model, meta, args)
@@ -234,7 +235,7 @@ def main(argv, backend, load_registry, draw_samples, add_arguments=None, ll_func
     try:
         dataset = choose_dataset(args.dataset, samples.shape[1])
     except ValueError as error:
-        parser.exit(2, f"error: {error}\n")
+        parser.exit(EXIT_BAD_INPUT, f"error: {error}\n")
     ll_fn = ll_function(args) if ll_function is not None else None
     record = {"backend": backend, "checkpoint": str(args.checkpoint),
               "checkpoint_backend": meta.get("backend"), "epoch": meta.get("epoch"),
@@ -251,7 +252,7 @@ def main(argv, backend, load_registry, draw_samples, add_arguments=None, ll_func
             timings.update({f"fold{fold}_{key}": value for key, value in fold_timings.items()})
         timings["total_s"] = time.perf_counter() - began
         report_folds(results, timings, record, args.json)
-        return 0
+        return EXIT_DONE
     valid, test = protocol_data(args.limit, args.sigma is not None, args.data_path)
     result, protocol_timings = run_protocol(samples, valid, test, sigma=args.sigma, ll_fn=ll_fn,
                                             progress=not args.quiet)
@@ -259,4 +260,4 @@ def main(argv, backend, load_registry, draw_samples, add_arguments=None, ll_func
     timings["total_s"] = time.perf_counter() - began
     record["limit"] = None if args.sigma is not None else int(valid.shape[0])
     report(result, timings, record, args.json)
-    return 0
+    return EXIT_DONE

@@ -32,6 +32,7 @@ import sys
 from pathlib import Path
 
 from gan2014 import checkpoint as ckpt
+from gan2014.exit_codes import EXIT_BAD_INPUT, EXIT_DONE
 
 KIND = "released-generator"
 # Train.model.generator of a 2014 config.
@@ -147,12 +148,12 @@ def main(argv=None):
         out, meta = release(args.checkpoint, args.out, args.seed)
     except ckpt.CheckpointError as error:
         print(f"error: {error}", file=sys.stderr)
-        return 2
+        return EXIT_BAD_INPUT
     size = out.stat().st_size / 1e6
     print(f"wrote {out} ({size:.1f} MB): {len(meta['param_names'])} generator arrays, epoch "
           f"{meta['epoch']}, seed {meta['seed']}, trained by {meta['backend']}, from {meta['source']} "
           f"(sha256 {meta['source_sha256'][:12]}...)")
-    return 0
+    return EXIT_DONE
 
 
 if __name__ == "__main__":

@@ -167,7 +167,7 @@ MUTATIONS = (
                "se=float(ll.std(ddof=1) / np.sqrt(ll.shape[0]))"),),
              (PARZEN,), "the Parzen standard error with the sample std (ddof 1)"),
     Mutation("sigma_chosen_on_test_set", "shared",
-             (("gan2014/table1.py",
+             (("gan2014/table1/protocol.py",
                "parzen_cli.run_protocol(samples, data.valid[:protocol.limit], scored,",
                "parzen_cli.run_protocol(samples, scored[:protocol.limit], scored,"),),
              (TABLE1,), "Table 1's sigma selected on the images it then scores"),

@@ -5,6 +5,7 @@ the test needs neither Aesara nor torch to run. Every `import` counts, including
 functions: a circle closed by a deferred import is still a circle, only hidden until run time.
 """
 import ast
+import functools
 from pathlib import Path
 
 import pytest
@@ -119,3 +120,27 @@ def test_backends_do_not_import_each_other(backend, other):
                     if module.split(".")[0] == "gan2014"
                     for target in targets if target.split(".")[0] == backend)
     assert shared == [], shared
+
+
+@functools.lru_cache(maxsize=1)
+def shared_graph():
+    """import_graph() read once for the tests below (it parses every module)."""
+    return import_graph()
+
+
+@pytest.mark.parametrize("leaf", ["gan2014.fileio", "gan2014.exit_codes"])
+def test_shared_helpers_are_leaves(leaf):
+    """Property: the file-writing helpers and the exit statuses import no project module, so that
+    checkpoint, the dataset fetchers and every command can use them without closing a circle.
+    Exact: the module's set of project imports is empty."""
+    assert shared_graph()[leaf] == set()
+
+
+def test_the_table1_modules_do_not_import_their_package():
+    """Property: no module of gan2014.table1 imports the package itself (only the package's
+    __init__ gathers them), so importing any one of them never needs the others half-built.
+    Exact."""
+    graph = shared_graph()
+    inner = [module for module in graph if module.startswith("gan2014.table1.")]
+    assert len(inner) >= 8
+    assert [module for module in inner if "gan2014.table1" in graph[module]] == []

@@ -29,6 +29,7 @@ import zlib
 
 import numpy as np
 
+from gan2014 import fileio
 from gan2014.datasets.errors import DatasetError
 from gan2014.datasets.data_path import DATA_PATH_VARIABLE, data_path
 from gan2014.datasets.idx import encode_idx
@@ -151,7 +152,7 @@ def write_verified(folder, payloads, md5_table, log=print):
             if actual != md5_table[name]:
                 raise _md5_mismatch(os.path.join(folder, name), md5_table[name], actual)
         for name in list(temporaries):
-            os.replace(temporaries.pop(name), os.path.join(folder, name))
+            fileio.replace(temporaries.pop(name), os.path.join(folder, name))
             log("wrote %s (md5 %s ok)" % (os.path.join(folder, name), md5_table[name]))
     finally:
         for temporary in temporaries.values():
@@ -160,13 +161,11 @@ def write_verified(folder, payloads, md5_table, log=print):
 
 
 def _write_temporary(folder, name, payload):
-    descriptor, path = tempfile.mkstemp(prefix="." + name + ".", suffix=".part", dir=folder)
-    with os.fdopen(descriptor, "wb") as handle:
+    # 0o644 whatever the umask: datasets are normally world-readable.
+    with fileio.temporary_beside(os.path.join(folder, name), prefix=".", suffix=".part",
+                                 permissions=0o644) as (handle, path):
         handle.write(payload)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.chmod(path, 0o644)  # mkstemp makes 0600 files; datasets are normally world-readable
-    return path
+    return str(path)
 
 
 # --- the wheel ------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ import tempfile
 import urllib.request
 import zlib
 
+from gan2014 import fileio
 from gan2014.datasets.errors import DatasetError
 from gan2014.datasets.cifar10 import (ARCHIVE_URL, BATCH_FOLDER, TEST_BATCH, TRAIN_BATCHES,
                                       batch_dir)
@@ -102,7 +103,7 @@ def extract_batches(archive, folder, log=print):
             raise DatasetError("%s has no %s; nothing was extracted"
                                % (archive, ", ".join(BATCH_FOLDER + "/" + n for n in missing)))
         for name in list(temporaries):
-            os.replace(temporaries.pop(name), os.path.join(folder, name))
+            fileio.replace(temporaries.pop(name), os.path.join(folder, name))
             log("wrote %s" % os.path.join(folder, name))
     except (tarfile.TarError, EOFError, zlib.error) as exc:
         raise DatasetError("cannot read %s: %s" % (archive, exc)) from exc
@@ -118,18 +119,12 @@ def extract_batches(archive, folder, log=print):
 
 def _write_temporary(folder, name, source):
     """Copy ``source`` to a new temporary file in ``folder``; the file is removed if that fails."""
-    descriptor, path = tempfile.mkstemp(prefix="." + name + ".", suffix=".part", dir=folder)
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            # A truncated archive fails here, in the middle of the member.
-            shutil.copyfileobj(source, handle, 1 << 20)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(path, 0o644)  # mkstemp makes 0600 files; datasets are normally world-readable
-    except BaseException:
-        os.remove(path)
-        raise
-    return path
+    # 0o644 whatever the umask: datasets are normally world-readable.
+    with fileio.temporary_beside(os.path.join(folder, name), prefix=".", suffix=".part",
+                                 permissions=0o644) as (handle, path):
+        # A truncated archive fails here, in the middle of the member.
+        shutil.copyfileobj(source, handle, 1 << 20)
+    return str(path)
 
 
 def fetch_cifar10(root=None, archive=None, force=False, md5_table=None, download=None,

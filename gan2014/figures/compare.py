@@ -6,7 +6,7 @@
 Each argument is LABEL=RUN_DIR, a run folder of the Table-1 driver (``seed_K``, holding
 ``monitor.jsonl`` or ``monitor.csv``, and ``valid_parzen.jsonl``), or LABEL=MONITOR,VALIDATION, the
 two records named directly (e.g. the copies kept in ``results/``). Three panels: the validation Parzen score (mean
-log-likelihood of train[50000:60000], gan2014/table1.py) with its standard error, and the monitored
+log-likelihood of train[50000:60000], gan2014.table1) with its standard error, and the monitored
 ``valid_objective_d`` and ``valid_objective_g``. The command also prints, as a Markdown table, the
 validation scores at the epochs every run has validated, which is how REPRODUCING.md compares the
 two backends at equal epochs. The format follows the extension of ``--out``: PNG, PDF or SVG.
@@ -17,7 +17,7 @@ from pathlib import Path
 
 from gan2014.figures import plot
 from gan2014.figures.curves import GREY, monitor_path, panel, read_monitor, series
-from gan2014.monitor_log import read_jsonl
+from gan2014.fileio import read_jsonl
 
 WIDTH, HEIGHT = 1500, 520
 COLORS = ("tab:blue", "tab:red", "tab:green", "black", "tab:orange", "tab:purple")

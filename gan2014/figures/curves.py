@@ -5,7 +5,7 @@
 RUN_DIR is a run folder (``python -m <backend>.run ... --out RUN_DIR``, or a ``seed_K`` folder of the
 Table-1 driver). Read: ``monitor.jsonl`` (every channel of every monitoring step, epoch 0 = before
 training; ``monitor.csv``, which holds the same rows, where there is no JSONL) and, when present,
-``valid_parzen.jsonl`` (the driver's validation Parzen, gan2014/table1.py). ``--monitor FILE`` and
+``valid_parzen.jsonl`` (the driver's validation Parzen, gan2014.table1). ``--monitor FILE`` and
 ``--validation FILE`` name the two records directly (e.g. the copies kept in ``results/``).
 Six panels: the monitored objectives of D and G on the validation images; ``valid_gen_ll``, the
 original's in-training Parzen estimate (100 samples, sigma 0.2: noisy, not the paper's number); the
@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from gan2014.figures import plot
-from gan2014.monitor_log import read_jsonl
+from gan2014.fileio import read_jsonl
 
 WIDTH, HEIGHT = 1500, 900
 BLUE, RED, GREEN, BLACK, ORANGE, PURPLE, GREY = ("tab:blue", "tab:red", "tab:green", "black",
