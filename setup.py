@@ -28,7 +28,8 @@ EXTRAS["all"] = sorted({requirement for group in EXTRAS.values() for requirement
 setup(
     name="gan2014-replication",
     version="0.1.0",
-    description="The 2014 GAN experiments (goodfeli/adversarial) in Aesara and PyTorch, proven equal",
+    description=("The 2014 GAN experiments (goodfeli/adversarial) in Aesara and PyTorch, "
+                 "proven equal"),
     license="BSD-3-Clause",
     python_requires=">=3.11",
     packages=find_packages(include=["gan2014", "gan2014.*", "legacy_aesara", "legacy_aesara.*",
