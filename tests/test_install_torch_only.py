@@ -5,8 +5,8 @@ The environment is new (no site packages of this one), gets torch first with the
 constraints.txt (a CPU machine should take the CPU wheel; see README.md), then the project with
 `[torch]` and `numpy>=2`. In it, a released generator is written (`python -m
 gan2014.release_generator`) and sampled through `port_torch.api`; the samples must equal those this
-environment (numpy 1.26, Aesara present) computes from the same file, bit for bit. It took 109 s on
-the shared 2-core machine (and 5 min when four other jobs loaded it), most of it installing torch.
+environment (numpy 1.26, Aesara present) computes from the same file, bit for bit. Most of its
+time is installing torch (README.md gives how long it took).
 """
 import json
 import os

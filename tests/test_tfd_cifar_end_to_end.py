@@ -17,7 +17,8 @@ Scenarios, each TFD chain in its own current directory, as a user would run them
   chain B: the same with the backends swapped (no Parzen: the command is the shared gan2014 one)
   CIFAR:   cifar10_fully_connected_tiny.yaml on each backend
 
-Aesara's graph compilation (~15 s a process) dominates, so the processes run on two threads.
+Aesara's graph compilation dominates each process (REPRODUCING.md §5 gives compile times), so the
+processes run on two threads.
 """
 import json
 import os
