@@ -6,7 +6,8 @@ STAMP := $(VENV)/.installed
 # Where datasets live (Pylearn2's variable); ./data unless the user points elsewhere.
 export PYLEARN2_DATA_PATH ?= $(CURDIR)/data
 
-.PHONY: venv mnist data test parity parity-slow mutations bench bench-steps original compare clean-cache
+.PHONY: venv mnist data lint test parity parity-slow mutations bench bench-steps original compare \
+	clean-cache
 
 venv: $(STAMP)
 
@@ -28,7 +29,12 @@ data: $(STAMP)
 mnist: data
 	$(PY) -m legacy_aesara.run yaml_experiments/mnist.yaml $(ARGS)
 
+# Lint (ruff.toml: pycodestyle, pyflakes, 100 columns); `make test` runs it first, to fail fast.
+lint: $(STAMP)
+	$(PY) -m ruff check .
+
 test: data
+	$(PY) -m ruff check .
 	$(PY) -m pytest -q tests parity_tests
 
 parity: data

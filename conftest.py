@@ -4,9 +4,9 @@ import os
 import pytest
 
 # The parity tests compare legacy_aesara with port_torch bit for bit, so the test processes (and the
-# workers they start) compile Aesara's C code with -ffp-contract=off (legacy_aesara/aesara_flags.py);
-# the default build contracts a*b + c into FMA as the 2014 stack did. Set before any test module
-# imports legacy_aesara; a value given by the user wins.
+# workers they start) compile Aesara's C code with -ffp-contract=off
+# (legacy_aesara/aesara_flags.py); the default build contracts a*b + c into FMA as the 2014 stack
+# did. Set before any test module imports legacy_aesara; a value given by the user wins.
 os.environ.setdefault("GAN2014_FP_CONTRACT", "off")
 
 

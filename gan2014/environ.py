@@ -1,4 +1,4 @@
-"""Environment variables set for the length of a block (pylearn2/utils/environ.py had its putenv)."""
+"""Environment variables set for the length of a block (as pylearn2/utils/environ.py's putenv)."""
 import contextlib
 import os
 

@@ -9,10 +9,10 @@ z0 are D's pre-sigmoid outputs on the generated batch: the same y_hat0 graph (sa
 dropout masks) that D's fake term uses. d_obj is unchanged by this option.
 
 The 2014 code (goodfeli/adversarial) had no such switch. It could only express a blend, with
-`blend_obj`: g_obj = (zurich_coeff * g_obj - minimax_coeff * d_obj) / (zurich_coeff + minimax_coeff).
-With zurich_coeff = 0 that is -d_obj, whose gradient for G is HALF of the 'minimax' option's, because
-d_obj = 0.5 * (real term + fake term) carries the factor 1/2. The two mechanisms are not combined:
-blend_obj together with 'minimax' is refused.
+`blend_obj`: g_obj = (zurich_coeff * g_obj - minimax_coeff * d_obj) / (zurich_coeff +
+minimax_coeff). With zurich_coeff = 0 that is -d_obj, whose gradient for G is HALF of the 'minimax'
+option's, because d_obj = 0.5 * (real term + fake term) carries the factor 1/2. The two mechanisms
+are not combined: blend_obj together with 'minimax' is refused.
 """
 
 NONSATURATING = "nonsaturating"

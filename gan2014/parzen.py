@@ -21,9 +21,9 @@ Two implementations:
 The protocol (:func:`select_sigma`, :func:`evaluate`, :func:`mnist_protocol`): sigma is the value of
 ``logspace(-1, 0, 10)`` with the largest mean log-likelihood of 1,000 validation images, then the
 test set's mean and standard error ``std / sqrt(N)`` (ddof 0) are reported, as ``parzen_ll.py`` did.
-For TFD (:func:`tfd_protocol`) that is done once per fold, sigma chosen on the fold's whole validation
-split, and the folds' test means are summarised by their mean and the standard error across folds
-(:func:`across_folds`), as the paper reports TFD.
+For TFD (:func:`tfd_protocol`) that is done once per fold, sigma chosen on the fold's whole
+validation split, and the folds' test means are summarised by their mean and the standard error
+across folds (:func:`across_folds`), as the paper reports TFD.
 ``python -m gan2014.parzen --real-data-check`` scores 10,000 real training images as if they were
 samples (the sanity check of Theis et al., 2016).
 """
@@ -42,7 +42,7 @@ import numpy as np
 DEFAULT_SIGMAS = np.logspace(-1, 0, 10)
 
 # exp() of arguments below about -708 leaves numpy's vectorised path (it underflows to subnormals
-# or zero, 10-40x slower per element). Arguments are shifted so the largest term of each row is
+# or zero, far slower per element). Arguments are shifted so the largest term of each row is
 # exp(0) = 1; raising anything lower to -700 adds at most n * exp(-700) ~ 1e-300 to a sum >= 1,
 # which float64 cannot see, so the result is unchanged.
 EXP_FLOOR = -700.0
@@ -170,8 +170,8 @@ def _active_columns(x):
 
     A column that is zero in every row of ``x`` adds exactly 0 to each ``x_i.mu_j``, so the product
     can skip it; only ``|mu_j|^2`` needs every column. MNIST's borders are blank: 116 of the 784
-    pixels are 0 throughout the test set and 204 in the 1,000 validation images, so this saves
-    15-25% of the dgemm. Not worth a copy when few columns drop out.
+    pixels are 0 throughout the test set and 204 in the 1,000 validation images, so the dgemm
+    does 116/784 to 204/784 less work. Not worth a copy when few columns drop out.
     """
     active = np.flatnonzero(np.any(x != 0, axis=0))
     return None if active.size > 0.9 * x.shape[1] else active
@@ -362,8 +362,8 @@ class FoldsResult:
     """The Parzen protocol repeated on several folds (TFD), and the summary across them.
 
     ``folds`` maps each fold to its :class:`ParzenResult` (sigma chosen on that fold's validation
-    split, mean and per-example standard error on its test split). ``mean`` is the mean of the folds'
-    test means; ``se`` the standard error across folds, ``std(means) / sqrt(k)`` with numpy's
+    split, mean and per-example standard error on its test split). ``mean`` is the mean of the
+    folds' test means; ``se`` the standard error across folds, ``std(means) / sqrt(k)`` with numpy's
     population std (ddof 0, the convention ``parzen_ll.py`` used for its per-example se);
     ``se_ddof1`` the same with the sample std (ddof 1), since the paper does not say which it used.
     """
@@ -373,7 +373,8 @@ class FoldsResult:
     se_ddof1: float
 
     def to_record(self):
-        return {"folds": {str(fold): dataclasses.asdict(result) for fold, result in self.folds.items()},
+        folds = {str(fold): dataclasses.asdict(result) for fold, result in self.folds.items()}
+        return {"folds": folds,
                 "mean_across_folds": self.mean, "se_across_folds": self.se,
                 "se_across_folds_ddof1": self.se_ddof1}
 

@@ -143,7 +143,8 @@ class PretrainedGenerator:
     def describe(self):
         batch = self.meta.get("batches_into_epoch") or 0
         where = f"epoch {self.meta.get('epoch')}" + (f" + {batch} batches" if batch else "")
-        return f"{self.path} ({where}, written by {self.meta.get('backend') or 'an unknown backend'})"
+        backend = self.meta.get("backend") or "an unknown backend"
+        return f"{self.path} ({where}, written by {backend})"
 
     def build_generator_mlp(self):
         """The generator's MLP as the checkpoint's YAML describes it, built with the registry
@@ -171,8 +172,9 @@ class PretrainedGenerator:
         array = self.arrays[key]
         if tuple(array.shape) != tuple(shape):
             raise PretrainedModelError(f"{self.path}: parameter {key} has shape "
-                                       f"{tuple(array.shape)}, but the generator its YAML describes "
-                                       f"needs {tuple(shape)}: the file is not the run's own")
+                                       f"{tuple(array.shape)}, but the generator its YAML "
+                                       f"describes needs {tuple(shape)}: the file is not the "
+                                       "run's own")
         return array
 
 
@@ -194,7 +196,8 @@ def check_start_layer(start_layer, n_layers, path):
     """Pylearn2 indexed the layer list with start_layer; only 0 <= start_layer < n makes sense."""
     if isinstance(start_layer, bool) or not isinstance(start_layer, (int, np.integer)) \
             or not 0 <= start_layer < n_layers:
-        raise PretrainedModelError(f"add_layers: start_layer must be an integer in 0..{n_layers - 1} "
+        raise PretrainedModelError("add_layers: start_layer must be an integer in "
+                                   f"0..{n_layers - 1} "
                                    f"(the pretrained generator in {path} has {n_layers} layers), "
                                    f"got {start_layer!r}")
     return int(start_layer)

@@ -12,16 +12,16 @@ checkpoint of either backend (``epoch_NNNNNN.npz``, ``best_valid.npz``), a file 
   ``backend`` (the one that trained it), ``param_names``, ``source`` (the checkpoint's file name)
   and ``source_sha256`` (of the checkpoint file's bytes).
 
-For mnist.yaml that is G's 2,503,984 float32 values, a 10.0 MB file (a training checkpoint of it, with
-D, the velocities and the random-stream states: 29.9 MB from the torch port, 41.0 MB from the Aesara
-backend).
+For mnist.yaml that is G's 2,503,984 float32 values, a 10.0 MB file (a training checkpoint of it,
+with D, the velocities and the random-stream states: 29.9 MB from the torch port, 41.0 MB from the
+Aesara backend).
 
 Rebuilding G needs no dataset: :func:`build_generator` builds only the YAML's
 ``Train.model.generator`` subtree. A layer's ``init_bias`` given by an ``!obj:`` (mnist.yaml's
 ``init_sigmoid_bias_from_marginals``, which reads the training set) is replaced by 0, because the
 stored parameters overwrite every value anyway (:func:`set_generator_parameters` refuses a file that
-lacks one). A generator made by ``adversarial.add_layers`` (TFD stage 2) still needs its stage-1 run,
-as everywhere else (gan2014/pretrained.py).
+lacks one). A generator made by ``adversarial.add_layers`` (TFD stage 2) still needs its stage-1
+run, as everywhere else (gan2014/pretrained.py).
 
 The backends' ``api`` modules (``port_torch.api``, ``legacy_aesara.api``) load either kind of file.
 """
@@ -48,7 +48,7 @@ def sha256_of(path):
 
 
 def seed_from_path(path):
-    """K of the nearest ``seed_K`` folder above ``path`` (the Table-1 driver's layout), else None."""
+    """K of the nearest ``seed_K`` folder above ``path`` (the Table-1 driver's layout), or None."""
     for part in reversed(Path(path).resolve().parent.parts):
         match = re.fullmatch(r"seed_(\d+)", part)
         if match:
@@ -83,7 +83,7 @@ def release(checkpoint, out, seed=None):
 
 
 def read(path):
-    """``(arrays, meta)`` of a training checkpoint or a released generator: the ``G/`` arrays only."""
+    """``(arrays, meta)`` of a training checkpoint or a released generator (``G/`` arrays only)."""
     arrays, meta = ckpt.load_checkpoint(path)
     if not meta.get("yaml"):
         raise ckpt.CheckpointError(f"{path} holds no YAML text: cannot rebuild its generator")
@@ -151,8 +151,8 @@ def main(argv=None):
         return EXIT_BAD_INPUT
     size = out.stat().st_size / 1e6
     print(f"wrote {out} ({size:.1f} MB): {len(meta['param_names'])} generator arrays, epoch "
-          f"{meta['epoch']}, seed {meta['seed']}, trained by {meta['backend']}, from {meta['source']} "
-          f"(sha256 {meta['source_sha256'][:12]}...)")
+          f"{meta['epoch']}, seed {meta['seed']}, trained by {meta['backend']}, "
+          f"from {meta['source']} (sha256 {meta['source_sha256'][:12]}...)")
     return EXIT_DONE
 
 

@@ -12,8 +12,8 @@ The element order of a conversion is Pylearn2's, and it matters:
 
 * VectorSpace -> Conv2DSpace (`VectorSpace._format_as_impl`) reshapes each row into the DEFAULT
   axes ('b', 0, 1, 'c'), i.e. the channel index varies fastest (row position (i*cols + j)*channels
-  + c), and only then transposes into the target's axes. The CIFAR-10 conv generator's SpaceConverter
-  (8000 -> 80x10x10 c01b) reads its input this way.
+  + c), and only then transposes into the target's axes. The CIFAR-10 conv generator's
+  SpaceConverter (8000 -> 80x10x10 c01b) reads its input this way.
 * Conv2DSpace -> VectorSpace (`Conv2DSpace._format_as_impl`) transposes into ('b', 0, 1, 'c') and
   flattens, the inverse of the above (a dense layer on a conv layer's output sees it this way).
 * Conv2DSpace -> Conv2DSpace only transposes.
@@ -200,10 +200,10 @@ class DesignBatchFormatter:
     Pylearn2's SGD asked the dataset for batches in the cost's data specs (the model's input space);
     DenseDesignMatrix.iterator then ran `view_converter.get_formatted_batch`: the rows viewed as
     images by DefaultViewConverter (channel-planar rows: column c*rows*cols + i*cols + j is pixel
-    (i, j) of channel c), transposed into the space's axes. A VectorSpace takes the rows as they are.
+    (i, j) of channel c), transposed into the space's axes. A VectorSpace takes its rows as is.
 
-    `steps` describe that rearrangement (see `conversion`); `__call__` applies it to numpy rows, and a
-    backend applies the same steps to its own tensors. The planar reading is checked once against
+    `steps` describe that rearrangement (see `conversion`); `__call__` applies it to numpy rows, and
+    a backend applies the same steps to its own tensors. The planar reading is checked once against
     the dataset's own `get_topological_view` when it has one.
     """
 

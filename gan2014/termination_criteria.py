@@ -40,6 +40,6 @@ class EpochCounter:
         return {"epochs_done": self._epochs_done}
 
     def load_state_dict(self, state):
-        # "count" is the key torch checkpoints used for the same number before this class was shared.
+        # "count": the key torch checkpoints used for this number before the class was shared.
         value = state.get("epochs_done", state.get("count"))
         self._epochs_done = None if value is None else int(value)

@@ -1,8 +1,8 @@
 """The one-dimensional toy of the paper's Figure 1 and the theory of its section 4, in numpy.
 
 Everything here is float64 numpy with hand-written gradients (checked by central differences in
-``tests/test_theory_toy.py``); no autodiff framework is involved, so the theory can be checked on its
-own, independently of both backends.
+``tests/test_theory_toy.py``); no autodiff framework is involved, so the theory can be checked on
+its own, independently of both backends.
 
 The pieces, top to bottom:
 
@@ -48,7 +48,8 @@ def softplus(a):
 
 
 def sigmoid(a):
-    """1 / (1 + e^-a), accurate down to ~1e-300 (0.5 * (1 + tanh(a/2)) would round tiny values to 0)."""
+    """1 / (1 + e^-a), accurate down to ~1e-300 (0.5 * (1 + tanh(a/2)) would round tiny values
+    to 0)."""
     return np.exp(-softplus(-a))
 
 
@@ -245,8 +246,8 @@ def discriminator_loss(disc, x_data, x_gen, l2=0.0):
 # ---------------------------------------------------------------------------------------------
 # The generator's objectives.
 
-MINIMAX = "minimax"                # minimise  mean log(1 - D(G(z)))   (the paper's equation 1)
-NON_SATURATING = "non-saturating"  # minimise -mean log D(G(z))        (section 3's practical advice)
+MINIMAX = "minimax"                # minimise  mean log(1 - D(G(z)))  (the paper's equation 1)
+NON_SATURATING = "non-saturating"  # minimise -mean log D(G(z))       (section 3's practical advice)
 OBJECTIVES = (MINIMAX, NON_SATURATING)
 
 
@@ -409,7 +410,8 @@ def value(grid, log_pd, log_pg, logit_d):
 
     In log space throughout so that 0 * log 0 never occurs (far out, p underflows to 0 but its log
     and D's logit stay finite)."""
-    return grid.integrate(np.exp(log_pd) * -softplus(-logit_d) + np.exp(log_pg) * -softplus(logit_d))
+    return grid.integrate(np.exp(log_pd) * -softplus(-logit_d)
+                          + np.exp(log_pg) * -softplus(logit_d))
 
 
 def virtual_criterion(grid, log_pd, log_pg):
@@ -420,7 +422,8 @@ def virtual_criterion(grid, log_pd, log_pg):
 def jensen_shannon(grid, log_pd, log_pg):
     """JSD(p_data || p_g) = 1/2 KL(p_data || m) + 1/2 KL(p_g || m), m = (p_data + p_g) / 2."""
     log_m = np.logaddexp(log_pd, log_pg) - LOG2
-    return 0.5 * grid.integrate(np.exp(log_pd) * (log_pd - log_m) + np.exp(log_pg) * (log_pg - log_m))
+    return 0.5 * grid.integrate(np.exp(log_pd) * (log_pd - log_m)
+                                + np.exp(log_pg) * (log_pg - log_m))
 
 
 def fit_discriminator_exact(disc, grid, log_pd, log_pg, l2=0.0, iterations=100, tol=1e-18):
@@ -428,9 +431,10 @@ def fit_discriminator_exact(disc, grid, log_pd, log_pg, l2=0.0, iterations=100, 
     population loss (an integral, not minibatches). The problem is convex (logistic regression),
     so this is the inner loop run to convergence with neither sampling nor step-size error.
 
-    Newton's step is halved until the loss drops (damped Newton): when p_g and p_data barely overlap,
-    D*'s logit reaches +-30 and a full step from D = 1/2 overshoots. It stops when the Newton
-    decrement (the loss decrease a full step promises) is below ``tol``. Returns a new Discriminator."""
+    Newton's step is halved until the loss drops (damped Newton): when p_g and p_data barely
+    overlap, D*'s logit reaches +-30 and a full step from D = 1/2 overshoots. It stops when the
+    Newton decrement (the loss decrease a full step promises) is below ``tol``. Returns a new
+    Discriminator."""
     disc = disc.copy()
     phi = disc.features(grid.x)
     pd, pg = np.exp(log_pd) * grid.w, np.exp(log_pg) * grid.w

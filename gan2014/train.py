@@ -1,10 +1,10 @@
 """Pylearn2's training loop (pylearn2/train.py :: Train), framework-free, used by both backends.
 
 The loop is Pylearn2's: setup (which compiles the step and projects the weights onto their max-norm
-constraints once), a monitoring step at epoch 0 before any update, then for each epoch: train one epoch,
-monitor, run the extensions' on_monitor (MomentumAdjustor), save every `save_freq` epochs, and stop
-when the algorithm's termination criterion (or --max-epochs, or the time budget, checked at the start
-of an epoch) says so.
+constraints once), a monitoring step at epoch 0 before any update, then for each epoch: train one
+epoch, monitor, run the extensions' on_monitor (MomentumAdjustor), save every `save_freq` epochs,
+and stop when the algorithm's termination criterion (or --max-epochs, or the time budget, checked at
+the start of an epoch) says so.
 
 What differs from 2014, on purpose:
 * the model is never pickled: every save writes a data-only checkpoint (gan2014.checkpoint) holding
@@ -83,15 +83,15 @@ class TrainingDivergedError(RuntimeError):
         if self.note:
             message += f" {self.note}"
         if self.last_checkpoint is not None:
-            message += (f". Nothing was saved after the last good checkpoint, {self.last_checkpoint}, "
-                        "which is intact")
+            message += (". Nothing was saved after the last good checkpoint, "
+                        f"{self.last_checkpoint}, which is intact")
         else:
             message += ". No checkpoint had been saved yet"
         return message + "."
 
 
 class TrainingInterrupted(KeyboardInterrupt):
-    """Ctrl-C stopped the run; the message says where and which checkpoint --resume continues from."""
+    """Ctrl-C stopped the run; the message says where, and which checkpoint --resume starts from."""
 
 
 class RunFolderInUse(RuntimeError):
@@ -110,7 +110,7 @@ def check_positive_int(owner, name, value, allow_none=True):
 
 
 class Train:
-    """Pylearn2's Train object. Constructor arguments are the YAML's (`!obj:pylearn2.train.Train`)."""
+    """Pylearn2's Train object; the constructor takes the YAML's (`!obj:pylearn2.train.Train`)."""
 
     def __init__(self, dataset, model, algorithm=None, save_path=None, save_freq=0,
                  extensions=None, allow_overwrite=True):
@@ -272,9 +272,10 @@ class Train:
     # ---------------------------------------------------------------- Ctrl-C
     @contextlib.contextmanager
     def _interrupt_requests(self):
-        """During the epoch loop the first SIGINT only sets a flag (the SGD polls it after each batch,
-        Train after each epoch's save); a second SIGINT raises KeyboardInterrupt at once. A SIGINT
-        the process was started to ignore stays ignored; outside the main thread nothing changes."""
+        """During the epoch loop the first SIGINT only sets a flag (the SGD polls it after each
+        batch, Train after each epoch's save); a second SIGINT raises KeyboardInterrupt at once. A
+        SIGINT the process was started to ignore stays ignored; outside the main thread nothing
+        changes."""
         install = (threading.current_thread() is threading.main_thread()
                    and signal.getsignal(signal.SIGINT) not in (signal.SIG_IGN, None))
 
@@ -298,7 +299,8 @@ class Train:
     def _stop_inside_epoch(self):
         done = self.algorithm.batches_into_epoch
         total = getattr(self.algorithm, "batches_per_epoch", None)
-        where = f"in epoch {self.epochs_seen + 1} after batch {done}" + (f" of {total}" if total else "")
+        where = (f"in epoch {self.epochs_seen + 1} after batch {done}"
+                 + (f" of {total}" if total else ""))
         if self.save_freq <= 0 or self.checkpoint_dir is None:
             return (f"Interrupted (Ctrl-C) {where}; saving is off (save_freq: 0), so nothing was "
                     "saved.")
@@ -374,9 +376,10 @@ class Train:
         """Write the data-only checkpoint of the current place and rotate old ones.
 
         At an epoch boundary that is epoch_NNNNNN.npz; after a Ctrl-C inside an epoch (the SGD's
-        `batches_into_epoch` > 0) it is epoch_NNNNNN_batch_BBBBBB.npz. `criterion_asked` says whether
-        the termination criterion has already been asked after this epoch (its counter advanced);
-        if not, a resumed run asks it first, with `extensions_continue`, the extensions' answer.
+        `batches_into_epoch` > 0) it is epoch_NNNNNN_batch_BBBBBB.npz. `criterion_asked` says
+        whether the termination criterion has already been asked after this epoch (its counter
+        advanced); if not, a resumed run asks it first, with `extensions_continue` (the extensions'
+        answer).
         """
         if self.checkpoint_dir is None:
             return None
@@ -414,7 +417,7 @@ class Train:
         return self._restore(*self._read_checkpoint(path))
 
     def _read_checkpoint(self, path):
-        """Read a checkpoint and check that it fits this model and configuration (no side effects)."""
+        """Read a checkpoint and check it fits this model and configuration (no side effects)."""
         arrays, meta = ckpt.load_checkpoint(path)
         for key in ("epoch", "algorithm"):
             if key not in meta:
@@ -450,10 +453,10 @@ class Train:
         if saved_by and running and saved_by != running:
             print(f"Note: {path} was written by the {saved_by} backend. Parameters, velocities, "
                   "learning rate, momentum, schedules, counters and the batch-order RNG carry over "
-                  f"exactly; the noise and dropout random streams are backend-specific ({saved_by}'s "
-                  f"generator states cannot drive {running}'s), so they are re-seeded from this "
-                  "run's seeds and the noise drawn from here on differs from what the original run "
-                  "would have drawn.", flush=True)
+                  "exactly; the noise and dropout random streams are backend-specific "
+                  f"({saved_by}'s generator states cannot drive {running}'s), so they are "
+                  "re-seeded from this run's seeds and the noise drawn from here on differs "
+                  "from what the original run would have drawn.", flush=True)
         batch = int(meta.get("batches_into_epoch", 0) or 0)
         place = f"epoch {self.epochs_seen}" + (f" + {batch} batches of epoch {self.epochs_seen + 1}"
                                                if batch else "")

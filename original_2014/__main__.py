@@ -13,8 +13,8 @@ commit (bare or not; read with ``git archive``), or a folder that already holds 
 ``run`` starts the file's own ``pylearn2.train.Train`` on Python 2.7 with THEANO_FLAGS
 ``floatX=float32,device=cpu`` (the 2014 run's), a compile cache inside the build folder, Debian's
 OpenBLAS (``blas.ldflags=-lopenblas``) and ``gcc.cxxflags=-L<the interpreter's library folder>``
-(Theano 0.7 otherwise looks for libpython2.7.so in the wrong folder); a user's THEANO_FLAGS come last
-and win. It prints the seconds of each training epoch and each monitoring pass.
+(Theano 0.7 otherwise looks for libpython2.7.so in the wrong folder); a user's THEANO_FLAGS come
+last and win. It prints the seconds of each training epoch and each monitoring pass.
 """
 import argparse
 import json
@@ -204,7 +204,8 @@ def run_command(facts, yaml_file, epochs, out, dump_steps="", dump_dir=None):
 
 def run(args):
     facts = load_stack(args.dir)
-    yaml_file = Path(args.yaml) if args.yaml else Path(facts["folder"]) / "src" / "adversarial" / "mnist.yaml"
+    default_yaml = Path(facts["folder"]) / "src" / "adversarial" / "mnist.yaml"
+    yaml_file = Path(args.yaml) if args.yaml else default_yaml
     if not yaml_file.is_file():
         raise StackError(f"no YAML file {yaml_file}")
     if args.dump_steps and not args.dump_dir:

@@ -8,9 +8,10 @@
    parameters after each of the first ``--steps`` SGD steps (``--original-dump DIR`` reuses such a
    folder instead of running it again).
 2. For each compile build of legacy_aesara (``--contract``: ``fast`` = FMA contraction, the default
-   build; ``off`` = ``-ffp-contract=off``, the build the bitwise parity tests use) and each step path
-   (``--paths``), a fresh process runs ``yaml_experiments/original/mnist.yaml`` through the project's
-   Train loop for one epoch, and after every step compares its parameters with the original's.
+   build; ``off`` = ``-ffp-contract=off``, the build the bitwise parity tests use) and each step
+   path (``--paths``), a fresh process runs ``yaml_experiments/original/mnist.yaml`` through the
+   project's Train loop for one epoch and after every step compares its parameters with the
+   original's.
 
 The error of a step is the largest ``max|a - b| / max|b|`` over all parameter arrays but D/y_b (a
 scalar whose gradient nearly cancels; its relative error is meaningless). The table gives, per build

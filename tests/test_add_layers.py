@@ -130,7 +130,7 @@ def test_nothing_found_lists_what_was_tried_and_what_to_run(tmp_path):
         pretrained.resolve("./pretrain.pkl", "port_torch", tmp_path)
 
 
-# --- what add_layers builds ------------------------------------------------------------------------
+# --- what add_layers builds -----------------------------------------------------------------------
 
 def generator_forward(backend, train, z):
     """G's output on noise z, computed by the backend's own forward pass."""
@@ -145,8 +145,11 @@ def generator_forward(backend, train, z):
 
 
 def numpy_generator(values, z):
-    """The stacked generator in float64: ReLU, Sigmoid (new), ReLU, Sigmoid, Sigmoid (pretrained)."""
-    sigmoid = lambda a: 1 / (1 + np.exp(-a))  # noqa: E731
+    """The stacked generator in float64: ReLU, Sigmoid (new), ReLU, Sigmoid, Sigmoid (pretrained).
+    """
+    def sigmoid(a):
+        return 1 / (1 + np.exp(-a))
+
     h = z.astype(np.float64)
     for stem, activation in (("h0", np.maximum), ("h1", sigmoid), ("pretrained_h0", np.maximum),
                              ("pretrained_h1", sigmoid), ("pretrained_y", sigmoid)):
@@ -219,7 +222,8 @@ def test_clear_errors(workdir, backend):
     with pytest.raises(YAMLConfigError) as info:
         build(backend)
     assert "runs/tfd_pretrain_tiny-port_torch" in str(info.value)
-    assert f"python -m {backend}.run" in str(info.value) and "tfd_train_tiny.yaml:" in str(info.value)
+    assert f"python -m {backend}.run" in str(info.value)
+    assert "tfd_train_tiny.yaml:" in str(info.value)
 
     (workdir / "tfd_pretrain_tiny.pkl").write_bytes(b"not read")
     with pytest.raises(YAMLConfigError, match="pickle file"):
@@ -233,7 +237,8 @@ def test_clear_errors(workdir, backend):
         build(backend)
     write_stage1_checkpoint(folder, "legacy_aesara", epoch=2)
 
-    with pytest.raises(YAMLConfigError, match=r"takes VectorSpace\(dim=10\).*gives VectorSpace\(dim=11\)"):
+    with pytest.raises(YAMLConfigError,
+                       match=r"takes VectorSpace\(dim=10\).*gives VectorSpace\(dim=11\)"):
         build(backend, text=STAGE2.read_text().replace("dim: 10,", "dim: 11,"))
     with pytest.raises(YAMLConfigError, match=r"start_layer must be an integer in 0\.\.2"):
         build(backend, text=STAGE2.read_text().replace(

@@ -1,5 +1,5 @@
-"""Every line plot (gan2014/figures: curves, compare, figure1, saturation) writes PNG, PDF and SVG by
-the extension of --out, and refuses another extension.
+"""Every line plot (gan2014/figures: curves, compare, figure1, saturation) writes PNG, PDF and SVG
+by the extension of --out, and refuses another extension.
 
 Each command runs in-process on small inputs: a two-epoch monitor record and validation history
 written here, Figure 1 with 20 training steps, the saturation toy with 40 samples.

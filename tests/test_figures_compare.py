@@ -23,7 +23,8 @@ def test_table_lists_the_epochs_every_run_validated_and_the_png_is_drawn(tmp_pat
     """Property: the printed table has one row per epoch validated by every run (epoch 75 is only
     in run a: left out), each cell the run's own score, se and sigma; the PNG is written at the
     module's size. Exact: the cells are formatted from the records."""
-    write_run(tmp_path / "a", [(25, 120.5, 2.1, 0.2), (50, 150.25, 2.0, 0.18), (75, 160.0, 2.0, 0.17)],
+    write_run(tmp_path / "a",
+              [(25, 120.5, 2.1, 0.2), (50, 150.25, 2.0, 0.18), (75, 160.0, 2.0, 0.17)],
               [(0.69, 0.69), (0.5, 1.2), (0.4, 1.5)])
     write_run(tmp_path / "b", [(25, 118.0, 2.2, 0.2), (50, 149.0, 2.05, 0.1668)],
               [(0.69, 0.69), (0.45, 1.3)])

@@ -77,7 +77,8 @@ def check_figures(result, backend, checkpoint, train, levels, side):
     """Sizes, the tiles, the neighbour column and the ends of each walk, for tiles side x side."""
     layout = result["samples_layout"]
     assert layout.image_shape == (side, side)
-    assert result["samples_image"].size == (4 + COLS * (3 * side + 4) + 8, 4 + ROWS * (3 * side + 4))
+    assert result["samples_image"].size == (4 + COLS * (3 * side + 4) + 8,
+                                            4 + ROWS * (3 * side + 4))
     assert result["interpolation_image"].size == (4 + STEPS * (3 * side + 4),
                                                   4 + PAIRS * (3 * side + 4))
     shown = result["samples"]

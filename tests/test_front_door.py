@@ -1,4 +1,4 @@
-"""What a newcomer reads first: LICENSE, CITATION.cff, the README's citation and the install extras."""
+"""What a newcomer reads first: LICENSE, CITATION.cff, the README's citation, the install extras."""
 import re
 from pathlib import Path
 
@@ -8,12 +8,13 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def setup_py():
-    """setup.py's EXTRAS and the keyword arguments it passes to setup(), without running setuptools."""
+    """setup.py's EXTRAS and the keyword arguments it passes to setup(), setuptools not run."""
     captured = {}
     namespace = {"__name__": "setup_py_under_test"}
     source = (REPO / "setup.py").read_text()
     source = source.replace("from setuptools import find_packages, setup",
-                            "find_packages = lambda **kw: []\nsetup = lambda **kw: captured.update(kw)")
+                            "find_packages = lambda **kw: []\n"
+                            "setup = lambda **kw: captured.update(kw)")
     namespace["captured"] = captured
     exec(compile(source, "setup.py", "exec"), namespace)
     return namespace["EXTRAS"], captured
@@ -72,6 +73,6 @@ def test_readme_first_screen_says_what_is_and_is_not_reproduced():
     assert "4.5e-12" in glance
     # Each parity figure quoted is the one REPRODUCING.md reports.
     reproducing = (REPO / "REPRODUCING.md").read_text()
-    for figure in ("6.0e-7", "9.7e-7", "2.9e-11", "4.5e-12", "5.0e-5", "0.69314116", "164.26 ± 1.40",
-                   "154.53 ± 1.48"):
+    for figure in ("6.0e-7", "9.7e-7", "2.9e-11", "4.5e-12", "5.0e-5", "0.69314116",
+                   "164.26 ± 1.40", "154.53 ± 1.48"):
         assert figure in glance and figure in reproducing, figure

@@ -21,8 +21,9 @@ MNIST_LAYERS = {"G": [("h0", 100, 1200, .05), ("h1", 1200, 1200, .05), ("y", 120
 
 @pytest.mark.parametrize("net", ["G", "D"])
 def test_irange_draws_equal_2014_weights_exactly(net):
-    """Each MLP's RandomState([2013,1,4]), drawn layer by layer (values then include mask), gives the
-    2014 weights bit for bit: tolerance 0, since the same numpy algorithm makes the same doubles."""
+    """Each MLP's RandomState([2013,1,4]), drawn layer by layer (values then include mask), gives
+    the 2014 weights bit for bit: tolerance 0, as the same numpy algorithm gives the same doubles.
+    """
     rng = mlp_rng()
     for name, n_in, n_out, irange in MNIST_LAYERS[net]:
         W = irange_weights(rng, (n_in, n_out), irange).astype(np.float32)

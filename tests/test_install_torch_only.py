@@ -1,11 +1,12 @@
-"""`pip install '.[torch]'` in a clean virtual environment: gan2014 + port_torch under numpy 2, no Aesara.
+"""`pip install '.[torch]'` in a clean virtual environment: gan2014 + port_torch under numpy 2,
+without Aesara.
 
 The environment is new (no site packages of this one), gets torch first with the exact version of
 constraints.txt (a CPU machine should take the CPU wheel; see README.md), then the project with
 `[torch]` and `numpy>=2`. In it, a released generator is written (`python -m
 gan2014.release_generator`) and sampled through `port_torch.api`; the samples must equal those this
-environment (numpy 1.26, Aesara present) computes from the same file, bit for bit. It took 109 s on
-the shared 2-core machine (and 5 min when four other jobs loaded it), most of it installing torch.
+environment (numpy 1.26, Aesara present) computes from the same file, bit for bit. Most of its
+time is installing torch (README.md gives how long it took).
 """
 import json
 import os
@@ -80,7 +81,8 @@ def test_the_torch_extra_installs_alone_under_numpy_2(tmp_path):
                                 check=True, capture_output=True, text=True, timeout=300,
                                 cwd=tmp_path, env=env)
     finally:
-        shutil.rmtree(venv, ignore_errors=True)  # about 1 GB, mostly torch; pytest keeps old tmp dirs
+        # about 1 GB, mostly torch; pytest keeps old tmp dirs
+        shutil.rmtree(venv, ignore_errors=True)
     report = json.loads(result.stdout.strip().splitlines()[-1])
     assert int(report["numpy"].split(".")[0]) >= 2, report
     assert report["aesara"] is False, report

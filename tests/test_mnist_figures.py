@@ -102,8 +102,8 @@ def check_figures(result, backend, train):
 def test_port_torch_figures(checkpoint, train_images):
     """Property: Figure 2a's rightmost column is, row by row, the training image (of train[0:50000])
     at the brute-force argmin of the Euclidean distance to the sample beside it; the other tiles are
-    G's samples from a torch.Generator seeded 10097; Figure 3's rows start at G(z0) and end at G(z1).
-    Tiles compare exactly at 8 bits (PNG is lossless and the enlargement copies pixels)."""
+    G's samples from a torch.Generator seeded 10097; Figure 3's rows start at G(z0) and end at
+    G(z1). Tiles compare exactly at 8 bits (PNG is lossless and the enlargement copies pixels)."""
     from port_torch.adversarial import DEFAULT_SEED
     from port_torch.figures import TorchFigures
 
@@ -132,8 +132,8 @@ def test_legacy_aesara_figures(checkpoint, train_images):
 
 def test_figures_command_writes_pngs_and_record(checkpoint, tmp_path, capsys):
     """Property: `python -m port_torch.figures CHECKPOINT --out DIR` writes the two PNGs named after
-    the checkpoint's epoch, at the sizes of the layout, and a JSON record whose neighbour indices are
-    the ones drawn; a missing checkpoint is one `error:` line and status 2."""
+    the checkpoint's epoch, at the sizes of the layout, and a JSON record whose neighbour indices
+    are the ones drawn; a missing checkpoint is one `error:` line and status 2."""
     from port_torch import figures as torch_figures
 
     argv = [str(checkpoint), "--out", str(tmp_path), "--rows", str(ROWS), "--cols", str(COLS),

@@ -100,7 +100,8 @@ def test_given_sigma_and_single_fold(tiny_tfd):
 # --- the backends' command ------------------------------------------------------------------------
 
 def stage1_checkpoint(folder):
-    """A checkpoint of the tiny TFD stage-1 model (2304-pixel generator), as the torch port built it."""
+    """A checkpoint of the tiny TFD stage-1 model (2304-pixel generator), as the torch port built
+    it."""
     from port_torch.registry import REGISTRY
 
     train = load(STAGE1.read_text(), REGISTRY, filename=str(STAGE1),
@@ -124,7 +125,8 @@ def test_torch_parzen_command_runs_the_fold_protocol(tiny_tfd, tmp_path, capsys)
     record_path = tmp_path / "all.json"
     assert torch_parzen.main([str(path), "-n", "40", "--json", str(record_path), "-q"]) == 0
     out = capsys.readouterr().out
-    assert out.count("Using Sigma:") == 5 and "TFD, folds 0, 1, 2, 3, 4: mean test log-likelihood" in out
+    assert out.count("Using Sigma:") == 5
+    assert "TFD, folds 0, 1, 2, 3, 4: mean test log-likelihood" in out
     record = json.loads(record_path.read_text())
     generator = torch.Generator().manual_seed(10097)
     samples = model.generator.sample(40, generator).numpy()

@@ -25,9 +25,9 @@ def test_decay_is_per_minibatch_from_the_float32_base():
 def test_decay_after_one_mnist_epoch_matches_the_2014_monitor():
     """After 500 minibatches the original printed learning_rate 0.099800296.
 
-    The printed channel is a float32 example-weighted mean over 100 monitoring batches of the constant
-    value, which carries accumulation error: at epoch 0 it printed 0.100000024 for exactly 0.1
-    (2.4e-7 relative). Tolerance 1e-6 relative: a wrong schedule (per-epoch decay, an off-by-one
+    The printed channel is a float32 example-weighted mean over 100 monitoring batches of the
+    constant value, which carries accumulation error: at epoch 0 it printed 0.100000024 for exactly
+    0.1 (2.4e-7 relative). Tolerance 1e-6 relative: a wrong schedule (per-epoch decay, an off-by-one
     step) is off by 4e-7 per step and 2e-3 per epoch, far outside it."""
     lr = run_decay(ExponentialDecaySchedule(1.000004, .000001), .1, 501)[-1]
     assert abs(float(lr) - 0.099800296) <= 1e-6 * 0.099800296

@@ -112,7 +112,7 @@ def test_the_checker_finds_what_does_not_resolve():
 
 
 def test_anchor_follows_github():
-    """Property: headings map to GitHub's anchors (lower case, punctuation dropped, '-' for spaces)."""
+    """Property: headings map to GitHub's anchors (lower-cased, punctuation dropped, spaces '-')."""
     assert anchor("The cost and its gradients") == "the-cost-and-its-gradients"
     assert anchor("CIFAR-10") == "cifar-10"
     assert anchor("RectifiedLinear and Sigmoid") == "rectifiedlinear-and-sigmoid"

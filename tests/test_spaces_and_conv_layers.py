@@ -40,8 +40,9 @@ def test_conv2d_space_rejects_bad_arguments(kwargs, message):
 
 
 def test_vector_to_conv_reads_rows_channel_fastest():
-    """VectorSpace -> Conv2DSpace(c01b): row b, position (i*cols + j)*channels + c goes to [c, i, j, b]
-    (Pylearn2 reshapes into ('b', 0, 1, 'c') first); Conv2DSpace -> VectorSpace inverts it."""
+    """VectorSpace -> Conv2DSpace(c01b): row b, position (i*cols + j)*channels + c goes to
+    [c, i, j, b] (Pylearn2 reshapes into ('b', 0, 1, 'c') first); Conv2DSpace -> VectorSpace
+    inverts it."""
     rows = np.arange(2 * 24).reshape(2, 24)
     target = Conv2DSpace([2, 3], num_channels=4, axes=C01B)
     images = np_format_as(rows, VectorSpace(24), target)
@@ -71,7 +72,7 @@ def tiny_cifar(tmp_path, monkeypatch):
 
 
 def test_dataset_rows_become_planar_c01b_images(tiny_cifar):
-    """As Pylearn2's iterator served the cost's data specs: the DefaultViewConverter's channel-planar
+    """As Pylearn2's iterator served the cost's data specs: DefaultViewConverter's channel-planar
     images (column c*1024 + 32*i + j is pixel (i, j) of channel c), transposed into the space."""
     data = cifar10.CIFAR10("train", axes=["c", 0, 1, "b"], gcn=55.)
     formatter = DesignBatchFormatter(data, Conv2DSpace([32, 32], num_channels=3, axes=C01B))
@@ -93,7 +94,8 @@ def test_detector_and_pool_geometry_of_the_cifar10_conv_discriminator():
     for pad, kernel, channels, pool, stride in ((4, 8, 64, 4, 2), (3, 8, 64, 4, 2),
                                                 (3, 5, 384, 2, 2)):
         detector = DetectorGeometry(space, [kernel, kernel], pad, channels, "layer")
-        pooled = PoolGeometry(detector.detector_space.shape, [pool, pool], [stride, stride], "layer")
+        pooled = PoolGeometry(detector.detector_space.shape, [pool, pool], [stride, stride],
+                              "layer")
         shapes.append((space.shape[0], detector.detector_space.shape[0], pooled.output_shape[0]))
         assert detector.filter_shape == (space.num_channels, kernel, kernel, channels)
         space = Conv2DSpace(pooled.output_shape, num_channels=channels // 2, axes=C01B)
@@ -180,8 +182,8 @@ def test_conv_layers_need_irange_and_refuse_normalisations(backend):
 
 
 def test_max_kernel_norm_clips_each_output_kernel_alike_in_both_backends():
-    """MaxoutConvC01B / Deconv `max_kernel_norm`: W[..., o] * clip(n_o, 0, c) / (1e-7 + n_o) with n_o
-    the norm over (input channels, rows, cols); the same numbers in both backends."""
+    """MaxoutConvC01B / Deconv `max_kernel_norm`: W[..., o] * clip(n_o, 0, c) / (1e-7 + n_o) with
+    n_o the norm over (input channels, rows, cols); the same numbers in both backends."""
     import legacy_aesara  # noqa: F401
     import aesara
     import aesara.tensor as at

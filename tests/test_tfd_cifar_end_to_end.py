@@ -17,7 +17,8 @@ Scenarios, each TFD chain in its own current directory, as a user would run them
   chain B: the same with the backends swapped (no Parzen: the command is the shared gan2014 one)
   CIFAR:   cifar10_fully_connected_tiny.yaml on each backend
 
-Aesara's graph compilation (~15 s a process) dominates, so the processes run on two threads.
+Aesara's graph compilation dominates each process (REPRODUCING.md §5 gives compile times), so the
+processes run on two threads.
 """
 import json
 import os
@@ -74,7 +75,8 @@ def chain(first, root, data):
     if results["stage1"].returncode == 0:
         results["stage2"] = run(train_args(second, "tfd_train_tiny.yaml"), cwd, data)
     if first == "legacy_aesara" and results.get("stage2") and results["stage2"].returncode == 0:
-        checkpoint = ckpt.latest_checkpoint(cwd / "runs" / f"tfd_train_tiny-{second}" / "checkpoints")
+        run_dir = cwd / "runs" / f"tfd_train_tiny-{second}"
+        checkpoint = ckpt.latest_checkpoint(run_dir / "checkpoints")
         results["parzen"] = run(["port_torch.parzen", checkpoint, "-n", "50", "--json",
                                  cwd / "parzen.json", "-q"], cwd, data)
     return results
@@ -168,7 +170,8 @@ def test_parzen_of_a_stage2_checkpoint_on_all_tfd_folds(outcomes):
     assert result is not None and result.returncode == 0, result
     record = json.loads((chain_result["cwd"] / "parzen.json").read_text())
     assert record["dataset"] == "tfd" and sorted(record["folds"]) == ["0", "1", "2", "3", "4"]
-    assert all(fold["n_test"] == 20 and fold["n_samples"] == 50 for fold in record["folds"].values())
+    assert all(fold["n_test"] == 20 and fold["n_samples"] == 50
+               for fold in record["folds"].values())
     assert np.isfinite(record["mean_across_folds"]) and record["se_across_folds"] >= 0
     assert result.stdout.count("Using Sigma:") == 5
 

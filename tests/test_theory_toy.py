@@ -1,7 +1,7 @@
 """Section 4 of the paper, checked numerically on the 1-D toy of Figure 1 (gan2014.toy1d).
 
-Densities are exact (p_data is a Gaussian; p_g comes from a monotone G by the change of variables), and
-every expectation is an integral on a fine uniform grid, so the statements are checked without
+Densities are exact (p_data is a Gaussian; p_g comes from a monotone G by the change of variables),
+and every expectation is an integral on a fine uniform grid, so the statements are checked without
 sampling noise wherever the theory is about populations:
 
 1. Proposition 1: for fixed G the optimal D is D* = p_data / (p_data + p_g);
@@ -26,7 +26,7 @@ LOG_PD = DATA.log_pdf(GRID.x)
 
 
 def random_generator(rng, units=3):
-    """A G with a random shape: shifted, wider or narrower than the data, skewed by its tanh units."""
+    """A G of random shape: shifted, wider or narrower than the data, skewed by its tanh units."""
     return Generator.make(c=rng.uniform(3.0, 5.0), s=math.log(rng.uniform(0.2, 1.0)),
                           a=np.log(rng.uniform(0.1, 0.6, units)), w=rng.uniform(-0.5, 0.5, units),
                           b=rng.uniform(-1.5, 1.5, units))
@@ -62,8 +62,8 @@ def test_densities_integrate_to_one_on_the_grid(gen):
 @pytest.mark.parametrize("gen", GENERATORS[:3], ids=GEN_IDS[:3])
 def test_generator_density_matches_its_distribution_function(gen):
     """P(G(z) <= x) = P(z <= G^-1(x)) = (1 + tanh u) / 2 with u = atanh(G^-1(x)): the running
-    integral of p_g must reproduce it. The trapezoid's running sum is O(h^2) (h = 2.5e-3), hence 1e-5
-    (measured <= 4.2e-7).
+    integral of p_g must reproduce it. The trapezoid's running sum is O(h^2) (h = 2.5e-3), hence
+    1e-5 (measured <= 4.2e-7).
     The inverse is checked on the way: G(G^-1(x)) = x."""
     u = gen.inverse_u(GRID.x)
     assert np.abs(gen.x_of_u(u) - GRID.x).max() <= 1e-9
@@ -95,8 +95,8 @@ def test_proposition1_exact_inner_optimum_is_d_star(gen):
 
 
 def test_proposition1_sgd_inner_loop_approaches_d_star():
-    """The inner loop of Algorithm 1 itself (minibatch SGD with momentum, G fixed, 6,000 steps of 256
-    samples, the step cut twice) gets D close to D*.
+    """The inner loop of Algorithm 1 itself (minibatch SGD with momentum, G fixed, 6,000 steps of
+    256 samples, the step cut twice) gets D close to D*.
 
     On top of finite capacity there is finite training: the gradient on D's value at x is
     proportional to p_data(x) + p_g(x), so the region's thin edges converge slowest (and see the
@@ -170,8 +170,8 @@ def test_value_of_any_discriminator_is_at_most_c():
 def test_minimax_generator_gradient_saturates_when_d_rejects_samples():
     """G early in training, D trained until it rejects G's samples: where D(G(z)) < 0.05,
     |d log(1 - D(x))/dx| / |d log D(x)/dx| at x = G(z) is below 0.1 (measured: at most 0.047,
-    median 1.9e-4, with 94% of the samples rejected). The ratio is D / (1 - D) exactly, since both are D's logit slope times
-    sigmoid(a) resp. 1 - sigmoid(a); this is checked to 1e-9 relative."""
+    median 1.9e-4, with 94% of the samples rejected). The ratio is D / (1 - D) exactly, since both
+    are D's logit slope times sigmoid(a) resp. 1 - sigmoid(a); this is checked to 1e-9 relative."""
     samples = toy1d.early_training_gradients(seed=0)
     d = samples["D"]
     rejected = d < 0.05
@@ -237,7 +237,10 @@ def test_discriminator_input_gradient():
 def test_discriminator_loss_gradient():
     gen, disc, rng = random_pair(3)
     x_data, x_gen = DATA.sample(rng, 32), gen(toy1d.sample_z(rng, 32))
-    loss = lambda: toy1d.discriminator_loss(disc, x_data, x_gen, l2=0.01)[0]
+
+    def loss():
+        return toy1d.discriminator_loss(disc, x_data, x_gen, l2=0.01)[0]
+
     _, analytic = toy1d.discriminator_loss(disc, x_data, x_gen, l2=0.01)
     assert relative_error(analytic, central_difference(loss, disc.v)) <= 1e-6
 
@@ -246,12 +249,18 @@ def test_discriminator_loss_gradient():
 def test_generator_loss_gradient(objective):
     gen, disc, rng = random_pair(4)
     z = toy1d.sample_z(rng, 32)
-    loss = lambda: toy1d.generator_loss(gen, disc, z, objective)[0]
+
+    def loss():
+        return toy1d.generator_loss(gen, disc, z, objective)[0]
+
     _, analytic, per_sample = toy1d.generator_loss(gen, disc, z, objective)
     assert relative_error(analytic, central_difference(loss, gen.theta)) <= 1e-6
     # the per-sample d loss_i / d x_i that the saturation test uses
     x = gen(z)
-    per_loss = lambda xx: toy1d.loss_and_dlogit(disc.logit(xx), objective)[0]
+
+    def per_loss(xx):
+        return toy1d.loss_and_dlogit(disc.logit(xx), objective)[0]
+
     numeric = (per_loss(x + 1e-5) - per_loss(x - 1e-5)) / 2e-5
     assert relative_error(per_sample, numeric) <= 1e-6
 

@@ -1,4 +1,4 @@
-"""port_torch's monitor sums channels on the device (ChannelTotals) with Python's float arithmetic."""
+"""port_torch's monitor sums channels on the device (ChannelTotals) with Python float arithmetic."""
 import numpy as np
 import pytest
 import torch
@@ -12,8 +12,8 @@ DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 def test_channel_totals_equal_python_float_sums_bit_for_bit(device):
     """Property: for batches of mixed channel values (0-d float32 and float64 tensors, a Python
     float, a 1-element tensor that is not 0-d, -0.0 and values spanning 1e-30..1e30) and varying
-    batch sizes, the totals are exactly those of `total = total + float(value) * examples` in Python.
-    Exact (==): the same IEEE float64 operations in the same order, element by element."""
+    batch sizes, the totals are exactly those of `total = total + float(value) * examples` in
+    Python. Exact (==): the same IEEE float64 operations in the same order, element by element."""
     rng = np.random.RandomState(3)
     keys = [f"c{i}" for i in range(40)]
     expected, totals = {}, ChannelTotals()

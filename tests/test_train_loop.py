@@ -1,7 +1,7 @@
 """The framework-free Train loop follows Pylearn2's order and resumes exactly.
 
-A tiny numpy 'backend' (a model with two parameters and an algorithm that takes random steps from its
-own RandomState) stands in for Aesara and torch: what is tested here is the loop, not the math.
+A tiny numpy 'backend' (a model with two parameters and an algorithm that takes random steps from
+its own RandomState) stands in for Aesara and torch: what is tested here is the loop, not the math.
 """
 from collections import OrderedDict
 
@@ -113,7 +113,8 @@ def test_pylearn2_order_epoch0_monitoring_then_train_monitor_extensions(tmp_path
 
 
 def test_resume_continues_to_the_same_parameters_bit_for_bit(tmp_path):
-    """4 epochs straight == 2 epochs, a fresh process-like object resumed from the checkpoint, 2 more."""
+    """4 epochs straight == 2 epochs, then a fresh process-like object resumed from the checkpoint,
+    2 more."""
     straight = make_train(tmp_path / "a", [])
     straight.configure(max_epochs=4)
     straight.main_loop()
@@ -206,7 +207,8 @@ def test_train_prints_epoch_of_total_from_max_epochs_and_the_criterion(tmp_path,
     train.main_loop()
     lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("epoch")]
     assert lines[0].startswith("epoch     0/2 |    0.00 s | obj_d")  # no wall time at epoch 0
-    assert lines[1].startswith("epoch     1/2 |") and " s/epoch, " in lines[1] and " left | " in lines[1]
+    assert lines[1].startswith("epoch     1/2 |")
+    assert " s/epoch, " in lines[1] and " left | " in lines[1]
     assert lines[2].startswith("epoch     2/2 |") and "s/epoch, 0 s left" in lines[2]
     assert train.total_epochs() == 2
     train.configure(max_epochs=None)

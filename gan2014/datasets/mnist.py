@@ -15,7 +15,7 @@ Behaviour kept from Pylearn2:
 Deliberate differences: the data root falls back to ``./data`` when ``PYLEARN2_DATA_PATH`` is unset
 (see ``data_path.py``); ``<file>.gz`` is read when the uncompressed file is absent; ``stop`` without
 ``start`` raises ``ValueError`` where Pylearn2 silently ignored it; raw file contents are cached
-(see ``load_raw``) so that the training set and a monitoring set cut from the same file read it once.
+(see ``load_raw``), so a training set and a monitoring set cut from the same file read it once.
 """
 import os
 import warnings

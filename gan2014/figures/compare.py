@@ -1,15 +1,16 @@
-"""Runs side by side: the validation Parzen and the monitored objectives of several runs over epochs.
+"""Runs side by side: validation Parzen and monitored objectives of several runs over epochs.
 
     python -m gan2014.figures.compare aesara=runs/cpu_compare/legacy_aesara/seed_0 \\
         torch=runs/cpu_compare/port_torch/seed_0 --out figures/mnist_cpu_compare.pdf
 
 Each argument is LABEL=RUN_DIR, a run folder of the Table-1 driver (``seed_K``, holding
 ``monitor.jsonl`` or ``monitor.csv``, and ``valid_parzen.jsonl``), or LABEL=MONITOR,VALIDATION, the
-two records named directly (e.g. the copies kept in ``results/``). Three panels: the validation Parzen score (mean
-log-likelihood of train[50000:60000], gan2014.table1) with its standard error, and the monitored
-``valid_objective_d`` and ``valid_objective_g``. The command also prints, as a Markdown table, the
-validation scores at the epochs every run has validated, which is how REPRODUCING.md compares the
-two backends at equal epochs. The format follows the extension of ``--out``: PNG, PDF or SVG.
+two records named directly (e.g. the copies kept in ``results/``). Three panels: the validation
+Parzen score (mean log-likelihood of train[50000:60000], gan2014.table1) with its standard error,
+and the monitored ``valid_objective_d`` and ``valid_objective_g``. The command also prints, as a
+Markdown table, the validation scores at the epochs every run has validated, which is how
+REPRODUCING.md compares the two backends at equal epochs. The format follows the extension of
+``--out``: PNG, PDF or SVG.
 """
 import argparse
 import sys

@@ -2,16 +2,16 @@
 
     python -m gan2014.figures.curves RUN_DIR --out figures/mnist_curves.pdf
 
-RUN_DIR is a run folder (``python -m <backend>.run ... --out RUN_DIR``, or a ``seed_K`` folder of the
-Table-1 driver). Read: ``monitor.jsonl`` (every channel of every monitoring step, epoch 0 = before
-training; ``monitor.csv``, which holds the same rows, where there is no JSONL) and, when present,
-``valid_parzen.jsonl`` (the driver's validation Parzen, gan2014.table1). ``--monitor FILE`` and
-``--validation FILE`` name the two records directly (e.g. the copies kept in ``results/``).
-Six panels: the monitored objectives of D and G on the validation images; ``valid_gen_ll``, the
-original's in-training Parzen estimate (100 samples, sigma 0.2: noisy, not the paper's number); the
-validation Parzen score with its standard error and the best epoch marked; the learning rate (log
-scale once it spans a decade); the momentum; the seconds each epoch's training took. The format
-follows the extension of ``--out``: PNG, PDF or SVG.
+RUN_DIR is a run folder (``python -m <backend>.run ... --out RUN_DIR``, or a ``seed_K`` folder of
+the Table-1 driver). Read: ``monitor.jsonl`` (every channel of every monitoring step, epoch 0 =
+before training; ``monitor.csv``, which holds the same rows, where there is no JSONL) and, when
+present, ``valid_parzen.jsonl`` (the driver's validation Parzen, gan2014.table1). ``--monitor
+FILE`` and ``--validation FILE`` name the two records directly (e.g. the copies kept in
+``results/``). Six panels: the monitored objectives of D and G on the validation images;
+``valid_gen_ll``, the original's in-training Parzen estimate (100 samples, sigma 0.2: noisy, not the
+paper's number); the validation Parzen score with its standard error and the best epoch marked; the
+learning rate (log scale once it spans a decade); the momentum; the seconds each epoch's training
+took. The format follows the extension of ``--out``: PNG, PDF or SVG.
 """
 import argparse
 import csv
@@ -31,8 +31,8 @@ BLUE, RED, GREEN, BLACK, ORANGE, PURPLE, GREY = ("tab:blue", "tab:red", "tab:gre
 
 
 def read_monitor(path):
-    """The rows of a monitor record: ``monitor.jsonl`` as written, or ``monitor.csv`` (the same rows;
-    an empty cell is a channel not computed at that step)."""
+    """The rows of a monitor record: ``monitor.jsonl`` as written, or ``monitor.csv`` (the same
+    rows; an empty cell is a channel not computed at that step)."""
     path = Path(path)
     if path.suffix != ".csv":
         return read_jsonl(path)
@@ -137,7 +137,8 @@ def main(argv=None):
     parser.add_argument("--monitor", default=None, metavar="FILE",
                         help="the monitor record (.jsonl or .csv) instead of RUN_DIR's")
     parser.add_argument("--validation", default=None, metavar="FILE",
-                        help="the validation Parzen record (valid_parzen.jsonl) instead of RUN_DIR's")
+                        help="the validation Parzen record (valid_parzen.jsonl) instead of "
+                             "RUN_DIR's")
     plot.add_out_argument(parser, "figures/mnist_curves.png")
     parser.add_argument("--title", default=None, help="a line above the panels")
     args = parser.parse_args(argv)

@@ -46,7 +46,7 @@ def new_figure(width, height, **subplots):
 
 
 def style():
-    """A context in which axes, artists and text take the project's style (use it around drawing)."""
+    """A context in which axes, artists and text take the project's style (wrap drawing in it)."""
     import matplotlib
 
     return matplotlib.rc_context(STYLE)

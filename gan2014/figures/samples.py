@@ -23,8 +23,9 @@ TFD (scale=True) are grey levels, 0 black and 1 white, as G makes them; CIFAR-10
 GCN'd values are divided by the largest magnitude among the figure's samples and mapped from
 [-1, 1] to [0, 1] (``CIFAR10.adjust_to_be_viewed_with``, the scale of
 ``show_samples_cifar_*_paper.py``; the neighbours share the samples' scale). Each pixel is
-enlarged ``--scale`` times without smoothing, so the PNG holds those values rounded to 8 bits. This module is framework-free: the backend
-loads the checkpoint, draws noise and applies G (``port_torch.figures``, ``legacy_aesara.figures``).
+enlarged ``--scale`` times without smoothing, so the PNG holds those values rounded to 8 bits. This
+module is framework-free: the backend loads the checkpoint, draws noise and applies G
+(``port_torch.figures``, ``legacy_aesara.figures``).
 """
 import argparse
 import dataclasses
@@ -76,7 +77,8 @@ class Layout:
 
 
 def to_grey_levels(images):
-    """``(..., 784)`` or ``(..., 28, 28)`` values in [0, 1] -> uint8 grey levels ``(..., 28, 28)``."""
+    """``(..., 784)`` or ``(..., 28, 28)`` values in [0, 1] -> uint8 grey levels, ``(..., 28, 28)``.
+    """
     images = np.asarray(images, dtype=np.float64)
     images = images.reshape(images.shape[:-1] + IMAGE_SHAPE) if images.shape[-1] == 784 else images
     return np.rint(np.clip(images, 0.0, 1.0) * 255.0).astype(np.uint8)
@@ -185,7 +187,7 @@ def draw_grid(tiles, layout, outlined_cols=()):
 
 
 def nearest_neighbours(samples, train, block_rows=512):
-    """``(indices, distances)``: for each sample, the row of ``train`` nearest in Euclidean distance.
+    """``(indices, distances)``: for each sample, the row of ``train`` nearest to it (Euclidean).
 
     Squared distances ``|s|^2 - 2 s.t + |t|^2`` in float64, a block of samples at a time (exact
     enough to rank: float64 keeps 1e-13 of the terms, below 784 for MNIST, ~3e3 for GCN'd CIFAR).
@@ -234,7 +236,8 @@ def samples_figure(samples, train, rows, cols, scale=3, fmt=None):
 
 
 def interpolation_figure(images, scale=3, fmt=None):
-    """Figure 3: ``(image, layout)`` for design rows ``images`` of shape ``(pairs, steps, width)``."""
+    """Figure 3: ``(image, layout)`` for design rows ``images``, shaped ``(pairs, steps, width)``.
+    """
     fmt = ImageFormat("mnist", IMAGE_SHAPE) if fmt is None else fmt
     pairs, steps = images.shape[:2]
     layout = Layout(pairs, steps, scale=scale, image_shape=tuple(fmt.shape))
@@ -258,7 +261,8 @@ class FigureBackend:
         return model, meta
 
     def noise(self, model, meta, n, seed):
-        """``(n, noise_dim)`` float32 numpy noise of the model's law, from a stream seeded ``seed``."""
+        """``(n, noise_dim)`` float32 numpy noise of the model's law, from a stream seeded
+        ``seed``."""
         raise NotImplementedError
 
     def generate(self, model, z):
@@ -305,16 +309,19 @@ def build_parser(backend_name):
         description="Figures 2a and 3 of the paper (samples with nearest training examples; "
                     "z-space interpolations) from a data-only checkpoint.")
     parser.add_argument("checkpoint", help="a checkpoint (.npz) written by either backend")
-    parser.add_argument("--out", default="figures", help="folder for the PNG files (default figures)")
+    parser.add_argument("--out", default="figures",
+                        help="folder for the PNG files (default figures)")
     parser.add_argument("--prefix", default=None, help="file name prefix (default: the training "
                         "set of the checkpoint's YAML: mnist, tfd or cifar10)")
     parser.add_argument("--rows", type=int, default=4, help="rows of Figure 2a (default 4, as "
                         "show_samples_mnist_paper.py)")
     parser.add_argument("--cols", type=int, default=6,
-                        help="columns of Figure 2a, the last one the nearest neighbours (default 6: "
-                             "5 samples and a neighbour, as show_samples_mnist_paper.py)")
+                        help="columns of Figure 2a, the last one the nearest neighbours "
+                             "(default 6: 5 samples and a neighbour, as "
+                             "show_samples_mnist_paper.py)")
     parser.add_argument("--pairs", type=int, default=6, help="rows of Figure 3 (default 6)")
-    parser.add_argument("--steps", type=int, default=10, help="images per row of Figure 3 (default 10)")
+    parser.add_argument("--steps", type=int, default=10,
+                        help="images per row of Figure 3 (default 10)")
     parser.add_argument("--scale", type=int, default=3, help="screen pixels per image pixel")
     parser.add_argument("--seed", type=int, default=None,
                         help="seed of the noise (the backend's help says the default)")

@@ -62,7 +62,8 @@ def draw_input_panel(ax, samples):
                 color=COLORS[objective], label=NAMES[objective])
     rejected = samples["D"] < 0.05
     ratio = np.median(grads[toy1d.MINIMAX][rejected] / grads[toy1d.NON_SATURATING][rejected])
-    ax.plot([], [], linestyle="none", label=f"where D < 0.05: median minimax / non-sat. = {ratio:.1e}")
+    ax.plot([], [], linestyle="none",
+            label=f"where D < 0.05: median minimax / non-sat. = {ratio:.1e}")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlim(d_decades(samples)[0], 1.0)
@@ -81,7 +82,8 @@ def render(samples, path):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m gan2014.figures.saturation", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m gan2014.figures.saturation",
+                                     description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     plot.add_out_argument(parser, "figures/saturation.png")
     parser.add_argument("--seed", type=int, default=0)
@@ -90,8 +92,9 @@ def main(argv=None):
     samples = toy1d.early_training_gradients(seed=args.seed)
     rejected = samples["D"] < 0.05
     ratio = np.abs(samples["dx/" + toy1d.MINIMAX]) / np.abs(samples["dx/" + toy1d.NON_SATURATING])
-    print(f"{rejected.mean():.0%} of G's samples have D(G(z)) < 0.05; there |minimax| / |non-saturating| "
-          f"gradient is at most {ratio[rejected].max():.3g} (median {np.median(ratio[rejected]):.3g})")
+    print(f"{rejected.mean():.0%} of G's samples have D(G(z)) < 0.05; there "
+          f"|minimax| / |non-saturating| gradient is at most {ratio[rejected].max():.3g} "
+          f"(median {np.median(ratio[rejected]):.3g})")
     render(samples, args.out)
     print(f"wrote {args.out}")
 

@@ -21,7 +21,8 @@ Facts of the 2014 code this module encodes:
 * Deconv (adversarial/deconv.py) is the transpose of a FilterActs convolution from its output
   image to its input: output size stride*(in - 1) - 2*pad_out + kernel per axis, filters
   (output image channels, rows, columns, input channels); cuda-convnet's ImageActs needs the
-  input channels to be a multiple of 16 (at least 16), and the output channels <= 3 or a multiple of 4.
+  input channels to be a multiple of 16 (at least 16), and the output channels <= 3 or a
+  multiple of 4.
 """
 import math
 
@@ -76,11 +77,12 @@ class DetectorGeometry:
         kernel_shape = _pair(kernel_shape, "kernel_shape", layer_name)
         kernel_stride = _pair(kernel_stride, "kernel_stride", layer_name)
         if int(pad) != pad or pad < 0:
-            raise ValueError(f"layer {layer_name!r}: pad must be a non-negative integer, got {pad!r}")
+            raise ValueError(f"layer {layer_name!r}: pad must be a non-negative integer, "
+                             f"got {pad!r}")
         pad = int(pad)
         if kernel_stride[0] != kernel_stride[1]:
-            raise ValueError(f"layer {layer_name!r}: only values of kernel_stride with both elements "
-                             f"equal are supported, got {kernel_stride}")
+            raise ValueError(f"layer {layer_name!r}: only values of kernel_stride with both "
+                             f"elements equal are supported, got {kernel_stride}")
         channels = input_space.num_channels
         self.dummy_channels = 4 - channels % 4 if channels > 3 and channels % 4 else 0
         output_shape = [int(math.ceil((size + 2. * pad - kernel) / stride)) + 1
@@ -153,13 +155,14 @@ class PoolGeometry:
             raise ValueError(f"layer {layer_name!r}: cuda-convnet pools must be square, got "
                              f"{pool_shape}")
         if pool_stride[0] != pool_stride[1]:
-            raise ValueError(f"layer {layer_name!r}: pool strides must match, but got {pool_stride}")
+            raise ValueError(f"layer {layer_name!r}: pool strides must match, "
+                             f"but got {pool_stride}")
         if pool_stride[0] < 1:
             raise ValueError(f"layer {layer_name!r}: bad pool stride {pool_stride}")
         if pool_stride[0] > pool_shape[0]:
             if not fix_pool_stride:
-                raise ValueError(f"layer {layer_name!r}: pool stride {pool_stride} too big for pool "
-                                 f"shape {pool_shape}")
+                raise ValueError(f"layer {layer_name!r}: pool stride {pool_stride} too big for "
+                                 f"pool shape {pool_shape}")
             pool_stride = [pool_shape[0], pool_shape[0]]
         self.pool_shape = tuple(pool_shape)
         self.pool_stride = tuple(pool_stride)
@@ -193,8 +196,8 @@ class DeconvGeometry:
             raise ValueError(f"layer {layer_name!r}: Cuda-convnet requires the input to lmul_T to "
                              f"have at least 16 channels, got {in_channels}")
         if in_channels % CUDA_CONVNET_CHANNEL_GROUP:
-            raise ValueError(f"layer {layer_name!r}: cuda-convnet's ImageActs needs a multiple of 16 "
-                             f"input channels, got {in_channels}")
+            raise ValueError(f"layer {layer_name!r}: cuda-convnet's ImageActs needs a multiple "
+                             f"of 16 input channels, got {in_channels}")
         check_square_kernel(kernel_shape, output_stride[0], layer_name)
         output_shape = [stride * (size - 1) - 2 * int(pad_out) + kernel
                         for size, kernel, stride in zip(input_space.shape, kernel_shape,

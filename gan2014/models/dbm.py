@@ -46,9 +46,9 @@ def _log_correctly_rounded(x):
     In 2014 numpy's float32 log called the C library's ``logf``. numpy >= 1.22 uses its own SIMD
     float32 log, which can be 1 ulp off (it misses the 2014 bias by up to 9.5e-7). So for float32 we
     call the C library's ``logf`` element by element (784 calls for MNIST); this reproduces all 784
-    values of G/y_b in the reference fingerprints exactly (sum and sum of squares included). Where no
-    C math library can be loaded, the float64 log rounded once to float32 is the fallback (equal to
-    ``logf`` except for rare 1-ulp cases: 4 of MNIST's 784 pixels).
+    values of G/y_b in the reference fingerprints exactly (sum and sum of squares included). Where
+    no C math library can be loaded, the float64 log rounded once to float32 is the fallback (equal
+    to ``logf`` except for rare 1-ulp cases: 4 of MNIST's 784 pixels).
     """
     if x.dtype == np.float32:
         logf = _c_logf()

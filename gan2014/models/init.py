@@ -6,8 +6,8 @@ pylearn2/models/maxout.py :: Maxout.set_input_space). Matching the 2014 numbers 
 making the *same calls in the same order* on the same RandomState, so both backends call these
 functions and only then copy the result into their own tensors.
 
-All functions return float64 arrays in Pylearn2's (input_dim, output_dim) layout; the caller casts to
-float32, as the shared variable constructor did in Pylearn2.
+All functions return float64 arrays in Pylearn2's (input_dim, output_dim) layout; the caller casts
+to float32, as the shared variable constructor did in Pylearn2.
 """
 import numpy as np
 
@@ -38,8 +38,8 @@ def istdev_weights(rng, shape, istdev):
 def sparse_weights(rng, shape, sparse_init, sparse_stdev=1.0):
     """`sparse_init` non-zero N(0,1) entries per output column, times sparse_stdev.
 
-    The randint and randn draws interleave column by column, as in Pylearn2; a row index that already
-    holds a non-zero weight is drawn again.
+    The randint and randn draws interleave column by column, as in Pylearn2; a row index that
+    already holds a non-zero weight is drawn again.
     """
     input_dim, output_dim = shape
     if sparse_init > input_dim:
@@ -60,8 +60,8 @@ def draw_weights(rng, shape, irange=None, istdev=None, sparse_init=None, sparse_
     chosen = [name for name, value in (("irange", irange), ("istdev", istdev),
                                        ("sparse_init", sparse_init)) if value is not None]
     if len(chosen) != 1:
-        raise ValueError(f"layer {layer_name!r}: exactly one of irange, istdev, sparse_init must be "
-                         f"set, got {chosen or 'none'}")
+        raise ValueError(f"layer {layer_name!r}: exactly one of irange, istdev, sparse_init "
+                         f"must be set, got {chosen or 'none'}")
     if irange is not None:
         return irange_weights(rng, shape, irange, include_prob)
     if istdev is not None:

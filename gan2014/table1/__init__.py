@@ -73,8 +73,9 @@ from gan2014.exit_codes import (EXIT_BAD_INPUT, EXIT_DONE, EXIT_FAILED, EXIT_INT
 from gan2014.fileio import append_jsonl, read_jsonl, write_json_atomically
 from gan2014.table1 import cli as _cli
 from gan2014.table1.backend import Backend, platform_description, source_commit
-from gan2014.table1.bundles import (BUNDLE_INDEX, BUNDLE_PIECE_MIB, BUNDLE_PREFIX, NOT_BUNDLED,
-                                    _Joined, _Pieces, bundle_files, pack_bundle, unpack_bundle)
+from gan2014.table1.bundles import (  # the private readers are re-exported for tests
+    BUNDLE_INDEX, BUNDLE_PIECE_MIB, BUNDLE_PREFIX, NOT_BUNDLED, _Joined as _Joined,
+    _Pieces as _Pieces, bundle_files, pack_bundle, unpack_bundle)
 from gan2014.table1.cli import build_parser, check_arguments
 from gan2014.table1.driver import train_all, train_seed
 from gan2014.table1.layout import (BEST, DRIVER_LOG, FINAL_TEST_PARZEN, HISTORY, MANIFEST, STATUS,

@@ -104,7 +104,6 @@ def report_seed(out, seed, backend, protocol, data, progress=True, recompute=Fal
     sessions = [r for r in read_jsonl(Path(out) / DRIVER_LOG, missing_ok=True)
                 if r.get("seed") == seed]
     status = read_status(folder)
-    best_epoch = row["best_epoch"]
     row.update({
         "final": {key: final[key] for key in ("epoch", "test_ll", "test_se", "sigma")},
         "epochs_trained": max(latest_epoch(folder)[0], int(status.get("epoch", 0))),
