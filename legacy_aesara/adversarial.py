@@ -21,11 +21,12 @@ import aesara.tensor as at
 import numpy as np
 
 from gan2014.generator_objectives import check_generator_objective
+from gan2014.seeds import GENERATOR_NOISE_SEED, NOISE_BOTH_SEED
 from legacy_aesara.models.mlp import new_mrg_stream, quiet_mrg, shared_floatx
 from legacy_aesara.space import Conv2DSpace, VectorSpace, batch_size, format_as, make_theano_batch
 
-# The seed of the generator's noise stream: 2014 * 5 + 27 = 10097.
-GENERATOR_SEED = 2014 * 5 + 27
+# The seed of the generator's noise stream (gan2014/seeds.py: 2014 * 5 + 27 = 10097).
+GENERATOR_SEED = GENERATOR_NOISE_SEED
 
 # `dropout_masks` values of AdversaryCost2.get_samples_and_objectives.
 DRAW = "draw"        # masks drawn from fresh MRG streams, as in training (the default)
@@ -422,7 +423,7 @@ class AdversaryCost2:
         S, z = self._generate(g, m, noise, dropout_masks)
         if self.noise_both != 0.:
             # Python 2's 2014 / 6 + 2 = 337 (integer division).
-            rng = new_mrg_stream(2014 // 6 + 2)
+            rng = new_mrg_stream(NOISE_BOTH_SEED)
             with quiet_mrg():
                 S = S + rng.normal(size=S.shape, dtype=S.dtype) * self.noise_both
                 X = X + rng.normal(size=X.shape, dtype=S.dtype) * self.noise_both

@@ -24,6 +24,7 @@ import aesara.tensor as at
 import numpy as np
 
 from gan2014 import checkpoint as ckpt
+from gan2014.seeds import SGD_BATCH_ORDER_SEED
 from gan2014.iteration import sequential_batches, shuffled_sequential_batches
 from gan2014.space import DesignBatchFormatter
 from gan2014.train import TrainingDivergedError, check_positive_int
@@ -34,7 +35,7 @@ from legacy_aesara.models.mlp import shared_floatx
 from legacy_aesara.space import make_theano_batch
 from legacy_aesara.training_algorithms.learning_rule import Momentum
 
-DEFAULT_SEED = (2012, 10, 5)
+DEFAULT_SEED = SGD_BATCH_ORDER_SEED
 # How the update function gets its gradients (the same numbers either way, tested in
 # parity_tests/test_aesara_paths.py): "grad" = aesara.grad on the cost's 2014 graph,
 # "fused" = training_algorithms/fused_step.py, "auto" = fused where it supports the model.

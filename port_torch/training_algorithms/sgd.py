@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 from gan2014 import checkpoint as ckpt
+from gan2014.seeds import SGD_BATCH_ORDER_SEED
 from gan2014.iteration import sequential_batches, shuffled_sequential_batches
 from gan2014.space import DesignBatchFormatter
 from gan2014.train import TrainingDivergedError, check_positive_int
@@ -97,7 +98,7 @@ class SGD:
                  monitor_iteration_mode="sequential", termination_criterion=None,
                  update_callbacks=None, learning_rule=None, init_momentum=None,
                  set_batch_size=False, train_iteration_mode=None, batches_per_iter=None,
-                 theano_function_mode=None, monitoring_costs=None, seed=(2012, 10, 5)):
+                 theano_function_mode=None, monitoring_costs=None, seed=SGD_BATCH_ORDER_SEED):
         if init_momentum is not None:
             raise NotImplementedError("SGD: use learning_rule: Momentum (init_momentum was deprecated)")
         if train_iteration_mode not in (None, "shuffled_sequential") or \
