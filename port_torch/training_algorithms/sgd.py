@@ -375,8 +375,7 @@ class SGD:
         arrays = {name: v.detach().cpu().numpy().copy() for name, v in
                   zip(self.learning_rule.velocity_names(self.param_names), self.learning_rule.velocities)}
         arrays["rng/sgd_iterator/keys"] = self.rng.get_state()[1].copy()
-        arrays.update({f"rng/torch/{name}": state
-                       for name, state in self.model.streams.state_arrays().items()})
+        arrays.update(self.model.streams.checkpoint_arrays())
         return arrays
 
     def state_meta(self):
@@ -409,10 +408,7 @@ class SGD:
             for name, v in zip(self.learning_rule.velocity_names(self.param_names),
                                self.learning_rule.velocities):
                 v.copy_(torch.from_numpy(np.asarray(arrays[name], dtype=np.float32)))
-        torch_states = {name[len("rng/torch/"):]: value for name, value in arrays.items()
-                        if name.startswith("rng/torch/")}
-        if torch_states:
-            self.model.streams.load_state_arrays(torch_states)
+        self.model.streams.restore_checkpoint_arrays(arrays)
         self.learning_rate = float(self.float_type(meta["learning_rate"]))
         if meta.get("momentum") is not None:
             self.learning_rule.momentum = float(self.float_type(meta["momentum"]))
