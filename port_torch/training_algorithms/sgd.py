@@ -1,8 +1,10 @@
 """pylearn2/training_algorithms/sgd.py :: SGD and ExponentialDecay for the torch port.
 
 One SGD step (Pylearn2's compiled `sgd_update`) draws noise and masks, takes both gradient sets at
-the old parameters, and updates every parameter at once through the learning rule. Three
-interchangeable implementations of that step, equal to float32 rounding (parity_tests/test_torch_paths.py):
+the old parameters, and updates every parameter at once through the learning rule. It is written
+out top to bottom in training_algorithms/reference_step.py ("reference"); the other
+implementations of that step are equal to it (parity_tests/test_torch_paths.py: autograd bit for
+bit, the others to float32 rounding):
 
 * "autograd": adversarial.AdversaryCost2.gradients (torch.autograd) + learning_rule.update_;
   handles every option and layer;
@@ -34,8 +36,9 @@ from port_torch.space import apply_steps
 from port_torch.training_algorithms import fused_step
 from port_torch.training_algorithms.graph_step import GraphStep
 from port_torch.training_algorithms.learning_rule import Momentum
+from port_torch.training_algorithms.reference_step import reference_step
 
-PATHS = ("auto", "autograd", "fused", "graph")
+PATHS = ("auto", "autograd", "fused", "graph", "reference")
 # On CUDA the NaN/Inf check reads its device-side record (one host sync) every this many batches.
 CHECK_EVERY_CUDA = 32
 
@@ -176,8 +179,8 @@ class SGD:
     def _choose_path(self):
         if self.path not in PATHS:
             raise ValueError(f"unknown step path {self.path!r}; choose one of {PATHS}")
-        if self.path == "autograd":
-            return "autograd"
+        if self.path in ("autograd", "reference"):
+            return self.path
         if self.spec.problems:
             if self.path != "auto":
                 raise NotImplementedError(f"the {self.path} step does not support: "
@@ -256,6 +259,13 @@ class SGD:
         B = self.model.discriminator.batch_size_of(X)
         if self.path_used == "autograd":
             self._autograd_step(X, z, masks)
+        elif self.path_used == "reference":
+            given = None if z is None else self._given_masks(masks)
+            z = None if z is None else torch.as_tensor(z, device=self.device, dtype=self.dtype)
+            reference_step(self.model, self.cost, self.learning_rule.velocities, X,
+                           self.learning_rate, self.learning_rule.momentum, self.lr_scales, z, given)
+            self.g_flag.fill_(self.cost.now_train_generator if self.cost.ever_train_generator
+                              else 0.0)
         else:
             if z is None:
                 z, d_masks = fused_step.draw(self.spec, self.model.streams, B, self.device)
