@@ -22,7 +22,8 @@ import numpy as np
 
 from gan2014.generator_objectives import check_generator_objective
 from gan2014.seeds import GENERATOR_NOISE_SEED, NOISE_BOTH_SEED
-from legacy_aesara.models.mlp import new_mrg_stream, quiet_mrg, shared_floatx
+from legacy_aesara.models.mlp import shared_floatx
+from legacy_aesara.random_streams import mrg_normal, new_mrg_stream, quiet_mrg
 from legacy_aesara.space import Conv2DSpace, VectorSpace, batch_size, format_as, make_theano_batch
 
 # The seed of the generator's noise stream (gan2014/seeds.py: 2014 * 5 + 27 = 10097).
@@ -424,9 +425,8 @@ class AdversaryCost2:
         if self.noise_both != 0.:
             # Python 2's 2014 / 6 + 2 = 337 (integer division).
             rng = new_mrg_stream(NOISE_BOTH_SEED)
-            with quiet_mrg():
-                S = S + rng.normal(size=S.shape, dtype=S.dtype) * self.noise_both
-                X = X + rng.normal(size=X.shape, dtype=S.dtype) * self.noise_both
+            S = S + mrg_normal(rng, S.shape, S.dtype) * self.noise_both
+            X = X + mrg_normal(rng, X.shape, S.dtype) * self.noise_both
         y_hat1, y_hat0 = self._discriminate(d, X, S, dropout_masks)
         d_obj = 0.5 * (d.layers[-1].cost(y1, y_hat1) + d.layers[-1].cost(y0, y_hat0))
         if self.no_drop_in_d_for_g:

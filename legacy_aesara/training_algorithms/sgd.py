@@ -29,6 +29,7 @@ from gan2014.iteration import sequential_batches, shuffled_sequential_batches
 from gan2014.space import DesignBatchFormatter
 from gan2014.train import TrainingDivergedError, check_positive_int
 from gan2014.training_algorithms.schedules import ExponentialDecaySchedule
+from legacy_aesara import random_streams
 from legacy_aesara.adversarial import AdversaryCost2, NO_DROPOUT, mask_inputs, mask_arguments
 from legacy_aesara.training_algorithms import fused_step
 from legacy_aesara.models.mlp import shared_floatx
@@ -441,22 +442,6 @@ class SGD:
         return values
 
     # ------------------------------------------------------------------------------ checkpoints
-    def _random_streams(self):
-        """Every MRG stream of the model, with a stable name, in creation order."""
-        model = self.model
-        streams = [("G/noise", model.generator.theano_rng)]
-        for prefix, mlp in (("G", model.generator.mlp), ("D", model.discriminator)):
-            for index, stream in enumerate(mlp.dropout_streams):
-                streams.append((f"{prefix}/dropout{index}", stream))
-        return streams
-
-    def _named_stream_states(self):
-        states = OrderedDict()
-        for stream_name, stream in self._random_streams():
-            for index, update in enumerate(stream.state_updates):
-                states[f"rng/{stream_name}/{index}"] = update[0]
-        return states
-
     def state_arrays(self):
         """Velocities (`velocity/<param>`), MRG stream states and the batch-order RNG's keys."""
         arrays = OrderedDict()
@@ -464,8 +449,7 @@ class SGD:
         if self.learning_rule is not None and hasattr(self.learning_rule, "velocities"):
             for param, velocity in self.learning_rule.velocities.items():
                 arrays["velocity/" + names[param]] = np.array(velocity.get_value())
-        for name, rstate in self._named_stream_states().items():
-            arrays[name] = np.array(rstate.get_value())
+        arrays.update(random_streams.checkpoint_arrays(self.model))
         arrays["rng/sgd_iterator/keys"] = self.rng.get_state()[1].copy()
         return arrays
 
@@ -484,8 +468,7 @@ class SGD:
             "batches_into_epoch": self.batches_into_epoch,
             "epoch_start_rng": (ckpt.numpy_rng_state(self._epoch_start_rng)
                                 if self.batches_into_epoch else None),
-            "mrg_master_states": {name: [int(v) for v in stream.rstate]
-                                  for name, stream in self._random_streams()},
+            "mrg_master_states": random_streams.checkpoint_master_states(self.model),
             "cost_switches": {name: float(getattr(self.cost, name).get_value())
                               for name in ("now_train_generator", "now_train_discriminator",
                                            "now_train_inference")},
@@ -510,13 +493,8 @@ class SGD:
             for param, velocity in self.learning_rule.velocities.items():
                 velocity.set_value(self._checked(arrays, "velocity/" + names[param],
                                                  velocity.get_value().shape, velocity.dtype))
-        for name, rstate in self._named_stream_states().items():
-            if name in arrays:
-                rstate.set_value(self._checked(arrays, name, rstate.get_value().shape, "int32"))
-        for name, stream in self._random_streams():
-            master = meta.get("mrg_master_states", {}).get(name)
-            if master is not None:
-                stream.rstate = np.asarray(master, dtype="int32")
+        random_streams.restore_checkpoint(self.model, arrays, meta.get("mrg_master_states"),
+                                          self._checked)
         rng_meta = meta["sgd_iterator_rng"]
         self.rng.set_state(("MT19937", np.asarray(arrays["rng/sgd_iterator/keys"], np.uint32),
                             rng_meta["pos"], rng_meta["has_gauss"], rng_meta["cached_gaussian"]))
