@@ -17,15 +17,16 @@ def add_arguments(parser):
                         help="gradients of the training step (same numbers, different speed): "
                              "grad = aesara.grad on the 2014 graph, fused = the hand-written "
                              "backward of training_algorithms/fused_step.py, auto = fused where "
-                             "it supports the model, else grad")
+                             "it supports the model, else grad; reference = the whole step "
+                             "written out in training_algorithms/reference_step.py")
 
 
 def before_training(train, args):
     if train is None or not hasattr(train.algorithm, "path"):
         return
     train.algorithm.path = args.path
-    if args.path == "fused" and train.algorithm.cost is not None:
-        # Raises ValueError (-> exit code 2) for a model or cost the fused path cannot do.
+    if args.path in ("fused", "reference") and train.algorithm.cost is not None:
+        # Raises ValueError (-> exit code 2) for a model or cost the chosen path cannot do.
         train.algorithm.uses_fused_gradients(train.model)
 
 

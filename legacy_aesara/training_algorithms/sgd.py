@@ -31,7 +31,7 @@ from gan2014.train import TrainingDivergedError, check_positive_int
 from gan2014.training_algorithms.schedules import ExponentialDecaySchedule
 from legacy_aesara import random_streams
 from legacy_aesara.adversarial import AdversaryCost2, NO_DROPOUT, mask_inputs, mask_arguments
-from legacy_aesara.training_algorithms import fused_step
+from legacy_aesara.training_algorithms import fused_step, reference_step
 from legacy_aesara.models.mlp import shared_floatx
 from legacy_aesara.space import make_theano_batch
 from legacy_aesara.training_algorithms.learning_rule import Momentum
@@ -39,8 +39,9 @@ from legacy_aesara.training_algorithms.learning_rule import Momentum
 DEFAULT_SEED = SGD_BATCH_ORDER_SEED
 # How the update function gets its gradients (the same numbers either way, tested in
 # parity_tests/test_aesara_paths.py): "grad" = aesara.grad on the cost's 2014 graph,
-# "fused" = training_algorithms/fused_step.py, "auto" = fused where it supports the model.
-PATHS = ("auto", "grad", "fused")
+# "fused" = training_algorithms/fused_step.py, "auto" = fused where it supports the model,
+# "reference" = the whole step written out in training_algorithms/reference_step.py.
+PATHS = ("auto", "grad", "fused", "reference")
 
 
 class ExponentialDecay:
@@ -169,7 +170,6 @@ class SGD:
         self._setup_monitor(model)
         self.params = list(model.get_params())
         grads, updates = self._gradients(model, X)
-        self._check_gradients(grads)
         self._log_learning_rates(model)
         return X, grads, updates
 
@@ -177,7 +177,9 @@ class SGD:
         """Whether `path` selects training_algorithms/fused_step.py for this model and cost."""
         if self.path not in PATHS:
             raise ValueError(f"SGD: path must be one of {', '.join(PATHS)}, got {self.path!r}")
-        if self.path == "grad":
+        if self.path == "reference" and not isinstance(self.cost, AdversaryCost2):
+            raise ValueError("SGD: path 'reference' needs AdversaryCost2")
+        if self.path in ("grad", "reference"):
             return False
         problems = (["a cost other than AdversaryCost2"] if not isinstance(self.cost, AdversaryCost2)
                     else fused_step.unsupported(model, self.cost))
@@ -186,10 +188,17 @@ class SGD:
         return not problems
 
     def _gradients(self, model, X, **kwargs):
-        """The cost's gradients (and extra updates) for the batch X, by the chosen path."""
+        """The cost's gradients (and extra updates) for the batch X, by the chosen path; for the
+        reference path (None, every update of the step)."""
         if self.uses_fused_gradients(model):
-            return fused_step.fused_gradients(self.cost, model, X, **kwargs)
-        return self.cost.get_gradients(model, X, **kwargs)
+            grads, updates = fused_step.fused_gradients(self.cost, model, X, **kwargs)
+        elif self.path == "reference":
+            return None, reference_step.step_updates(model, self.cost, X, self.learning_rate,
+                                                     self.learning_rule, **kwargs)
+        else:
+            grads, updates = self.cost.get_gradients(model, X, **kwargs)
+        self._check_gradients(grads)
+        return grads, updates
 
     def _compile_updates(self, model, X, grads, updates):
         """One function, sgd_update(X), applying every parameter's update at once."""
@@ -226,6 +235,8 @@ class SGD:
         unknown = [key for key in lr_scalers if key not in self.params]
         if unknown:
             raise ValueError(f"learning-rate scalers for non-parameters: {unknown}")
+        if grads is None:
+            return updates          # the reference path's step is complete
         updates = OrderedDict(updates)
         if self.learning_rule is not None:
             updates.update(self.learning_rule.get_updates(self.learning_rate, grads, lr_scalers))
