@@ -453,6 +453,15 @@ class SGD:
         return values
 
     # ------------------------------------------------------------------------------ checkpoints
+    def run_facts(self):
+        """The step implementation compiled into sgd_update, the run's MRG seed (--seed's terms:
+        10097 + the shift of every MRG seed) and floatX (recorded in the log and in every
+        checkpoint by gan2014.train.Train)."""
+        step = "reference" if self.path == "reference" else \
+            "fused" if self.uses_fused_gradients(self.model) else "grad"
+        return {"step": step, "seed": random_streams.run_seed(),
+                "floatX": aesara.config.floatX}
+
     def state_arrays(self):
         """Velocities (`velocity/<param>`), MRG stream states and the batch-order RNG's keys."""
         arrays = OrderedDict()

@@ -377,6 +377,12 @@ class SGD:
         return values
 
     # ---------------------------------------------------------------- checkpoints
+    def run_facts(self):
+        """The step implementation that runs, the streams' seed and the float type (recorded in
+        the log and in every checkpoint by gan2014.train.Train)."""
+        return {"step": self.path_used, "seed": self.model.streams.seed_value,
+                "floatX": "float64" if self.dtype == torch.float64 else "float32"}
+
     def state_arrays(self):
         """Velocities (`velocity/<param>`), the batch-order RNG's keys, the torch generator states.
 
