@@ -25,6 +25,7 @@ also offers `stop_requested` (a callable Train sets, polled after every batch) a
 """
 import collections
 import contextlib
+import json
 import math
 import numbers
 import signal
@@ -37,6 +38,9 @@ import numpy as np
 
 from gan2014 import checkpoint as ckpt
 from gan2014.monitor_log import MonitorLog
+
+# <out_dir>/run_facts.jsonl: one line per start of the run (Train.run_facts and the epoch).
+RUN_FACTS_FILE = "run_facts.jsonl"
 
 try:
     import fcntl
@@ -150,6 +154,24 @@ class Train:
         self.model.enforce_constraints()
         self._log = MonitorLog(self.options.out_dir, verbose=self.options.verbose)
 
+    def run_facts(self):
+        """What the numbers of this run depend on besides the YAML: the backend and, from the
+        algorithm, the step implementation, the seed of the noise/dropout streams and floatX."""
+        facts = {"backend": self.options.backend}
+        if hasattr(self.algorithm, "run_facts"):
+            facts.update(self.algorithm.run_facts())
+        return facts
+
+    def _record_run_facts(self):
+        """The run's header: one `Run: ...` line in the log and one JSON line per start (a resumed
+        run appends its own, with the epoch it starts from) in <out_dir>/run_facts.jsonl, beside
+        monitor.csv."""
+        facts = self.run_facts()
+        print("Run: " + ", ".join(f"{key} {value}" for key, value in facts.items()), flush=True)
+        if self.options.out_dir is not None:
+            with open(Path(self.options.out_dir) / RUN_FACTS_FILE, "a", encoding="utf-8") as out:
+                out.write(json.dumps(dict(facts, epoch=self.epochs_seen)) + "\n")
+
     def main_loop(self, time_budget=None, resume_from=None):
         """Train until a stopping rule fires; returns the number of epochs seen.
 
@@ -176,7 +198,8 @@ class Train:
         keep_going = True
         if loaded is not None:
             keep_going = self._restore(*loaded)
-        else:
+        self._record_run_facts()
+        if loaded is None:
             self._where = "during the epoch-0 monitoring"
             self._monitor_and_extend(seconds=0.0)
         self._clock.lap(self.epochs_seen)  # the wall clock of the progress line starts here
@@ -400,6 +423,8 @@ class Train:
             "extensions": [_state_of(extension) for extension in self.extensions],
             "total_seconds_last_epoch": self.total_seconds_last_epoch,
             "yaml": self.options.yaml_text,
+            # Extra metadata (absent from older checkpoints, which load all the same).
+            "run": self.run_facts(),
         }
         previous = self._latest_checkpoint()
         try:
@@ -457,6 +482,7 @@ class Train:
                   f"({saved_by}'s generator states cannot drive {running}'s), so they are "
                   "re-seeded from this run's seeds and the noise drawn from here on differs "
                   "from what the original run would have drawn.", flush=True)
+        _note_changed_run_facts(path, meta.get("run"), self.run_facts())
         batch = int(meta.get("batches_into_epoch", 0) or 0)
         place = f"epoch {self.epochs_seen}" + (f" + {batch} batches of epoch {self.epochs_seen + 1}"
                                                if batch else "")
@@ -513,6 +539,17 @@ class RunOptions:
         # Monitor every N epochs (and at epoch 0 and the last): for long runs on a GPU, where the
         # monitor's 173 channels cost more than the training epoch. 1 = Pylearn2's behaviour.
         self.monitor_every = 1
+
+
+def _note_changed_run_facts(path, saved, running):
+    """A note when the resumed run differs from the one that wrote the checkpoint in its step
+    implementation, seed or floatX (a different backend has a note of its own)."""
+    changed = [f"{key} {saved[key]} -> {running[key]}" for key in ("step", "seed", "floatX")
+               if saved and key in saved and key in running and saved[key] != running[key]
+               and saved.get("backend") == running.get("backend")]
+    if changed:
+        print(f"Note: {path} was written by a run with another set-up ({'; '.join(changed)}).",
+              flush=True)
 
 
 def _state_of(extension):

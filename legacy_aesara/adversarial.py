@@ -21,11 +21,13 @@ import aesara.tensor as at
 import numpy as np
 
 from gan2014.generator_objectives import check_generator_objective
-from legacy_aesara.models.mlp import new_mrg_stream, quiet_mrg, shared_floatx
+from gan2014.seeds import GENERATOR_NOISE_SEED, NOISE_BOTH_SEED
+from legacy_aesara.models.mlp import shared_floatx
+from legacy_aesara.random_streams import mrg_normal, new_mrg_stream, quiet_mrg
 from legacy_aesara.space import Conv2DSpace, VectorSpace, batch_size, format_as, make_theano_batch
 
-# The seed of the generator's noise stream: 2014 * 5 + 27 = 10097.
-GENERATOR_SEED = 2014 * 5 + 27
+# The seed of the generator's noise stream (gan2014/seeds.py: 2014 * 5 + 27 = 10097).
+GENERATOR_SEED = GENERATOR_NOISE_SEED
 
 # `dropout_masks` values of AdversaryCost2.get_samples_and_objectives.
 DRAW = "draw"        # masks drawn from fresh MRG streams, as in training (the default)
@@ -422,10 +424,9 @@ class AdversaryCost2:
         S, z = self._generate(g, m, noise, dropout_masks)
         if self.noise_both != 0.:
             # Python 2's 2014 / 6 + 2 = 337 (integer division).
-            rng = new_mrg_stream(2014 // 6 + 2)
-            with quiet_mrg():
-                S = S + rng.normal(size=S.shape, dtype=S.dtype) * self.noise_both
-                X = X + rng.normal(size=X.shape, dtype=S.dtype) * self.noise_both
+            rng = new_mrg_stream(NOISE_BOTH_SEED)
+            S = S + mrg_normal(rng, S.shape, S.dtype) * self.noise_both
+            X = X + mrg_normal(rng, X.shape, S.dtype) * self.noise_both
         y_hat1, y_hat0 = self._discriminate(d, X, S, dropout_masks)
         d_obj = 0.5 * (d.layers[-1].cost(y1, y_hat1) + d.layers[-1].cost(y0, y_hat0))
         if self.no_drop_in_d_for_g:

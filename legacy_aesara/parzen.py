@@ -23,10 +23,10 @@ import numpy as np
 
 from gan2014 import parzen_cli
 from legacy_aesara import adversarial
+from legacy_aesara.random_streams import check_stream_seed, set_master_state
 from legacy_aesara.registry import BACKEND, load_registry
 
 # MRG31k3p's second modulus: seeds must lie in [1, M2).
-MRG_M2 = 2147462579
 
 
 # --- the original graph (parity tests) ------------------------------------------------------------
@@ -67,13 +67,11 @@ def prepare_noise_stream(generator, meta, seed=None):
     """Set G's MRG master state: ``seed`` if given, else the checkpoint's; returns a description."""
     stream = generator.theano_rng
     if seed is not None:
-        if not 1 <= int(seed) < MRG_M2:
-            raise ValueError(f"--seed must be in [1, {MRG_M2}) for the MRG stream, got {seed}")
-        stream.set_rstate(int(seed))
+        set_master_state(stream, check_stream_seed(seed))
         return f"MRG seed {int(seed)}"
     saved = (meta.get("algorithm") or {}).get("mrg_master_states", {}).get("G/noise")
     if saved is not None:
-        stream.set_rstate([int(v) for v in saved])
+        set_master_state(stream, saved)
         return "MRG master state of the checkpoint"
     return "MRG seed of the Generator's construction (%d + offset)" % adversarial.GENERATOR_SEED
 

@@ -26,7 +26,7 @@ from gan2014 import table1
 from gan2014.environ import variable_set
 from legacy_aesara.adversarial import GENERATOR_SEED
 from legacy_aesara.models.mlp import MRG_SEED_OFFSET_VARIABLE
-from legacy_aesara.parzen import MRG_M2
+from legacy_aesara.random_streams import MRG_M2, seeded_for_a_moment
 
 # Seed number k -> every MRG seed + SEED_STRIDE * k (as parity_tests/statistical_parity.py).
 SEED_STRIDE = 1000
@@ -56,17 +56,14 @@ class AesaraBackend(table1.Backend):
             raise table1.Table1Error(f"--noise-seed must be in [1, {MRG_M2}) for the MRG stream, "
                                      f"got {noise_seed}")
         generator = model.generator
-        stream, mlp = generator.theano_rng, generator.mlp
-        saved = (stream.rstate.copy(), len(stream.state_updates), mlp.rng.get_state(),
-                 len(mlp.dropout_streams))
+        mlp = generator.mlp
+        saved = (mlp.rng.get_state(), len(mlp.dropout_streams))
         try:
-            stream.set_rstate(int(noise_seed))
-            sample = aesara.function([], generator.sample(n), name="table1_sample")
+            with seeded_for_a_moment(generator.theano_rng, int(noise_seed)):
+                sample = aesara.function([], generator.sample(n), name="table1_sample")
         finally:
-            stream.rstate = saved[0]
-            del stream.state_updates[saved[1]:]
-            mlp.rng.set_state(saved[2])
-            del mlp.dropout_streams[saved[3]:]
+            mlp.rng.set_state(saved[0])
+            del mlp.dropout_streams[saved[1]:]
         return np.asarray(sample())
 
     def describe(self):

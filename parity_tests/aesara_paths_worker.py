@@ -1,6 +1,6 @@
-"""Train the tiny MNIST config with each gradient path of the Aesara SGD, for test_aesara_paths.py.
+"""Train the tiny MNIST config with each step path of the Aesara SGD, for test_aesara_paths.py.
 
-Both runs build yaml_experiments/smoke/mnist_tiny.yaml from scratch (same weight draws, same MRG
+All runs build yaml_experiments/smoke/mnist_tiny.yaml from scratch (same weight draws, same MRG
 seeds), train `epochs` epochs with noise and dropout masks DRAWN from the MRG streams, as in real
 training, and return every parameter, velocity and MRG stream state as arrays named
 `<path>/<array name>`.
@@ -17,7 +17,7 @@ import numpy as np
 from parity_tests.trajectory import REPO
 
 TINY_YAML = REPO / "yaml_experiments" / "smoke" / "mnist_tiny.yaml"
-PATHS = ("grad", "fused")
+PATHS = ("grad", "fused", "reference")
 
 
 def train_with_path(path, epochs):
@@ -38,7 +38,7 @@ def train_with_path(path, epochs):
 
 
 def run(data_root, epochs):
-    """{f"{path}/{name}": array} for both paths, trained on the MNIST files under data_root."""
+    """{f"{path}/{name}": array} for every path, trained on the MNIST files under data_root."""
     os.environ["PYLEARN2_DATA_PATH"] = str(data_root)
     results = {}
     for path in PATHS:

@@ -1,9 +1,11 @@
-"""The Aesara SGD's two gradient paths train identically (legacy_aesara/training_algorithms/sgd.py).
+"""The Aesara SGD's step paths train identically (legacy_aesara/training_algorithms/sgd.py).
 
-`grad` differentiates the 2014 graph with aesara.grad; `fused` (training_algorithms/fused_step.py)
-writes the same gradients out by hand with D run once on [X; S]. Both are trained here on the tiny
-MNIST config for two epochs with noise and dropout masks DRAWN from the MRG streams, exactly as in
-real training, so these tests also prove that the fused graph draws the same random numbers.
+`reference` (training_algorithms/reference_step.py) is the whole step written out in one function;
+`grad` differentiates the 2014 graph with aesara.grad through the cost's and learning rule's
+methods; `fused` (training_algorithms/fused_step.py) writes the same gradients out by hand with D
+run once on [X; S]. All are trained here on the tiny MNIST config for two epochs with noise and
+dropout masks DRAWN from the MRG streams, exactly as in real training, so these tests also prove
+that every path draws the same random numbers.
 (Against the 2014 numbers, the fused gradients and the fused SGD step are tested in
 test_aesara_fingerprints_2014.py.)
 """
@@ -34,14 +36,14 @@ BOUNDS = {
 }
 
 
-def compare_paths(results):
+def compare_paths(results, first="grad", second="fused"):
     """(worst relative error, worst absolute error of the near-cancelling arrays, names of the
-    arrays whose values must be IDENTICAL and are not)."""
-    names = sorted({key.split("/", 1)[1] for key in results if key.startswith("grad/")})
+    arrays whose values must be IDENTICAL and are not) between two paths' results."""
+    names = sorted({key.split("/", 1)[1] for key in results if key.startswith(first + "/")})
     relative, absolute, not_identical = 0.0, 0.0, []
     for name in names:
-        a = results[f"grad/{name}"]
-        b = results[f"fused/{name}"]
+        a = results[f"{first}/{name}"]
+        b = results[f"{second}/{name}"]
         if name.startswith("rng/"):
             # MRG stream states and the batch-order RandomState: integers, equal or wrong.
             if not np.array_equal(a, b):
@@ -138,5 +140,41 @@ def test_fused_and_grad_paths_train_to_the_same_parameters(floatx, float32_resul
     bounds = BOUNDS[floatx]
     parity_record(f"Aesara grad vs fused path: params and velocities after 12 steps ({floatx})",
                   "aesara grad / aesara fused", relative, bounds["relative"])
+    assert relative <= bounds["relative"], f"{floatx}: relative error {relative:.3e}"
+    assert absolute <= bounds["absolute"], f"{floatx}: D/y_b absolute error {absolute:.3e}"
+
+
+@pytest.mark.parametrize("floatx", ["float32", "float64"])
+def test_reference_step_and_grad_path_are_identical(floatx, float32_results, float64_results,
+                                                    parity_record):
+    """Property: after two epochs (12 steps, drawn noise and masks) every parameter, velocity, MRG
+    stream state and the batch-order RandomState of the step written out in reference_step.py
+    is IDENTICAL to the grad path's. Tolerance: exact. Why: the reference builds the same
+    expressions with the same calls in the same order (hence the same seeds), so Aesara compiles
+    the same arithmetic; any difference is a difference in the maths or in the draws."""
+    results = float32_results if floatx == "float32" else float64_results
+    names = sorted(key.split("/", 1)[1] for key in results if key.startswith("grad/"))
+    assert names == sorted(key.split("/", 1)[1] for key in results
+                           if key.startswith("reference/"))
+    different = [name for name in names
+                 if not np.array_equal(results[f"grad/{name}"], results[f"reference/{name}"])]
+    assert not different, f"{floatx}: reference and grad differ in {different}"
+    parity_record(f"Aesara reference step vs grad path: everything after 12 steps ({floatx})",
+                  "aesara reference / aesara grad", 0.0, 0.0)
+
+
+@pytest.mark.parametrize("floatx", ["float32", "float64"])
+def test_fused_path_trains_to_the_reference_step(floatx, float32_results, float64_results,
+                                                 parity_record):
+    """Property: after two epochs the fused path's parameters and velocities agree with the
+    reference step's, and its RNG states are identical. Tolerance: BOUNDS, as fused vs grad
+    (float32 1e-5 relative, float64 1e-12; D/y_b absolutely). Why: the same formulas in a
+    different order, so only rounding separates them."""
+    results = float32_results if floatx == "float32" else float64_results
+    relative, absolute, not_identical = compare_paths(results, "reference", "fused")
+    bounds = BOUNDS[floatx]
+    parity_record(f"Aesara reference step vs fused path: params and velocities after 12 steps "
+                  f"({floatx})", "aesara reference / aesara fused", relative, bounds["relative"])
+    assert not not_identical, f"{floatx}: RNG states differ: {not_identical}"
     assert relative <= bounds["relative"], f"{floatx}: relative error {relative:.3e}"
     assert absolute <= bounds["absolute"], f"{floatx}: D/y_b absolute error {absolute:.3e}"

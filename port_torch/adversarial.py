@@ -6,8 +6,9 @@ wrote it and differentiated by torch.autograd. The fast training step
 tested against this file.
 
 Randomness: Pylearn2 drew noise and dropout masks from Theano MRG streams. Here every draw goes
-through a torch.Generator held by the model's `RandomStreams` (seeded from the YAML / command line,
-never the global RNG), and noise and masks can be passed in from outside instead (tests).
+through a torch.Generator held by the model's `RandomStreams` (port_torch/random_streams.py, seeded
+from the command line, never the global RNG), and noise and masks can be passed in from outside
+instead (tests).
 """
 import math
 from collections import OrderedDict
@@ -17,88 +18,13 @@ import torch
 from torch import nn
 
 from gan2014.generator_objectives import check_generator_objective
+from gan2014.seeds import GENERATOR_NOISE_SEED
+from port_torch.random_streams import RandomStreams, draw_masks, draw_noise
 from port_torch.space import Conv2DSpace, VectorSpace, format_as
 
 
-SQRT3 = math.sqrt(3.0)
-# Generator.__init__ seeded its MRG stream with 2014 * 5 + 27; it is the default seed of the run here.
-DEFAULT_SEED = 2014 * 5 + 27
-
-
-class RandomStreams:
-    """The run's torch.Generators: noise and dropout for training, one more for monitoring.
-
-    Keeping monitoring on its own generator means a monitoring pass never shifts the training
-    stream, so two runs with the same seed train identically whatever they monitor.
-    """
-
-    NAMES = ("noise", "dropout", "monitor")
-
-    def __init__(self, seed=DEFAULT_SEED, device="cpu"):
-        self.seed_value = int(seed)
-        self.device = torch.device(device)
-        self.generators = {}
-        self.seed(self.seed_value)
-
-    def seed(self, seed):
-        self.seed_value = int(seed)
-        for offset, name in enumerate(self.NAMES):
-            generator = torch.Generator(device=self.device)
-            generator.manual_seed(self.seed_value + offset)
-            self.generators[name] = generator
-
-    def to(self, device):
-        """Generators cannot move between devices: a new device means fresh generators, reseeded."""
-        if torch.device(device) != self.device:
-            self.device = torch.device(device)
-            self.seed(self.seed_value)
-        return self
-
-    def __getitem__(self, name):
-        return self.generators[name]
-
-    def state_arrays(self):
-        return {name: gen.get_state().numpy().copy() for name, gen in self.generators.items()}
-
-    def load_state_arrays(self, arrays):
-        for name, generator in self.generators.items():
-            if name in arrays:
-                generator.set_state(torch.from_numpy(np.asarray(arrays[name], dtype=np.uint8)))
-
-
-def draw_noise(kind, shape, generator, device=None):
-    """Generator.get_noise: float32 noise of `shape` of the named kind."""
-    device = generator.device if device is None else device
-    if kind == "uniform":
-        # U(-sqrt 3, sqrt 3), unit variance, as MRG's uniform: u * (high - low) + low.
-        return torch.rand(shape, generator=generator, device=device) * (2 * SQRT3) - SQRT3
-    if kind == "gaussian":
-        return torch.randn(shape, generator=generator, device=device)
-    if kind == "spherical":
-        noise = torch.randn(shape, generator=generator, device=device)
-        return noise / noise.square().sum(dim=1, keepdim=True).sqrt().clamp(min=1e-7)
-    raise NotImplementedError(kind)
-
-
-def draw_masks(settings, widths, rows, generator, device=None):
-    """One 0/1 float32 mask per layer input (None where the include probability is 1).
-
-    Bernoulli(p) as MRG's `uniform < p`. `widths` holds each layer input's width (a (rows, width)
-    mask) or its space (a mask of the space's batch shape: c01b for a conv layer's input, one value
-    per channel, pixel and example). Each mask has `rows` examples: for the discriminator these are
-    the real batch followed by the generated batch, whose halves are therefore independent.
-    """
-    device = generator.device if device is None else device
-    return [None if p == 1.0 else
-            (torch.rand(_mask_shape(width, rows), generator=generator, device=device) < p)
-            .to(torch.float32)
-            for (p, _), width in zip(settings, widths)]
-
-
-def _mask_shape(width_or_space, rows):
-    if hasattr(width_or_space, "batch_shape"):
-        return width_or_space.batch_shape(rows)
-    return (rows, width_or_space)
+# The run's default seed, under the name the modules and tests importing it from here use.
+DEFAULT_SEED = GENERATOR_NOISE_SEED
 
 
 def add_layers(mlp, pretrained, start_layer=0, *, registry):

@@ -23,6 +23,7 @@ import subprocess
 import sys
 import time
 
+from gan2014.seeds import GENERATOR_NOISE_SEED
 from gan2014.table1 import platform_description
 
 DEFAULT_CONFIG = os.path.join("yaml_experiments", "mnist.yaml")
@@ -82,8 +83,8 @@ def run_setup(config, epochs, processes, threads):
     """`processes` workers side by side, `threads` each; their results."""
     command = [sys.executable, "-m", "port_torch.bench_setups", "--worker", "--config", config,
                "--epochs", str(epochs), "--threads", str(threads)]
-    children = [subprocess.Popen(command + ["--seed", str(10097 + k)], stdout=subprocess.PIPE,
-                                 text=True) for k in range(processes)]
+    children = [subprocess.Popen(command + ["--seed", str(GENERATOR_NOISE_SEED + k)],
+                                 stdout=subprocess.PIPE, text=True) for k in range(processes)]
     results = []
     for child in children:
         out, _ = child.communicate()
@@ -106,7 +107,8 @@ def main(argv=None):
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--threads", type=int, default=None,
                         help="torch threads for --check (default: all cores)")
-    parser.add_argument("--seed", type=int, default=10097, help=argparse.SUPPRESS)
+    parser.add_argument("--seed", type=int, default=GENERATOR_NOISE_SEED,
+                        help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.epochs < 1:
         parser.error("--epochs must be at least 1")

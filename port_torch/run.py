@@ -29,7 +29,9 @@ def add_arguments(parser):
                              "batch order come from the YAML, as in 2014")
     parser.add_argument("--path", choices=PATHS, default="auto",
                         help="training step implementation (all give the same numbers): auto = "
-                             "graph on CUDA, fused on CPU, autograd where fused is unsupported")
+                             "graph on CUDA, fused on CPU, autograd where fused is unsupported; "
+                             "reference = the step written out in one function "
+                             "(training_algorithms/reference_step.py)")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
 
 

@@ -337,6 +337,9 @@ NEEDS = {
     "test_rotation_keeps_at_most_k": ["S", "K3"],
     "test_bad_checkpoint": [("A1", "port_torch")],
     "test_resuming_a_finished_run_trains_nothing_more": [("S", "port_torch")],
+    "test_step_seed_and_floatx_are_in_the_log_and_every_checkpoint": ["S", "A2"],
+    "test_a_checkpoint_without_run_facts_resumes_exactly": [("S", "port_torch"),
+                                                            ("A1", "port_torch")],
 }
 
 
@@ -791,6 +794,51 @@ def test_resuming_a_finished_run_trains_nothing_more(runs, tmp_path, monkeypatch
     again, _ = ckpt.load_checkpoint(out / "checkpoints" / "epoch_000004.npz")
     for name, value in params_and_velocities(ckpt.load_checkpoint(final)[0]).items():
         assert np.array_equal(again[name], value), name
+
+
+# ------------------------------------------------------------------------------ 10. run facts
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_step_seed_and_floatx_are_in_the_log_and_every_checkpoint(runs, backend):
+    """The step implementation that ran (auto chooses fused for mnist_tiny on the CPU, on both
+    backends), the seed (10097, the default) and floatX (float32) are in the `Run:` header line of
+    the log, in run_facts.jsonl (one line per start: the resumed run adds one at epoch 2) and in
+    the metadata of every checkpoint, the resumed run's included. Exact strings and values."""
+    facts = {"backend": backend, "step": "fused", "seed": 10097, "floatX": "float32"}
+    header = f"Run: backend {backend}, step fused, seed 10097, floatX float32"
+    straight, resumed = runs.get("S", backend), runs.get("A2", backend)
+    for result in (straight, resumed):
+        assert_clean_exit(result, 0)
+        assert header in result.stdout, result
+    for name in ("S", "A"):
+        for _epoch, path in ckpt.list_checkpoints(runs.dir(name, backend) / "checkpoints"):
+            assert ckpt.load_checkpoint(path)[1]["run"] == facts, path
+    lines = read_jsonl(runs.dir("A", backend) / "run_facts.jsonl")
+    assert lines == [dict(facts, epoch=0), dict(facts, epoch=2)]
+
+
+def test_a_checkpoint_without_run_facts_resumes_exactly(runs, tmp_path, monkeypatch, capsys,
+                                                        restore_environ):
+    """A checkpoint written before the run facts existed (the epoch-2 checkpoint with its `run`
+    metadata removed, re-saved through gan2014.checkpoint) still resumes: --max-epochs 3 ends in
+    the straight run's epoch-3 parameters, velocities and RNG states bit for bit, and the new
+    checkpoint carries the facts."""
+    arrays, meta = ckpt.load_checkpoint(runs.dir("A", "port_torch").parent / "A_epoch2.npz")
+    del meta["run"]
+    old = tmp_path / "old" / "epoch_000002.npz"
+    old.parent.mkdir()
+    ckpt.save_checkpoint(old, arrays, meta)
+    monkeypatch.setenv("PYLEARN2_DATA_PATH", str(runs.data))
+    out = tmp_path / "out"
+    rc = run_torch_cli_in_process([runs.tiny4, "--out", out, "--resume", old, "--max-epochs", 3,
+                                   "--quiet"])
+    assert rc == 0, capsys.readouterr()
+    resumed, resumed_meta = ckpt.load_checkpoint(out / "checkpoints" / "epoch_000003.npz")
+    straight, _ = ckpt.load_checkpoint(runs.dir("S", "port_torch") / "checkpoints"
+                                       / "epoch_000003.npz")
+    assert sorted(resumed) == sorted(straight)
+    for name, value in straight.items():
+        assert np.array_equal(resumed[name], value), name
+    assert resumed_meta["run"]["step"] == "fused"
 
 
 def test_a_second_run_into_the_same_folder_is_refused(runs, tmp_path, in_process_cli):

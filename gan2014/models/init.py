@@ -11,7 +11,9 @@ to float32, as the shared variable constructor did in Pylearn2.
 """
 import numpy as np
 
-DEFAULT_MLP_SEED = [2013, 1, 4]
+from gan2014.seeds import MLP_DEFAULT_SEED
+
+DEFAULT_MLP_SEED = list(MLP_DEFAULT_SEED)
 
 
 def mlp_rng(seed=None):

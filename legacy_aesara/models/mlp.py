@@ -10,9 +10,6 @@ Initial weights are drawn through `gan2014.models.init` from the MLP's own numpy
 layer order, exactly as Pylearn2 drew them in `set_input_space`; that is what makes the initial
 parameters equal the 2014 ones bit for bit.
 """
-import contextlib
-import os
-import warnings
 from collections import OrderedDict
 
 import aesara
@@ -22,53 +19,9 @@ from aesara.scalar.math import Sigmoid as ScalarSigmoid
 
 from gan2014.models.init import draw_weights, dropout_seed, initial_bias, mlp_rng
 from gan2014.space import conversion
+from legacy_aesara.random_streams import (  # noqa: F401  (their old home; still imported from here)
+    MRG_SEED_OFFSET_VARIABLE, mrg_seed_offset, new_mrg_stream, quiet_mrg)
 from legacy_aesara.space import VectorSpace, format_as
-
-
-@contextlib.contextmanager
-def quiet_mrg():
-    """A context in which Aesara's MRG module and its stream-count guess stay silent.
-
-    Aesara deprecates `aesara.sandbox.rng_mrg` (and warns when the number of streams is guessed
-    from a symbolic size, as Theano did), but MRG31k3p is the generator the 2014 code used.
-    """
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", category=DeprecationWarning, message=".*rng_mrg.*")
-        warnings.filterwarnings("ignore", category=DeprecationWarning,
-                                message=".*MRG_RandomStream.*")
-        yield
-
-
-# Environment variable: a non-negative integer added to the seed of every MRG stream (the
-# generator's noise, each dropout pass, noise_both). Unset or 0 gives the 2014 seeds exactly. It is
-# the Aesara counterpart of `port_torch.run --seed`: weight init and batch order stay as the YAML
-# says, only noise and dropout draws change (parity_tests/statistical_parity.py trains several
-# seeds of each backend this way).
-MRG_SEED_OFFSET_VARIABLE = "GAN2014_MRG_SEED_OFFSET"
-
-
-def mrg_seed_offset():
-    """The value of $GAN2014_MRG_SEED_OFFSET (0 when unset); a ValueError if it is not an int >= 0."""
-    text = os.environ.get(MRG_SEED_OFFSET_VARIABLE, "").strip() or "0"
-    try:
-        offset = int(text)
-    except ValueError:
-        offset = -1
-    if offset < 0 or offset > 2 ** 30:
-        raise ValueError(f"{MRG_SEED_OFFSET_VARIABLE} must be an integer in [0, 2**30], "
-                         f"got {text!r}")
-    return offset
-
-
-def new_mrg_stream(seed):
-    """theano.sandbox.rng_mrg.MRG_RandomStreams(seed), under its Aesara name.
-
-    The seed is shifted by $GAN2014_MRG_SEED_OFFSET (default 0: the original seeds).
-    """
-    with quiet_mrg():
-        from aesara.sandbox.rng_mrg import MRG_RandomStream
-        offset = mrg_seed_offset()
-        return MRG_RandomStream(seed + offset if offset else seed)
 
 
 def shared_floatx(value, name):

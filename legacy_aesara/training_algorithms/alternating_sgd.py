@@ -126,8 +126,9 @@ class SGD(PylearnSGD):
     def uses_fused_gradients(self, model):
         """Never: a G step of the fused graph would also draw the real half's dropout masks (D runs
         on both halves at once), where the original's g_func leaves those streams alone."""
-        if self.path == "fused":
-            raise ValueError("adversarial.sgd.SGD: path 'fused' is not supported (use 'grad')")
+        if self.path in ("fused", "reference"):
+            raise ValueError(f"adversarial.sgd.SGD: path {self.path!r} is not supported "
+                             "(use 'grad')")
         return False
 
     # ------------------------------------------------------------------------------ training

@@ -34,6 +34,7 @@ import aesara.tensor as at
 from legacy_aesara.adversarial import DRAW, NO_DROPOUT
 from legacy_aesara.models.maxout import Maxout
 from legacy_aesara.models.mlp import Linear, RectifiedLinear, Sigmoid
+from legacy_aesara.random_streams import quiet_mrg
 from legacy_aesara.space import VectorSpace
 
 LAYER_KINDS = {Linear: "linear", RectifiedLinear: "relu", Sigmoid: "sigmoid", Maxout: "maxout"}
@@ -182,7 +183,6 @@ def draw_stacked_masks(cost, d, X, S, dropout_masks):
 
 def draw_mask(d, stream, shape, include_prob):
     """MLP.draw_mask for a shape instead of a state (same MRG binomial call)."""
-    from legacy_aesara.models.mlp import quiet_mrg
     with quiet_mrg():
         return stream.binomial(p=include_prob, size=shape, dtype=d.layers[0].W.dtype)
 

@@ -28,6 +28,13 @@ class Momentum:
         """The data-independent channel Pylearn2's add_channels_to_monitor registered."""
         return OrderedDict([("momentum", self.momentum)])
 
+    def velocity(self, param):
+        """param's velocity shared variable `inc_<param>`, created (zero) on first use."""
+        if param not in self.velocities:
+            self.velocities[param] = shared_floatx(np.zeros_like(param.get_value()),
+                                                   "inc_" + param.name)
+        return self.velocities[param]
+
     def get_updates(self, learning_rate, grads, lr_scalers=None):
         """Updates for every (param, grad): the new velocity and param + new velocity.
 
@@ -38,10 +45,7 @@ class Momentum:
         lr_scalers = lr_scalers or {}
         updates = OrderedDict()
         for param, grad in grads.items():
-            if param not in self.velocities:
-                self.velocities[param] = shared_floatx(np.zeros_like(param.get_value()),
-                                                       "inc_" + param.name)
-            inc = self.velocities[param]
+            inc = self.velocity(param)
             if grad.dtype != param.dtype:
                 raise TypeError(f"gradient of {param.name} has dtype {grad.dtype}, "
                                 f"expected {param.dtype}")

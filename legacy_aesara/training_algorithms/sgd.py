@@ -24,21 +24,24 @@ import aesara.tensor as at
 import numpy as np
 
 from gan2014 import checkpoint as ckpt
+from gan2014.seeds import SGD_BATCH_ORDER_SEED
 from gan2014.iteration import sequential_batches, shuffled_sequential_batches
 from gan2014.space import DesignBatchFormatter
 from gan2014.train import TrainingDivergedError, check_positive_int
 from gan2014.training_algorithms.schedules import ExponentialDecaySchedule
+from legacy_aesara import random_streams
 from legacy_aesara.adversarial import AdversaryCost2, NO_DROPOUT, mask_inputs, mask_arguments
-from legacy_aesara.training_algorithms import fused_step
+from legacy_aesara.training_algorithms import fused_step, reference_step
 from legacy_aesara.models.mlp import shared_floatx
 from legacy_aesara.space import make_theano_batch
 from legacy_aesara.training_algorithms.learning_rule import Momentum
 
-DEFAULT_SEED = (2012, 10, 5)
+DEFAULT_SEED = SGD_BATCH_ORDER_SEED
 # How the update function gets its gradients (the same numbers either way, tested in
 # parity_tests/test_aesara_paths.py): "grad" = aesara.grad on the cost's 2014 graph,
-# "fused" = training_algorithms/fused_step.py, "auto" = fused where it supports the model.
-PATHS = ("auto", "grad", "fused")
+# "fused" = training_algorithms/fused_step.py, "auto" = fused where it supports the model,
+# "reference" = the whole step written out in training_algorithms/reference_step.py.
+PATHS = ("auto", "grad", "fused", "reference")
 
 
 class ExponentialDecay:
@@ -167,7 +170,6 @@ class SGD:
         self._setup_monitor(model)
         self.params = list(model.get_params())
         grads, updates = self._gradients(model, X)
-        self._check_gradients(grads)
         self._log_learning_rates(model)
         return X, grads, updates
 
@@ -175,7 +177,9 @@ class SGD:
         """Whether `path` selects training_algorithms/fused_step.py for this model and cost."""
         if self.path not in PATHS:
             raise ValueError(f"SGD: path must be one of {', '.join(PATHS)}, got {self.path!r}")
-        if self.path == "grad":
+        if self.path == "reference" and not isinstance(self.cost, AdversaryCost2):
+            raise ValueError("SGD: path 'reference' needs AdversaryCost2")
+        if self.path in ("grad", "reference"):
             return False
         problems = (["a cost other than AdversaryCost2"] if not isinstance(self.cost, AdversaryCost2)
                     else fused_step.unsupported(model, self.cost))
@@ -184,10 +188,17 @@ class SGD:
         return not problems
 
     def _gradients(self, model, X, **kwargs):
-        """The cost's gradients (and extra updates) for the batch X, by the chosen path."""
+        """The cost's gradients (and extra updates) for the batch X, by the chosen path; for the
+        reference path (None, every update of the step)."""
         if self.uses_fused_gradients(model):
-            return fused_step.fused_gradients(self.cost, model, X, **kwargs)
-        return self.cost.get_gradients(model, X, **kwargs)
+            grads, updates = fused_step.fused_gradients(self.cost, model, X, **kwargs)
+        elif self.path == "reference":
+            return None, reference_step.step_updates(model, self.cost, X, self.learning_rate,
+                                                     self.learning_rule, **kwargs)
+        else:
+            grads, updates = self.cost.get_gradients(model, X, **kwargs)
+        self._check_gradients(grads)
+        return grads, updates
 
     def _compile_updates(self, model, X, grads, updates):
         """One function, sgd_update(X), applying every parameter's update at once."""
@@ -224,6 +235,8 @@ class SGD:
         unknown = [key for key in lr_scalers if key not in self.params]
         if unknown:
             raise ValueError(f"learning-rate scalers for non-parameters: {unknown}")
+        if grads is None:
+            return updates          # the reference path's step is complete
         updates = OrderedDict(updates)
         if self.learning_rule is not None:
             updates.update(self.learning_rule.get_updates(self.learning_rate, grads, lr_scalers))
@@ -440,21 +453,14 @@ class SGD:
         return values
 
     # ------------------------------------------------------------------------------ checkpoints
-    def _random_streams(self):
-        """Every MRG stream of the model, with a stable name, in creation order."""
-        model = self.model
-        streams = [("G/noise", model.generator.theano_rng)]
-        for prefix, mlp in (("G", model.generator.mlp), ("D", model.discriminator)):
-            for index, stream in enumerate(mlp.dropout_streams):
-                streams.append((f"{prefix}/dropout{index}", stream))
-        return streams
-
-    def _named_stream_states(self):
-        states = OrderedDict()
-        for stream_name, stream in self._random_streams():
-            for index, update in enumerate(stream.state_updates):
-                states[f"rng/{stream_name}/{index}"] = update[0]
-        return states
+    def run_facts(self):
+        """The step implementation compiled into sgd_update, the run's MRG seed (--seed's terms:
+        10097 + the shift of every MRG seed) and floatX (recorded in the log and in every
+        checkpoint by gan2014.train.Train)."""
+        step = "reference" if self.path == "reference" else \
+            "fused" if self.uses_fused_gradients(self.model) else "grad"
+        return {"step": step, "seed": random_streams.run_seed(),
+                "floatX": aesara.config.floatX}
 
     def state_arrays(self):
         """Velocities (`velocity/<param>`), MRG stream states and the batch-order RNG's keys."""
@@ -463,8 +469,7 @@ class SGD:
         if self.learning_rule is not None and hasattr(self.learning_rule, "velocities"):
             for param, velocity in self.learning_rule.velocities.items():
                 arrays["velocity/" + names[param]] = np.array(velocity.get_value())
-        for name, rstate in self._named_stream_states().items():
-            arrays[name] = np.array(rstate.get_value())
+        arrays.update(random_streams.checkpoint_arrays(self.model))
         arrays["rng/sgd_iterator/keys"] = self.rng.get_state()[1].copy()
         return arrays
 
@@ -483,8 +488,7 @@ class SGD:
             "batches_into_epoch": self.batches_into_epoch,
             "epoch_start_rng": (ckpt.numpy_rng_state(self._epoch_start_rng)
                                 if self.batches_into_epoch else None),
-            "mrg_master_states": {name: [int(v) for v in stream.rstate]
-                                  for name, stream in self._random_streams()},
+            "mrg_master_states": random_streams.checkpoint_master_states(self.model),
             "cost_switches": {name: float(getattr(self.cost, name).get_value())
                               for name in ("now_train_generator", "now_train_discriminator",
                                            "now_train_inference")},
@@ -509,13 +513,8 @@ class SGD:
             for param, velocity in self.learning_rule.velocities.items():
                 velocity.set_value(self._checked(arrays, "velocity/" + names[param],
                                                  velocity.get_value().shape, velocity.dtype))
-        for name, rstate in self._named_stream_states().items():
-            if name in arrays:
-                rstate.set_value(self._checked(arrays, name, rstate.get_value().shape, "int32"))
-        for name, stream in self._random_streams():
-            master = meta.get("mrg_master_states", {}).get(name)
-            if master is not None:
-                stream.rstate = np.asarray(master, dtype="int32")
+        random_streams.restore_checkpoint(self.model, arrays, meta.get("mrg_master_states"),
+                                          self._checked)
         rng_meta = meta["sgd_iterator_rng"]
         self.rng.set_state(("MT19937", np.asarray(arrays["rng/sgd_iterator/keys"], np.uint32),
                             rng_meta["pos"], rng_meta["has_gauss"], rng_meta["cached_gaussian"]))

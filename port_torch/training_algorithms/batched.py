@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from gan2014.iteration import shuffled_sequential_batches
-from port_torch.adversarial import RandomStreams
+from port_torch.random_streams import RandomStreams
 from port_torch.training_algorithms import fused_step
 
 

@@ -22,7 +22,7 @@ Nothing here synchronises with the host, so a CUDA graph can capture `step_core`
 """
 import torch
 
-from port_torch.adversarial import draw_masks, draw_noise
+from port_torch.random_streams import draw_masks, draw_noise
 from port_torch.space import VectorSpace
 
 SUPPORTED_KINDS = ("linear", "relu", "sigmoid", "maxout")

@@ -1,8 +1,10 @@
 """pylearn2/training_algorithms/sgd.py :: SGD and ExponentialDecay for the torch port.
 
 One SGD step (Pylearn2's compiled `sgd_update`) draws noise and masks, takes both gradient sets at
-the old parameters, and updates every parameter at once through the learning rule. Three
-interchangeable implementations of that step, equal to float32 rounding (parity_tests/test_torch_paths.py):
+the old parameters, and updates every parameter at once through the learning rule. It is written
+out top to bottom in training_algorithms/reference_step.py ("reference"); the other
+implementations of that step are equal to it (parity_tests/test_torch_paths.py: autograd bit for
+bit, the others to float32 rounding):
 
 * "autograd": adversarial.AdversaryCost2.gradients (torch.autograd) + learning_rule.update_;
   handles every option and layer;
@@ -25,6 +27,7 @@ import numpy as np
 import torch
 
 from gan2014 import checkpoint as ckpt
+from gan2014.seeds import SGD_BATCH_ORDER_SEED
 from gan2014.iteration import sequential_batches, shuffled_sequential_batches
 from gan2014.space import DesignBatchFormatter
 from gan2014.train import TrainingDivergedError, check_positive_int
@@ -33,8 +36,9 @@ from port_torch.space import apply_steps
 from port_torch.training_algorithms import fused_step
 from port_torch.training_algorithms.graph_step import GraphStep
 from port_torch.training_algorithms.learning_rule import Momentum
+from port_torch.training_algorithms.reference_step import reference_step
 
-PATHS = ("auto", "autograd", "fused", "graph")
+PATHS = ("auto", "autograd", "fused", "graph", "reference")
 # On CUDA the NaN/Inf check reads its device-side record (one host sync) every this many batches.
 CHECK_EVERY_CUDA = 32
 
@@ -97,7 +101,7 @@ class SGD:
                  monitor_iteration_mode="sequential", termination_criterion=None,
                  update_callbacks=None, learning_rule=None, init_momentum=None,
                  set_batch_size=False, train_iteration_mode=None, batches_per_iter=None,
-                 theano_function_mode=None, monitoring_costs=None, seed=(2012, 10, 5)):
+                 theano_function_mode=None, monitoring_costs=None, seed=SGD_BATCH_ORDER_SEED):
         if init_momentum is not None:
             raise NotImplementedError("SGD: use learning_rule: Momentum (init_momentum was deprecated)")
         if train_iteration_mode not in (None, "shuffled_sequential") or \
@@ -175,8 +179,8 @@ class SGD:
     def _choose_path(self):
         if self.path not in PATHS:
             raise ValueError(f"unknown step path {self.path!r}; choose one of {PATHS}")
-        if self.path == "autograd":
-            return "autograd"
+        if self.path in ("autograd", "reference"):
+            return self.path
         if self.spec.problems:
             if self.path != "auto":
                 raise NotImplementedError(f"the {self.path} step does not support: "
@@ -255,6 +259,13 @@ class SGD:
         B = self.model.discriminator.batch_size_of(X)
         if self.path_used == "autograd":
             self._autograd_step(X, z, masks)
+        elif self.path_used == "reference":
+            given = None if z is None else self._given_masks(masks)
+            z = None if z is None else torch.as_tensor(z, device=self.device, dtype=self.dtype)
+            reference_step(self.model, self.cost, self.learning_rule.velocities, X,
+                           self.learning_rate, self.learning_rule.momentum, self.lr_scales, z, given)
+            self.g_flag.fill_(self.cost.now_train_generator if self.cost.ever_train_generator
+                              else 0.0)
         else:
             if z is None:
                 z, d_masks = fused_step.draw(self.spec, self.model.streams, B, self.device)
@@ -366,6 +377,12 @@ class SGD:
         return values
 
     # ---------------------------------------------------------------- checkpoints
+    def run_facts(self):
+        """The step implementation that runs, the streams' seed and the float type (recorded in
+        the log and in every checkpoint by gan2014.train.Train)."""
+        return {"step": self.path_used, "seed": self.model.streams.seed_value,
+                "floatX": "float64" if self.dtype == torch.float64 else "float32"}
+
     def state_arrays(self):
         """Velocities (`velocity/<param>`), the batch-order RNG's keys, the torch generator states.
 
@@ -374,8 +391,7 @@ class SGD:
         arrays = {name: v.detach().cpu().numpy().copy() for name, v in
                   zip(self.learning_rule.velocity_names(self.param_names), self.learning_rule.velocities)}
         arrays["rng/sgd_iterator/keys"] = self.rng.get_state()[1].copy()
-        arrays.update({f"rng/torch/{name}": state
-                       for name, state in self.model.streams.state_arrays().items()})
+        arrays.update(self.model.streams.checkpoint_arrays())
         return arrays
 
     def state_meta(self):
@@ -408,10 +424,7 @@ class SGD:
             for name, v in zip(self.learning_rule.velocity_names(self.param_names),
                                self.learning_rule.velocities):
                 v.copy_(torch.from_numpy(np.asarray(arrays[name], dtype=np.float32)))
-        torch_states = {name[len("rng/torch/"):]: value for name, value in arrays.items()
-                        if name.startswith("rng/torch/")}
-        if torch_states:
-            self.model.streams.load_state_arrays(torch_states)
+        self.model.streams.restore_checkpoint_arrays(arrays)
         self.learning_rate = float(self.float_type(meta["learning_rate"]))
         if meta.get("momentum") is not None:
             self.learning_rule.momentum = float(self.float_type(meta["momentum"]))
