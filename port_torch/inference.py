@@ -14,9 +14,11 @@ nearest of G's 10,000 Parzen samples), ||z - E(G(z))|| on fresh draws of G, and 
 log-likelihoods of the test set (gan2014.parzen, sigma chosen on the 1,000 validation images): with
 the kernels on G's samples (Table 1's protocol), with the kernels on G(E(x)) of the first 10,000
 training digits (G's range reached through E instead of the noise law), and the likelihood that
-G's Parzen density gives the reconstructions G(E(x_test)) themselves. It writes OUT/inference.json,
-OUT/reconstructions.png (test digits, each beside G(E(x))), OUT/sample_reconstructions.png (G(z)
-beside G(E(G(z)))) and OUT/encoder.npz (the encoder, a data-only checkpoint).
+G's Parzen density gives the reconstructions G(E(x_test)) themselves; and the singular values of
+dG/dz at 20 draws (how many directions of z G follows, which bounds what any E can recover). It
+writes OUT/inference.json, OUT/reconstructions.png (test digits, each beside G(E(x))),
+OUT/sample_reconstructions.png (G(z) beside G(E(G(z)))) and OUT/encoder.npz (the encoder, a
+data-only checkpoint).
 """
 import argparse
 import json
@@ -36,6 +38,8 @@ from gan2014.progress_line import StepProgress
 from port_torch.adversarial import DEFAULT_SEED
 
 EVAL_CHUNK = 1000   # rows per forward pass in the measurements (bounded memory)
+JACOBIAN_POINTS = 20
+JACOBIAN_RANKS = (1, 2, 5, 10, 20, 50, 100)
 
 
 class Encoder(nn.Module):
@@ -172,10 +176,30 @@ def measure(generator, encoder, data, sample_seed=DEFAULT_SEED, n_samples=10000,
         samples, apply_in_chunks(generator, codes))
     record["parzen"] = _parzen_record(samples, reconstruct(generator, encoder, data["train_head"]),
                                       test_recon, data, progress)
+    record["G_jacobian_spectrum"] = jacobian_spectrum(generator, z[:JACOBIAN_POINTS])
     record["n_samples"], record["sample_seed"] = int(n_samples), int(sample_seed)
     record["seconds"] = time.perf_counter() - began
     return record, {"test": test, "test_recon": test_recon, "samples": samples,
                     "sample_recon": apply_in_chunks(generator, codes[:48])}
+
+
+def jacobian_spectrum(generator, z):
+    """How many directions of the noise G's output follows near each row of ``z``: the singular
+    values of the Jacobian dG/dz (pixels x noise dims), largest first, their median over the rows
+    at the ranks ``JACOBIAN_RANKS``, and the median count above 1% of the largest. A direction G
+    ignores cannot be recovered by any E: it bounds how small ||z - E(G(z))|| can be."""
+    values = []
+    for row in torch.as_tensor(np.asarray(z), dtype=torch.float32):
+        jacobian = torch.autograd.functional.jacobian(lambda v: generator(v[None])[0], row,
+                                                      vectorize=True)
+        values.append(torch.linalg.svdvals(jacobian.double()).numpy())
+    values = np.array(values)
+    ranks = [r for r in JACOBIAN_RANKS if r <= values.shape[1]]
+    median = np.median(values, axis=0)
+    return {"points": int(len(values)),
+            "median_singular_value_at_rank": {str(r): float(median[r - 1]) for r in ranks},
+            "median_count_above_1pc_of_largest": float(np.median(
+                np.sum(values > 0.01 * values[:, :1], axis=1)))}
 
 
 def _noise(generator, n, seed):
@@ -327,6 +351,9 @@ def print_summary(record):
     print(f"G's samples: mean ||z - E(G(z))|| {codes['mean_l2']:.3f} (E = 0: "
           f"{codes['baseline_zero_mean_l2']:.3f}); per-dim MSE {codes['per_dim']['mse']:.4f}; "
           f"pixel MSE of G(E(G(z))) {record['sample_reconstruction']['mse']:.5f}")
+    spectrum = record["G_jacobian_spectrum"]
+    print(f"dG/dz at {spectrum['points']} draws: median number of singular values above 1% of "
+          f"the largest {spectrum['median_count_above_1pc_of_largest']:.0f}")
     for name, result in record["parzen"].items():
         print(f"Parzen, {name}: {result['mean']:.2f} +- {result['se']:.2f} "
               f"(sigma {result['sigma']:.4f})")

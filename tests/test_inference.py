@@ -228,3 +228,18 @@ def test_pairs_grid_puts_each_image_beside_its_reconstruction():
 def test_the_command_refuses_bad_hidden_widths():
     with pytest.raises(SystemExit):
         inf.parse_hidden(inf.build_parser(), "12,x")
+
+
+def test_jacobian_spectrum_of_a_known_linear_map():
+    """For G(z) = z A with A of singular values 5, 2, 0.04, 0 (a 4-d noise, 6 outputs), the
+    median spectrum is exactly A's (to float32 rounding, 1e-5) and the count above 1% of the
+    largest is 2 (0.04 < 0.05): the measurement counts the directions G follows."""
+    rng = np.random.RandomState(0)
+    left, _ = np.linalg.qr(rng.randn(6, 4))
+    right, _ = np.linalg.qr(rng.randn(4, 4))
+    A = torch.tensor((right @ np.diag([5., 2., .04, 0.]) @ left.T), dtype=torch.float32)
+    spectrum = inf.jacobian_spectrum(lambda z: z @ A, rng.randn(3, 4))
+    values = spectrum["median_singular_value_at_rank"]
+    assert list(values) == ["1", "2"] and spectrum["points"] == 3
+    assert values["1"] == pytest.approx(5.0, abs=1e-5) and values["2"] == pytest.approx(2.0, abs=1e-5)
+    assert spectrum["median_count_above_1pc_of_largest"] == 2
