@@ -70,7 +70,7 @@ def _layers(params):
 # --- the float64 reference -----------------------------------------------------------------------
 
 def reference_forward(params, x):
-    """``(output, hidden activations)`` of the encoder in float64: ReLU hidden layers, linear out."""
+    """``(output, hidden activations)`` of the encoder in float64 (ReLU hidden, linear out)."""
     h = np.asarray(x, np.float64)
     hidden = []
     layers = _layers(params)

@@ -180,7 +180,7 @@ class LogisticRegression:
         self.info = None
 
     def fit(self, X, labels, start=None):
-        """Fit on rows ``X`` with integer ``labels``; ``start`` (another fitted model) warm-starts."""
+        """Fit on rows ``X`` with integer ``labels``; ``start`` (a fitted model) warm-starts."""
         X = np.asarray(X, np.float64)
         Y = _one_hot(labels, self.n_classes)
         if len(X) != len(Y):

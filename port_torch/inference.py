@@ -132,7 +132,8 @@ def apply_in_chunks(function, rows, chunk=EVAL_CHUNK):
     """``function`` over the float32 tensor made of ``rows``, a chunk at a time; numpy float32."""
     parts = []
     for start in range(0, len(rows), chunk):
-        block = torch.as_tensor(np.ascontiguousarray(rows[start:start + chunk]), dtype=torch.float32)
+        block = np.ascontiguousarray(rows[start:start + chunk])
+        block = torch.as_tensor(block, dtype=torch.float32)
         parts.append(function(block).cpu().numpy())
     return np.concatenate(parts)
 

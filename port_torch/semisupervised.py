@@ -227,9 +227,10 @@ def _encoder(args):
     from port_torch.inference import Encoder
 
     params, meta = inference_core.load_encoder(args.encoder)
-    if next(iter(params.values())).shape[0] != 784:
-        raise ckpt.CheckpointError(f"{args.encoder}: the encoder reads "
-                                   f"{next(iter(params.values())).shape[0]} values, not MNIST's 784")
+    width = next(iter(params.values())).shape[0]
+    if width != 784:
+        raise ckpt.CheckpointError(f"{args.encoder}: the encoder reads {width} values, not "
+                                   "MNIST's 784")
     return Encoder(params).eval(), {"file": Path(args.encoder).name,
                                     "sha256": inference_core.sha256_of(args.encoder),
                                     "steps": meta.get("steps"), "hidden": meta.get("hidden")}

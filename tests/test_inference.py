@@ -241,5 +241,6 @@ def test_jacobian_spectrum_of_a_known_linear_map():
     spectrum = inf.jacobian_spectrum(lambda z: z @ A, rng.randn(3, 4))
     values = spectrum["median_singular_value_at_rank"]
     assert list(values) == ["1", "2"] and spectrum["points"] == 3
-    assert values["1"] == pytest.approx(5.0, abs=1e-5) and values["2"] == pytest.approx(2.0, abs=1e-5)
+    assert values["1"] == pytest.approx(5.0, abs=1e-5)
+    assert values["2"] == pytest.approx(2.0, abs=1e-5)
     assert spectrum["median_count_above_1pc_of_largest"] == 2
