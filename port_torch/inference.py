@@ -34,6 +34,7 @@ from torch import nn
 from gan2014 import checkpoint as ckpt
 from gan2014 import inference as core
 from gan2014 import parzen
+from gan2014.datasets.errors import DatasetError
 from gan2014.progress_line import StepProgress
 from port_torch.adversarial import DEFAULT_SEED
 
@@ -316,15 +317,16 @@ def main(argv=None):
     out = Path(args.out)
     try:
         generator = freeze(load_generator(args.checkpoint))
+        data = load_mnist(args.data_path)   # before training: a missing dataset fails at once
         if args.command == "train":
             encoder, settings = _train(args, parser, generator, out)
         else:
             params, settings = core.load_encoder(args.encoder)
             encoder = Encoder(params)
         _check_sizes(generator, encoder, args)
-        record, images = measure(generator, encoder.eval(), load_mnist(args.data_path),
-                                 args.sample_seed, args.n_samples, progress=not args.quiet)
-    except ckpt.CheckpointError as error:
+        record, images = measure(generator, encoder.eval(), data, args.sample_seed,
+                                 args.n_samples, progress=not args.quiet)
+    except (ckpt.CheckpointError, DatasetError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     record = OrderedDict(generator=_source(args.checkpoint, generator), encoder=settings,

@@ -32,6 +32,7 @@ import torch
 from gan2014 import checkpoint as ckpt
 from gan2014 import inference as inference_core
 from gan2014 import semisupervised as ss
+from gan2014.datasets.errors import DatasetError
 from gan2014.progress_line import StepProgress
 
 DEFAULT_LABELS = (100, 600, 1000, 3000)
@@ -188,15 +189,18 @@ def main(argv=None):
     lambdas = _numbers(parser, "--lambdas", args.lambdas, float)
     if args.draws < 2:
         parser.error("--draws must be at least 2 (the table reports the spread between draws)")
+    if any(n % ss.N_CLASSES for n in label_counts):
+        parser.error(f"--labels: each count must be a multiple of {ss.N_CLASSES} (balanced "
+                     f"classes), got {args.labels!r}")
     torch.set_num_threads(max(1, args.threads))
     began = time.perf_counter()
     try:
         model, meta = load_pair(args.checkpoint)
         encoder, encoder_meta = _encoder(args)
-    except ckpt.CheckpointError as error:
+        pool_x, pool_y, test_x, test_y = _load_data(args.data_path)
+    except (ckpt.CheckpointError, DatasetError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    pool_x, pool_y, test_x, test_y = _load_data(args.data_path)
     functions = feature_functions(model.discriminator, encoder)
     pool, test = compute_features(functions, pool_x), compute_features(functions, test_x)
     features_seconds = time.perf_counter() - began

@@ -244,3 +244,9 @@ def test_jacobian_spectrum_of_a_known_linear_map():
     assert values["1"] == pytest.approx(5.0, abs=1e-5)
     assert values["2"] == pytest.approx(2.0, abs=1e-5)
     assert spectrum["median_count_above_1pc_of_largest"] == 2
+
+
+def test_the_command_names_a_missing_checkpoint(tmp_path, capsys):
+    missing = tmp_path / "missing.npz"
+    assert inf.main(["train", str(missing), "--out", str(tmp_path / "out"), "--quiet"]) == 2
+    assert str(missing) in capsys.readouterr().err

@@ -240,3 +240,14 @@ def test_load_pair_refuses_a_released_generator(tmp_path, tiny_pair):
                                 {"yaml": TINY_YAML.read_text(), "kind": "released-generator"})
     with pytest.raises(ckpt.CheckpointError, match="no discriminator parameters"):
         semi.load_pair(path)
+
+
+def test_the_command_names_bad_input(tmp_path, capsys):
+    """A missing checkpoint is one `error:` line naming it (exit 2); label counts that cannot be
+    balanced and a single draw are refused before anything is computed."""
+    missing = tmp_path / "missing.npz"
+    assert semi.main([str(missing), "--out", str(tmp_path / "out"), "--quiet"]) == 2
+    assert str(missing) in capsys.readouterr().err
+    for option in (["--labels", "100,55"], ["--draws", "1"]):
+        with pytest.raises(SystemExit):
+            semi.main([str(missing), "--out", str(tmp_path / "out")] + option)
