@@ -115,6 +115,7 @@ def run_sweep(pool, pool_labels, test, test_labels, label_counts, draws, lambdas
     set. ``pool``/``test`` map a feature-set name to its features. Returns the per-run records."""
     runs = OrderedDict((name, OrderedDict((str(n), []) for n in label_counts)) for name in pool)
     scalers = OrderedDict((name, ss.Standardiser(features)) for name, features in pool.items())
+    test = OrderedDict((name, scalers[name](test[name])) for name in pool)   # scaled once
     done, total = 0, len(pool) * len(label_counts) * draws
     for n_labels in label_counts:
         for draw in range(draws):
@@ -123,8 +124,7 @@ def run_sweep(pool, pool_labels, test, test_labels, label_counts, draws, lambdas
                 began = time.perf_counter()
                 X = scalers[name](features[chosen])
                 model, record = ss.select_and_fit(X, pool_labels[chosen], lambdas, seed=draw)
-                record.update(draw=draw, test_error=model.error(scalers[name](test[name]),
-                                                                test_labels),
+                record.update(draw=draw, test_error=model.error(test[name], test_labels),
                               seconds=time.perf_counter() - began)
                 runs[name][str(n_labels)].append(record)
                 done += 1

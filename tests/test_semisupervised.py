@@ -251,3 +251,23 @@ def test_the_command_names_bad_input(tmp_path, capsys):
     for option in (["--labels", "100,55"], ["--draws", "1"]):
         with pytest.raises(SystemExit):
             semi.main([str(missing), "--out", str(tmp_path / "out")] + option)
+
+
+def test_the_sweep_gives_every_feature_set_the_same_label_draws():
+    """Two feature sets with the same values (one scaled by 7: the scaling step removes the factor)
+    get the same draws and so the same chosen strengths and test errors, draw for draw; the
+    records cover every label count and draw."""
+    rng = np.random.RandomState(0)
+    labels = np.repeat(np.arange(10), 12)
+    X = rng.randn(120, 6) + 2.0 * np.eye(10, 6)[labels]
+    test_labels = np.repeat(np.arange(10), 3)
+    X_test = rng.randn(30, 6) + 2.0 * np.eye(10, 6)[test_labels]
+    runs = semi.run_sweep({"a": X, "b": 7 * X}, labels, {"a": X_test, "b": 7 * X_test},
+                          test_labels, (20, 50), draws=2, lambdas=(1.0, 0.01))
+    for n in ("20", "50"):
+        assert [r["draw"] for r in runs["a"][n]] == [0, 1]
+        for first, second in zip(runs["a"][n], runs["b"][n]):
+            assert first["lam"] == second["lam"]
+            assert first["test_error"] == pytest.approx(second["test_error"])
+    summary = semi.summarise_runs(runs)
+    assert summary["a"]["20"]["n"] == 2
