@@ -12,8 +12,8 @@ training loop are otherwise the unconditional ones (adversarial.py), with these 
   options AdversaryCost2 has for D), since the conditional experiment applies dropout in G;
 * monitoring conditions G on the monitored batch's labels (`gen_ll`: a balanced set of labels).
 
-legacy_aesara/conditional_gan.py is the same model in Aesara; parity_tests/test_conditional_parity.py
-checks that they agree.
+legacy_aesara/conditional_gan.py is the same model in Aesara;
+parity_tests/test_conditional_parity.py checks that they agree.
 """
 from collections import OrderedDict
 
@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 from gan2014.composite_space import CompositeSpace
-from port_torch.adversarial import (AdversaryCost2, AdversaryPair, _only_dropped, draw_masks,
+from port_torch.adversarial import (AdversaryCost2, AdversaryPair, _only_dropped,
                                     draw_noise, parzen_log_likelihood)
 
 NOISE_KINDS = ("uniform", "gaussian", "spherical", "unit_uniform")
