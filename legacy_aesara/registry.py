@@ -7,8 +7,8 @@ gan2014.config.registry.KNOWN_NAMES without one.
 """
 from gan2014.config.registry import backend_registry
 
-from legacy_aesara import adversarial, deconv, space
-from legacy_aesara.models import maxout, mlp
+from legacy_aesara import adversarial, conditional_gan, deconv, space
+from legacy_aesara.models import composite, maxout, mlp
 from legacy_aesara.training_algorithms import alternating_sgd, learning_rule, sgd
 
 BACKEND = "legacy_aesara"
@@ -46,6 +46,11 @@ OWN = {
     "adversarial.add_layers": _add_layers,
     # adversarial/sgd.py (alternating D/G steps; no 2014 config uses it)
     "adversarial.sgd.SGD": alternating_sgd.SGD,
+    # The conditional model p(x | c) (yaml_experiments/mnist_conditional.yaml; not in 2014's code)
+    "pylearn2.models.mlp.CompositeLayer": composite.CompositeLayer,
+    "conditional.ConditionalGenerator": conditional_gan.ConditionalGenerator,
+    "conditional.ConditionalAdversaryPair": conditional_gan.ConditionalAdversaryPair,
+    "conditional.ConditionalAdversaryCost": conditional_gan.ConditionalAdversaryCost,
 }
 
 

@@ -6,8 +6,8 @@ stubs that raise NotImplementedError when built (gan2014.config.registry.backend
 """
 from gan2014.config.registry import backend_registry
 from gan2014.train import Train
-from port_torch import adversarial, deconv, space
-from port_torch.models import maxout, mlp
+from port_torch import adversarial, conditional_gan, deconv, space
+from port_torch.models import composite, maxout, mlp
 from port_torch.training_algorithms import alternating_sgd, learning_rule, sgd
 
 
@@ -37,6 +37,11 @@ OWN = {
     "adversarial.add_layers": _add_layers,
     # adversarial/sgd.py (alternating D/G steps; no 2014 config uses it)
     "adversarial.sgd.SGD": alternating_sgd.SGD,
+    # The conditional model p(x | c) (yaml_experiments/mnist_conditional.yaml; not in 2014's code)
+    "pylearn2.models.mlp.CompositeLayer": composite.CompositeLayer,
+    "conditional.ConditionalGenerator": conditional_gan.ConditionalGenerator,
+    "conditional.ConditionalAdversaryPair": conditional_gan.ConditionalAdversaryPair,
+    "conditional.ConditionalAdversaryCost": conditional_gan.ConditionalAdversaryCost,
 }
 
 REGISTRY = backend_registry(OWN, "port_torch")

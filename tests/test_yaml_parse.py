@@ -571,6 +571,8 @@ def test_shared_registry_holds_the_framework_free_entries():
     from gan2014.datasets import cifar10, mnist, tfd
     from gan2014 import termination_criteria
     from gan2014.models import dbm
+    from gan2014 import composite_space, space
+    from gan2014.datasets import labels_as_features
 
     assert SHARED == {"pylearn2.datasets.mnist.MNIST": mnist.MNIST,
                       "pylearn2.datasets.tfd.TFD": tfd.TFD,
@@ -578,7 +580,10 @@ def test_shared_registry_holds_the_framework_free_entries():
                       "pylearn2.models.dbm.init_sigmoid_bias_from_marginals":
                           dbm.init_sigmoid_bias_from_marginals,
                       "pylearn2.termination_criteria.EpochCounter":
-                          termination_criteria.EpochCounter}
+                          termination_criteria.EpochCounter,
+                      "pylearn2.space.VectorSpace": space.VectorSpace,
+                      "pylearn2.space.CompositeSpace": composite_space.CompositeSpace,
+                      "conditional.LabelsAsFeatures": labels_as_features.LabelsAsFeatures}
     assert backend_registry({}, "torch")["pylearn2.datasets.mnist.MNIST"] is mnist.MNIST
 
 

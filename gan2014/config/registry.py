@@ -78,6 +78,9 @@ def shared_registry():
     from gan2014.datasets.tfd import TFD
     from gan2014.models.dbm import init_sigmoid_bias_from_marginals
     from gan2014.termination_criteria import EpochCounter
+    from gan2014.composite_space import CompositeSpace
+    from gan2014.datasets.labels_as_features import LabelsAsFeatures
+    from gan2014.space import VectorSpace
 
     return {
         "pylearn2.datasets.mnist.MNIST": MNIST,
@@ -85,6 +88,11 @@ def shared_registry():
         "pylearn2.datasets.cifar10.CIFAR10": CIFAR10,
         "pylearn2.models.dbm.init_sigmoid_bias_from_marginals": init_sigmoid_bias_from_marginals,
         "pylearn2.termination_criteria.EpochCounter": EpochCounter,
+        # The conditional experiment (yaml_experiments/mnist_conditional.yaml); no 2014 config
+        # of goodfeli/adversarial names these.
+        "pylearn2.space.VectorSpace": VectorSpace,
+        "pylearn2.space.CompositeSpace": CompositeSpace,
+        "conditional.LabelsAsFeatures": LabelsAsFeatures,
     }
 
 

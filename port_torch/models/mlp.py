@@ -234,6 +234,9 @@ class MLP(nn.Module):
         """
         for layer in self.layers:
             stem = getattr(layer, "param_name_stem", None) or layer.layer_name
+            if hasattr(layer, "named_pylearn2_params"):   # a CompositeLayer names its parts'
+                yield from layer.named_pylearn2_params(stem)
+                continue
             for suffix in layer.param_suffixes:   # none for a SpaceConverter
                 yield f"{stem}_{suffix}", getattr(layer, suffix)
 

@@ -1,0 +1,120 @@
+"""Conditional Parzen evaluation of a conditional MNIST checkpoint (Mirza & Osindero 2014, Table 1).
+
+Their protocol: draw 1,000 samples of each of the 10 classes (10,000 in all), fit one Gaussian
+Parzen window to them, and report the mean log-likelihood of the MNIST test images (with its
+standard error), the window width sigma chosen on validation images. Here sigma is chosen, as in
+adversarial/parzen_ll.py, on the first 1,000 images of MNIST train[50000:60000] over
+logspace(-1, 0, 10); the estimator is gan2014.parzen's float64 one (gan2014/parzen_cli.py).
+
+The command also writes a class-by-class sample grid: one row per class, `--grid-cols` samples a
+row. Each backend supplies how its generator turns one-hot labels into samples
+(port_torch/conditional.py, legacy_aesara/conditional.py).
+"""
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+
+from gan2014 import checkpoint as ckpt
+from gan2014 import parzen_cli
+from gan2014.datasets.labels_as_features import one_hot
+from gan2014.image_grid import save_grid
+
+RESULTS = Path("results") / "conditional"
+CLASSES = 10
+
+
+def class_labels(per_class, num_classes=CLASSES):
+    """The integer labels 0 x per_class, 1 x per_class, ... (class-major order)."""
+    return np.repeat(np.arange(num_classes), per_class)
+
+
+def build_parser(backend):
+    parser = argparse.ArgumentParser(
+        prog=f"python -m {backend}.conditional",
+        description="Conditional MNIST: Parzen log-likelihood of the test set under samples of "
+                    "every class (Mirza & Osindero 2014 protocol), and a class-by-class grid.")
+    parser.add_argument("checkpoint", help="a checkpoint (.npz) of mnist_conditional.yaml")
+    parser.add_argument("--per-class", type=int, default=1000,
+                        help="samples drawn for each class (default 1000: 10,000 in all)")
+    parser.add_argument("-s", "--sigma", type=float, default=None,
+                        help="use this sigma instead of selecting it on the validation images")
+    parser.add_argument("-l", "--limit", type=int, default=1000,
+                        help="validation images used to select sigma (default 1000)")
+    parser.add_argument("--seed", type=int, default=None,
+                        help="seed of the noise G turns into samples (default: the backend's)")
+    parser.add_argument("--out", default=None, help="folder for the record and the figure "
+                        f"(default {RESULTS}/<checkpoint's run folder>-<backend>)")
+    parser.add_argument("--grid-cols", type=int, default=10,
+                        help="samples per class in the figure (default 10)")
+    parser.add_argument("--data-path", default=None,
+                        help="dataset root holding mnist/ (default: $PYLEARN2_DATA_PATH or ./data)")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress display")
+    return parser
+
+
+def check_arguments(parser, args):
+    for name in ("per_class", "limit", "grid_cols"):
+        if getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be >= 1")
+    if args.sigma is not None and not args.sigma > 0:
+        parser.error("--sigma must be a positive number")
+
+
+def output_folder(args, backend):
+    if args.out:
+        return Path(args.out)
+    return RESULTS / f"{Path(args.checkpoint).resolve().parent.name}-{backend}"
+
+
+def check_classes(model, parser):
+    classes = getattr(model.generator, "num_classes", None)
+    if classes != CLASSES:
+        parser.exit(2, f"error: the checkpoint's generator is not a conditional MNIST generator "
+                       f"(it takes {classes} label columns; {CLASSES} are needed)\n")
+
+
+def main(argv, backend, load_registry, draw, describe=None):
+    """Load, sample per class, score, draw the grid, write the record. Returns an exit code.
+
+    draw(model, meta, labels_one_hot, args) -> (n, 784) float array, row i of class labels[i];
+    describe(args) -> backend fields for the record.
+    """
+    parser = build_parser(backend)
+    args = parser.parse_args(argv)
+    check_arguments(parser, args)
+    began = time.perf_counter()
+    try:
+        model, meta = parzen_cli.load_model(Path(args.checkpoint), load_registry())
+    except ckpt.CheckpointError as error:
+        parser.exit(2, f"error: {error}\n")
+    check_classes(model, parser)
+    timings = {"load_s": time.perf_counter() - began}
+    started = time.perf_counter()
+    labels = class_labels(args.per_class)
+    samples = np.asarray(draw(model, meta, one_hot(labels, CLASSES), args), dtype=np.float64)
+    timings["sample_s"] = time.perf_counter() - started
+    folder = output_folder(args, backend)
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = f"epoch{int(meta.get('epoch') or 0):06d}"
+    figure = folder / f"{stem}_class_grid.png"
+    save_grid(class_grid(samples, labels, args.grid_cols), figure, cols=args.grid_cols, scale=2)
+    print(f"class grid (one row per class 0-9) written to {figure}")
+    valid, test = parzen_cli.protocol_data(args.limit, args.sigma is not None, args.data_path)
+    result, protocol = parzen_cli.run_protocol(samples, valid, test, sigma=args.sigma,
+                                               progress=not args.quiet)
+    timings.update(protocol, total_s=time.perf_counter() - began)
+    record = {"backend": backend, "checkpoint": str(args.checkpoint), "epoch": meta.get("epoch"),
+              "checkpoint_backend": meta.get("backend"), "protocol": "conditional",
+              "per_class": args.per_class, "classes": CLASSES, "figure": str(figure),
+              "limit": None if valid is None else int(valid.shape[0]), "seed": args.seed}
+    if describe is not None:
+        record.update(describe(args))
+    parzen_cli.report(result, timings, record, folder / f"{stem}_parzen.json")
+    return 0
+
+
+def class_grid(samples, labels, cols):
+    """The first `cols` samples of each class, class after class (row k of the grid: class k)."""
+    return np.concatenate([samples[labels == k][:cols] for k in range(CLASSES)])
