@@ -303,9 +303,15 @@ class SGD:
         return self._formatters[id(dataset)][1]
 
     def _run_step(self, function, batch, *extra):
+        """One compiled step (sgd_update or a fed variant) on the batch, then _after_batch."""
         function(batch, *extra)
+        self._after_batch(batch.shape[self.model.get_input_space().get_batch_axis()])
+
+    def _after_batch(self, rows):
+        """What Pylearn2's SGD.train did after each sgd_update call: count the batch and its rows,
+        then run the update callbacks (ExponentialDecay)."""
         self.batches_seen += 1
-        self.examples_seen += batch.shape[self.model.get_input_space().get_batch_axis()]
+        self.examples_seen += rows
         for callback in self.update_callbacks:
             callback(self)
 
