@@ -23,18 +23,18 @@ import aesara
 import aesara.tensor as at
 import numpy as np
 
-from gan2014 import checkpoint as ckpt
-from gan2014.iteration import sequential_batches, shuffled_sequential_batches
+from gan2014.iteration import sequential_batches
 from gan2014.space import DesignBatchFormatter
 from gan2014.train import TrainingDivergedError, check_positive_int
 from gan2014.training_algorithms.schedules import ExponentialDecaySchedule
+from gan2014.training_algorithms.sgd_state import ITERATOR_SEED, SGDState
 from legacy_aesara.adversarial import AdversaryCost2, NO_DROPOUT, mask_inputs, mask_arguments
 from legacy_aesara.training_algorithms import fused_step
 from legacy_aesara.models.mlp import shared_floatx
 from legacy_aesara.space import make_theano_batch
 from legacy_aesara.training_algorithms.learning_rule import Momentum
 
-DEFAULT_SEED = (2012, 10, 5)
+DEFAULT_SEED = ITERATOR_SEED   # the former name of Pylearn2's batch-order seed here
 # How the update function gets its gradients (the same numbers either way, tested in
 # parity_tests/test_aesara_paths.py): "grad" = aesara.grad on the cost's 2014 graph,
 # "fused" = training_algorithms/fused_step.py, "auto" = fused where it supports the model.
@@ -74,12 +74,13 @@ def _log(message):
     print(message, flush=True)
 
 
-class SGD:
+class SGD(SGDState):
     """sgd.py :: SGD with Pylearn2's constructor arguments.
 
     Besides Pylearn2's interface (setup, train, continue_learning) it offers what the shared Train
     loop and the tests need (docs/ARCHITECTURE.md): monitor(), train_batch(), batches_seen,
-    examples_seen, state_arrays(), state_meta(), load_state().
+    examples_seen, state_arrays(), state_meta(), load_state(). The batch order, the counters and
+    the stop/resume position are gan2014/training_algorithms/sgd_state.py's SGDState.
     """
 
     def __init__(self, learning_rate, cost=None, batch_size=None, monitoring_batch_size=None,
@@ -87,7 +88,7 @@ class SGD:
                  monitor_iteration_mode="sequential", termination_criterion=None,
                  update_callbacks=None, learning_rule=None, init_momentum=None,
                  set_batch_size=False, train_iteration_mode=None, batches_per_iter=None,
-                 theano_function_mode=None, monitoring_costs=None, seed=DEFAULT_SEED):
+                 theano_function_mode=None, monitoring_costs=None, seed=ITERATOR_SEED):
         if monitoring_costs:
             raise NotImplementedError("SGD: monitoring_costs is not supported by legacy_aesara")
         if theano_function_mode is not None:
@@ -100,6 +101,9 @@ class SGD:
             if learning_rule is not None:
                 raise ValueError("SGD: give either init_momentum or learning_rule, not both")
             learning_rule = Momentum(init_momentum)
+        SGDState.__init__(self, seed, update_callbacks, termination_criterion,
+                          train_iteration_mode, check_positive_int("SGD", "batches_per_iter",
+                                                                   batches_per_iter))
         self.learning_rate = shared_floatx(learning_rate, "learning_rate")
         self.cost = cost
         self.batch_size = check_positive_int("SGD", "batch_size", batch_size)
@@ -109,30 +113,9 @@ class SGD:
         if monitoring_dataset is not None and not isinstance(monitoring_dataset, dict):
             monitoring_dataset = {"": monitoring_dataset}
         self.monitoring_dataset = monitoring_dataset
-        self.termination_criterion = termination_criterion
-        if update_callbacks is None:
-            update_callbacks = []
-        elif not isinstance(update_callbacks, (list, tuple)):
-            update_callbacks = [update_callbacks]
-        self.update_callbacks = list(update_callbacks)
         self.learning_rule = learning_rule
-        self.train_iteration_mode = train_iteration_mode or "shuffled_sequential"
-        if self.train_iteration_mode not in ("shuffled_sequential", "sequential"):
-            raise NotImplementedError(f"SGD: train_iteration_mode {self.train_iteration_mode!r} "
-                                      "is not supported by legacy_aesara")
-        self.batches_per_iter = check_positive_int("SGD", "batches_per_iter", batches_per_iter)
-        # Created once; every epoch's shuffle continues its stream.
-        self.rng = np.random.RandomState(list(seed))
-        self.batches_seen = 0
-        self.examples_seen = 0
-        self.epochs_seen = 0
         self._fed_updates = {}
         self._formatters = {}               # id(dataset) -> (dataset, DesignBatchFormatter)
-        # Stopping inside an epoch (Ctrl-C) and resuming there; see the module docstring.
-        self.stop_requested = None          # set by gan2014.train.Train: () -> bool
-        self.batches_into_epoch = 0         # > 0: stopped (or to resume) after this many batches
-        self.batches_per_epoch = None
-        self._epoch_start_rng = None        # self.rng's state before the current epoch's shuffle
         # Not a Pylearn2 argument: set by the command line (--path) or by tests.
         self.path = "auto"
 
@@ -247,20 +230,14 @@ class SGD:
         self._check_finite(self.model, "before the epoch")
         X = design_matrix(dataset)
         as_input = self._input_formatter(dataset)
-        self._epoch_start_rng = self.rng.get_state()
-        batches = self._epoch_batches(X.shape[0])
-        first, self.batches_per_epoch = self.batches_into_epoch, len(batches)
-        if first > len(batches):
-            raise ValueError(f"SGD: resuming after batch {first} of an epoch of {len(batches)}")
-        self.batches_into_epoch = 0
+        batches, first = self._begin_epoch(X.shape[0])
         for position in range(first, len(batches)):
             self._run_step(self.sgd_update, self._as_floatx(as_input(X[batches[position]])))
             self._check_step(position + 1, len(batches))
-            if position + 1 < len(batches) and self.stop_requested is not None \
-                    and self.stop_requested():
-                self.batches_into_epoch = position + 1
+            if self._stop_after(position + 1):
+                self._pause(position + 1)
                 return
-        self.epochs_seen += 1
+        self._end_epoch()
 
     def _check_step(self, done, total):
         """NaN/Inf check of every parameter after batch `done`.
@@ -280,15 +257,6 @@ class SGD:
             raise TrainingDivergedError(bad, batch=done, batches_in_epoch=total,
                                         batches_seen=self.batches_seen)
 
-    def _epoch_batches(self, num_examples):
-        if self.train_iteration_mode == "shuffled_sequential":
-            batches = shuffled_sequential_batches(num_examples, self.batch_size, self.rng)
-        else:
-            batches = sequential_batches(num_examples, self.batch_size)
-        if self.batches_per_iter is not None:
-            batches = batches[:self.batches_per_iter]
-        return batches
-
     @staticmethod
     def _as_floatx(batch):
         return np.ascontiguousarray(batch, dtype=aesara.config.floatX)
@@ -306,14 +274,6 @@ class SGD:
         """One compiled step (sgd_update or a fed variant) on the batch, then _after_batch."""
         function(batch, *extra)
         self._after_batch(batch.shape[self.model.get_input_space().get_batch_axis()])
-
-    def _after_batch(self, rows):
-        """What Pylearn2's SGD.train did after each sgd_update call: count the batch and its rows,
-        then run the update callbacks (ExponentialDecay)."""
-        self.batches_seen += 1
-        self.examples_seen += rows
-        for callback in self.update_callbacks:
-            callback(self)
 
     def train_batch(self, X, z=None, masks=None):
         """One update on batch X (in the model's input space), then the update callbacks.
@@ -351,13 +311,6 @@ class SGD:
                                        on_unused_input="ignore")
             self._fed_updates[key] = (function, active)
         return self._fed_updates[key]
-
-    def continue_learning(self, model):
-        if self.termination_criterion is None:
-            return True
-        if hasattr(self.termination_criterion, "epochs_already_seen"):
-            self.termination_criterion.epochs_already_seen = self.epochs_seen
-        return self.termination_criterion.continue_learning(model)
 
     @staticmethod
     def _check_finite(model, when):
@@ -471,35 +424,23 @@ class SGD:
                 arrays["velocity/" + names[param]] = np.array(velocity.get_value())
         for name, rstate in self._named_stream_states().items():
             arrays[name] = np.array(rstate.get_value())
-        arrays["rng/sgd_iterator/keys"] = self.rng.get_state()[1].copy()
+        arrays.update(self._order_arrays())
         return arrays
 
     def state_meta(self):
-        _kind, _keys, pos, has_gauss, cached = self.rng.get_state()
-        return {
+        meta = {
             "learning_rate": float(self.learning_rate.get_value()),
             "momentum": (float(self.learning_rule.momentum.get_value())
                          if self.learning_rule is not None else None),
-            "batches_seen": self.batches_seen,
-            "examples_seen": self.examples_seen,
-            "epochs_seen": self.epochs_seen,
-            "sgd_iterator_rng": {"pos": int(pos), "has_gauss": int(has_gauss),
-                                 "cached_gaussian": float(cached)},
-            # Inside an epoch (Ctrl-C): where, and the RandomState that drew the epoch's shuffle.
-            "batches_into_epoch": self.batches_into_epoch,
-            "epoch_start_rng": (ckpt.numpy_rng_state(self._epoch_start_rng)
-                                if self.batches_into_epoch else None),
-            "mrg_master_states": {name: [int(v) for v in stream.rstate]
-                                  for name, stream in self._random_streams()},
-            "cost_switches": {name: float(getattr(self.cost, name).get_value())
-                              for name in ("now_train_generator", "now_train_discriminator",
-                                           "now_train_inference")},
-            "update_callbacks": [callback.state_dict() if hasattr(callback, "state_dict")
-                                 else None for callback in self.update_callbacks],
-            "termination_criterion": (self.termination_criterion.state_dict()
-                                      if hasattr(self.termination_criterion, "state_dict")
-                                      else None),
         }
+        meta.update(self._progress_meta())
+        meta["mrg_master_states"] = {name: [int(v) for v in stream.rstate]
+                                     for name, stream in self._random_streams()}
+        meta["cost_switches"] = {name: float(getattr(self.cost, name).get_value())
+                                 for name in ("now_train_generator", "now_train_discriminator",
+                                              "now_train_inference")}
+        meta.update(self._schedule_meta())
+        return meta
 
     def load_state(self, arrays, meta):
         """Restore what state_arrays / state_meta saved (after setup built the same graphs)."""
@@ -507,9 +448,7 @@ class SGD:
         self.learning_rate.set_value(np.asarray(meta["learning_rate"], dtype=floatx))
         if self.learning_rule is not None and meta.get("momentum") is not None:
             self.learning_rule.momentum.set_value(np.asarray(meta["momentum"], dtype=floatx))
-        self.batches_seen = int(meta["batches_seen"])
-        self.examples_seen = int(meta["examples_seen"])
-        self.epochs_seen = int(meta.get("epochs_seen", 0))
+        self._load_progress(arrays, meta)
         names = {param: name for name, param in self.model.named_params().items()}
         if self.learning_rule is not None and hasattr(self.learning_rule, "velocities"):
             for param, velocity in self.learning_rule.velocities.items():
@@ -522,21 +461,8 @@ class SGD:
             master = meta.get("mrg_master_states", {}).get(name)
             if master is not None:
                 stream.rstate = np.asarray(master, dtype="int32")
-        rng_meta = meta["sgd_iterator_rng"]
-        self.rng.set_state(("MT19937", np.asarray(arrays["rng/sgd_iterator/keys"], np.uint32),
-                            rng_meta["pos"], rng_meta["has_gauss"], rng_meta["cached_gaussian"]))
-        self.batches_into_epoch = int(meta.get("batches_into_epoch") or 0)
-        if self.batches_into_epoch:
-            # The next train() redraws the interrupted epoch's shuffle, then skips what was done.
-            ckpt.set_numpy_rng_state(self.rng, meta["epoch_start_rng"])
         for name, value in meta.get("cost_switches", {}).items():
             getattr(self.cost, name).set_value(np.asarray(value, dtype=floatx))
-        for callback, state in zip(self.update_callbacks, meta.get("update_callbacks", [])):
-            if state is not None and hasattr(callback, "load_state_dict"):
-                callback.load_state_dict(state)
-        criterion_state = meta.get("termination_criterion")
-        if criterion_state is not None and hasattr(self.termination_criterion, "load_state_dict"):
-            self.termination_criterion.load_state_dict(criterion_state)
 
     @staticmethod
     def _checked(arrays, name, shape, dtype):
