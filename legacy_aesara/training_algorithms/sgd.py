@@ -5,10 +5,8 @@ gradients and the learning rule's updates from the parameter values at call entr
 every shared variable at once; train() feeds it the minibatches of one epoch in the order of the
 persistent RandomState([2012, 10, 5]) and calls the update callbacks (ExponentialDecay) after each.
 
-The monitor is Pylearn2's (pylearn2/monitor.py :: Monitor) folded into the algorithm: one compiled
-function per monitoring dataset returns every channel for a batch, and each channel is averaged
-over the 'sequential' batches exactly as Pylearn2 accumulated it, in floatX:
-acc <- acc + value * batch_size / num_examples.
+The monitor is Pylearn2's (pylearn2/monitor.py :: Monitor), in legacy_aesara/monitor.py; setup
+builds its graphs at Pylearn2's point and monitor() runs it.
 
 Added for reliable long runs (not in Pylearn2): after every batch of an epoch the parameters are
 checked for NaN/Inf (raising gan2014.train.TrainingDivergedError with the batch), and the epoch loop
@@ -23,12 +21,12 @@ import aesara
 import aesara.tensor as at
 import numpy as np
 
-from gan2014.iteration import sequential_batches
 from gan2014.space import DesignBatchFormatter
 from gan2014.train import TrainingDivergedError, check_positive_int
 from gan2014.training_algorithms.schedules import ExponentialDecaySchedule
 from gan2014.training_algorithms.sgd_state import ITERATOR_SEED, SGDState
 from legacy_aesara.adversarial import AdversaryCost2, NO_DROPOUT, mask_inputs, mask_arguments
+from legacy_aesara.monitor import Monitor, design_matrix
 from legacy_aesara.training_algorithms import fused_step
 from legacy_aesara.models.mlp import shared_floatx
 from legacy_aesara.space import make_theano_batch
@@ -57,10 +55,6 @@ class ExponentialDecay:
 
     def load_state_dict(self, state):
         self.schedule.load_state_dict(state)
-
-
-def design_matrix(dataset):
-    return dataset.get_design_matrix() if hasattr(dataset, "get_design_matrix") else dataset.X
 
 
 def _self_dot(array):
@@ -130,7 +124,8 @@ class SGD(SGDState):
         self._compile_updates(model, X, grads, updates)
         # Compiled after the update function (its graphs were built before, which is what fixes
         # the seeds); compile order has no numerical effect.
-        self._compile_monitor()
+        self.channel_monitor.compile()
+        self.monitor_compile_seconds = self.channel_monitor.compile_seconds
 
     def _build_graphs(self, model):
         """The symbolic input, the objective, the monitor's graphs and the gradients, in Pylearn2's
@@ -147,7 +142,10 @@ class SGD(SGDState):
         cost_value = self.cost.expr(model, X)
         if cost_value is not None and getattr(cost_value, "name", None) is None:
             cost_value.name = "objective"
-        self._setup_monitor(model)
+        self.channel_monitor = Monitor(self.monitoring_dataset,
+                                       self.monitoring_batch_size or self.batch_size,
+                                       self.monitoring_batches, self._input_formatter)
+        self.channel_monitor.setup(model, self.cost, self._constant_channels())
         self.params = list(model.get_params())
         grads, updates = self._gradients(model, X)
         self._check_gradients(grads)
@@ -320,83 +318,17 @@ class SGD(SGDState):
                 raise ValueError(f"NaN or Inf in {param.name} {when}")
 
     # ------------------------------------------------------------------------------ monitoring
-    def _setup_monitor(self, model):
-        """pylearn2/monitor.py :: Monitor.setup, then SGD's learning_rate / momentum channels.
-
-        The cost's and the model's channel graphs are built once on one symbolic batch and shared
-        by every monitoring dataset; each dataset gets its own `objective` graph (cost.expr).
-        """
-        self._monitor_functions = []
-        if not self.monitoring_dataset:
-            return
-        X = self._monitor_X = make_theano_batch(model.get_input_space(), "monitor_features")
-        shared_channels = OrderedDict(self.cost.get_monitoring_channels(model, X))
-        shared_channels.update(model.get_monitoring_channels(X))
-        first = True
-        for name, dataset in self.monitoring_dataset.items():
-            prefix = name + "_" if name else ""
-            channels = OrderedDict()
-            objective = self.cost.expr(model, X)
-            if objective is not None:
-                channels[prefix + "objective"] = objective
-            for key, value in shared_channels.items():
-                channels[prefix + key] = value
-            if first:
-                # Data-independent channels, attached to the first monitoring dataset.
-                channels["learning_rate"] = self.learning_rate
-                if self.learning_rule is not None and hasattr(self.learning_rule,
-                                                              "monitoring_channels"):
-                    channels.update(self.learning_rule.monitoring_channels())
-                first = False
-            self._monitor_functions.append((dataset, channels, None))
-
-    def _compile_monitor(self):
-        self.monitor_compile_seconds = 0.0
-        if not self._monitor_functions:
-            return
-        floatx = aesara.config.floatX
-        began = time.time()
-        _log("Monitored channels: ")
-        for _dataset, channels, _function in self._monitor_functions:
-            for key in sorted(channels):
-                _log("\t" + key)
-        _log("Compiling accum...")
-        compiled = []
-        for dataset, channels, _none in self._monitor_functions:
-            X = self._monitor_X
-            outputs = [at.cast(value, floatx) if value.dtype != floatx else value
-                       for value in channels.values()]
-            function = aesara.function([X], outputs, name="Monitor.accum",
-                                       on_unused_input="ignore")
-            compiled.append((dataset, channels, function))
-        self._monitor_functions = compiled
-        self.monitor_compile_seconds = time.time() - began
-        _log("Compiling accum done. Time elapsed: %f seconds" % self.monitor_compile_seconds)
+    def _constant_channels(self):
+        """SGD.setup's data-independent channels: learning_rate, then the rule's (momentum)."""
+        channels = OrderedDict([("learning_rate", self.learning_rate)])
+        if self.learning_rule is not None and hasattr(self.learning_rule, "monitoring_channels"):
+            channels.update(self.learning_rule.monitoring_channels())
+        return channels
 
     def monitor(self, model=None):
-        """Every channel averaged over its dataset's sequential batches, as Pylearn2 did.
-
-        Each batch draws fresh noise, samples and masks (the channel graphs are random).
-        """
-        floatx = np.dtype(aesara.config.floatX).type
-        values = OrderedDict()
-        batch_size = self.monitoring_batch_size or self.batch_size
-        for dataset, channels, function in self._monitor_functions:
-            X = design_matrix(dataset)
-            as_input = self._input_formatter(dataset)
-            slices = sequential_batches(X.shape[0], batch_size)
-            if self.monitoring_batches is not None:
-                slices = slices[:self.monitoring_batches]
-            num_examples = floatx(sum(s.stop - s.start for s in slices))
-            accumulated = [floatx(0)] * len(channels)
-            for batch_slice in slices:
-                weight = floatx(batch_slice.stop - batch_slice.start)
-                batch = self._as_floatx(as_input(X[batch_slice]))
-                for index, value in enumerate(function(batch)):
-                    accumulated[index] = floatx(accumulated[index]
-                                                + floatx(value) * weight / num_examples)
-            values.update((name, float(total)) for name, total in zip(channels, accumulated))
-        return values
+        """Every channel of legacy_aesara/monitor.py's Monitor (noise, samples and masks drawn
+        afresh for each batch: the channel graphs are random)."""
+        return self.channel_monitor()
 
     # ------------------------------------------------------------------------------ checkpoints
     def _random_streams(self):

@@ -19,16 +19,14 @@ redraws the same shuffle and continues at the next batch. On CUDA the check keep
 on the device and looks at it every CHECK_EVERY_CUDA batches (no host sync per batch); the CUDA-graph
 path replays a whole epoch, so there it is checked, and Ctrl-C honoured, once per epoch.
 """
-from collections import OrderedDict
-
 import numpy as np
 import torch
 
-from gan2014.iteration import sequential_batches
 from gan2014.space import DesignBatchFormatter
 from gan2014.train import TrainingDivergedError, check_positive_int
 from gan2014.training_algorithms.schedules import ExponentialDecaySchedule
 from gan2014.training_algorithms.sgd_state import ITERATOR_SEED, SGDState
+from port_torch.monitor import ChannelTotals, Monitor  # noqa: F401 (ChannelTotals: old home)
 from port_torch.space import apply_steps
 from port_torch.training_algorithms import fused_step
 from port_torch.training_algorithms.graph_step import GraphStep
@@ -54,38 +52,6 @@ class ExponentialDecay:
 
     def load_state_dict(self, state):
         self.schedule.load_state_dict(state)
-
-
-class ChannelTotals:
-    """Example-weighted sums of monitoring channels over batches: ``total[key] += float(value) *
-    examples``, in float64 as Python floats do it, but computed where the values live. The 0-d
-    tensors of one dtype and device are stacked, converted, multiplied and added as one vector (the
-    same IEEE operations element by element, so the same numbers), so that monitoring on a GPU
-    costs no host-device synchronisation per channel and batch (mnist.yaml: 173 channels x 100
-    batches an epoch) and three kernels a batch instead of three per channel."""
-
-    def __init__(self):
-        self.floats = {}      # key -> float, for values that are not 0-d tensors
-        self.vectors = {}     # (dtype, device, keys) -> float64 tensor of the keys' totals
-
-    def add(self, values, examples):
-        groups = {}
-        for key, value in values.items():
-            if torch.is_tensor(value) and value.dim() == 0:
-                groups.setdefault((value.dtype, value.device), []).append(key)
-            else:
-                self.floats[key] = self.floats.get(key, 0.0) + float(value) * examples
-        for (dtype, device), keys in groups.items():
-            vector = torch.stack([values[k].detach() for k in keys]).to(torch.float64) * examples
-            group = (dtype, device, tuple(keys))
-            self.vectors[group] = self.vectors.get(group, 0.0) + vector
-
-    def totals(self):
-        """{key: total as a float} (one device-to-host copy per group)."""
-        result = dict(self.floats)
-        for (_dtype, _device, keys), vector in self.vectors.items():
-            result.update(zip(keys, vector.tolist()))
-        return result
 
 
 class SGD(SGDState):
@@ -153,6 +119,8 @@ class SGD(SGDState):
         self.as_input = _input_formatter(dataset, space)
         self.monitor_as_input = {name: _input_formatter(ds, space)
                                  for name, ds in self.monitoring_dataset.items()}
+        self.channel_monitor = Monitor(self.cost, self.monitor_data, self.monitor_as_input,
+                                       self.monitoring_batch_size, self.monitoring_batches)
         self.spec = fused_step.FusedSpec(model, self.cost)
         self.path_used = self._choose_path()
         g_on = self.cost.now_train_generator if self.cost.ever_train_generator else 0.0
@@ -302,37 +270,13 @@ class SGD(SGDState):
 
     # ---------------------------------------------------------------- monitoring
     def monitor(self, model):
-        """Every channel over each monitoring set (example-weighted means of per-batch values),
-        then learning_rate and momentum (no dataset prefix)."""
-        channels = OrderedDict()
-        generator = model.streams["monitor"]
-        for name, data in self.monitor_data.items():
-            prefix = f"{name}_" if name else ""
-            totals, rows = ChannelTotals(), 0
-            slices = sequential_batches(data.shape[0], self.monitoring_batch_size)
-            if self.monitoring_batches is not None:
-                slices = slices[: int(self.monitoring_batches)]
-            for part in slices:
-                examples = part.stop - part.start
-                values = self._batch_channels(model, self.monitor_as_input[name](data[part]),
-                                              generator)
-                totals.add(values, examples)
-                rows += examples
-            totals = totals.totals()
-            for key in sorted(totals):
-                channels[prefix + key] = totals[key] / rows
+        """Every channel of port_torch/monitor.py's Monitor over each monitoring set, then SGD's
+        learning_rate and momentum (no dataset prefix)."""
+        channels = self.channel_monitor(model)
         channels["learning_rate"] = self.learning_rate
         if self.has_momentum_channel:
             channels["momentum"] = self.learning_rule.momentum
         return channels
-
-    def _batch_channels(self, model, X, generator):
-        values = OrderedDict()
-        values.update(self.cost.monitoring_channels(model, X, generator))
-        with torch.no_grad():
-            values["objective"] = self.cost.expr(model, X, generator)
-        values.update(model.monitoring_channels(X, generator))
-        return values
 
     # ---------------------------------------------------------------- checkpoints
     def state_arrays(self):
