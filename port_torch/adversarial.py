@@ -22,7 +22,8 @@ from port_torch.space import Conv2DSpace, VectorSpace, format_as
 
 SQRT3 = math.sqrt(3.0)
 # Generator.__init__ seeded its MRG stream with 2014 * 5 + 27; it is the default seed of the run here.
-DEFAULT_SEED = 2014 * 5 + 27
+GENERATOR_SEED = 2014 * 5 + 27
+DEFAULT_SEED = GENERATOR_SEED   # the former name, for code written against it
 
 
 class RandomStreams:
@@ -34,7 +35,7 @@ class RandomStreams:
 
     NAMES = ("noise", "dropout", "monitor")
 
-    def __init__(self, seed=DEFAULT_SEED, device="cpu"):
+    def __init__(self, seed=GENERATOR_SEED, device="cpu"):
         self.seed_value = int(seed)
         self.device = torch.device(device)
         self.generators = {}
