@@ -367,10 +367,10 @@ class AdversaryCost2:
     # The objectives ------------------------------------------------------------------------------
     def discriminator_plan(self, d):
         """(include_prob, scale) for each of D's layer inputs, from the cost's dropout options."""
-        return d.dropout_plan(self.discriminator_default_input_include_prob,
-                              self.discriminator_input_include_probs,
-                              self.discriminator_default_input_scale,
-                              self.discriminator_input_scales)
+        return d.dropout_settings(self.discriminator_default_input_include_prob,
+                                  self.discriminator_input_include_probs,
+                                  self.discriminator_default_input_scale,
+                                  self.discriminator_input_scales)
 
     def _discriminate(self, d, X, S, dropout_masks):
         """(y_hat1, y_hat0) = D on the real batch and on the samples: two separate dropout passes,
