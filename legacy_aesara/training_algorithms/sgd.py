@@ -136,7 +136,7 @@ class SGD(SGDState):
         if self.batch_size is None:
             raise ValueError("SGD: no batch_size given (and the model forces none)")
         self.model = model
-        self._named_params = list(model.named_params().items())
+        self._named_params = model.named_params()
         # The cost's data specs: a batch of the model's input space (a 4-D c01b tensor for a conv D).
         X = make_theano_batch(model.get_input_space(), "SGD[features]")
         cost_value = self.cost.expr(model, X)
@@ -350,7 +350,7 @@ class SGD(SGDState):
     def state_arrays(self):
         """Velocities (`velocity/<param>`), MRG stream states and the batch-order RNG's keys."""
         arrays = OrderedDict()
-        names = {param: name for name, param in self.model.named_params().items()}
+        names = {param: name for name, param in self.model.named_params()}
         if self.learning_rule is not None and hasattr(self.learning_rule, "velocities"):
             for param, velocity in self.learning_rule.velocities.items():
                 arrays["velocity/" + names[param]] = np.array(velocity.get_value())
@@ -381,7 +381,7 @@ class SGD(SGDState):
         if self.learning_rule is not None and meta.get("momentum") is not None:
             self.learning_rule.momentum.set_value(np.asarray(meta["momentum"], dtype=floatx))
         self._load_progress(arrays, meta)
-        names = {param: name for name, param in self.model.named_params().items()}
+        names = {param: name for name, param in self.model.named_params()}
         if self.learning_rule is not None and hasattr(self.learning_rule, "velocities"):
             for param, velocity in self.learning_rule.velocities.items():
                 velocity.set_value(self._checked(arrays, "velocity/" + names[param],
