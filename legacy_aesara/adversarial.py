@@ -79,22 +79,21 @@ class AdversaryPair:
 
     # The model protocol of docs/ARCHITECTURE.md ------------------------------------------------
     def named_params(self):
-        """OrderedDict backend-independent name (`G/h0_W`, ...) -> shared variable."""
-        rval = OrderedDict()
-        for prefix, net in (("G/", self.generator), ("D/", self.discriminator)):
-            for param in net.get_params():
-                rval[prefix + param.name] = param
-        return rval
+        """[(`G/h0_W`, shared variable), ...] in get_params() order: the backend-independent
+        names, as port_torch's AdversaryPair.named_params pairs them with its tensors."""
+        return [(prefix + param.name, param)
+                for prefix, net in (("G/", self.generator), ("D/", self.discriminator))
+                for param in net.get_params()]
 
     def param_names(self):
-        return list(self.named_params().keys())
+        return [name for name, _param in self.named_params()]
 
     def get_param_values(self):
         return OrderedDict((name, np.array(param.get_value(), dtype=aesara.config.floatX))
-                           for name, param in self.named_params().items())
+                           for name, param in self.named_params())
 
     def set_param_values(self, values):
-        params = self.named_params()
+        params = dict(self.named_params())
         unknown = [name for name in values if name not in params]
         if unknown:
             raise ValueError(f"unknown parameter(s): {', '.join(unknown)}")
@@ -369,10 +368,10 @@ class AdversaryCost2:
     # The objectives ------------------------------------------------------------------------------
     def discriminator_plan(self, d):
         """(include_prob, scale) for each of D's layer inputs, from the cost's dropout options."""
-        return d.dropout_plan(self.discriminator_default_input_include_prob,
-                              self.discriminator_input_include_probs,
-                              self.discriminator_default_input_scale,
-                              self.discriminator_input_scales)
+        return d.dropout_settings(self.discriminator_default_input_include_prob,
+                                  self.discriminator_input_include_probs,
+                                  self.discriminator_default_input_scale,
+                                  self.discriminator_input_scales)
 
     def _discriminate(self, d, X, S, dropout_masks):
         """(y_hat1, y_hat0) = D on the real batch and on the samples: two separate dropout passes,
@@ -552,7 +551,7 @@ def _compile_evaluate(model, cost, masked):
     masks, active = mask_inputs(model.discriminator, cost) if masked else (NO_DROPOUT, [])
     parts = cost.build_objectives(model, X, noise=z, dropout_masks=masks)
     grads, _updates = cost.gradients_from_objectives(model, parts)
-    names = model.named_params()
+    names = OrderedDict(model.named_params())
     outputs = [parts["d_obj"], parts["g_obj"], parts["S"], parts["y_hat1"], parts["y_hat0"]]
     outputs += [grads[param] for param in names.values()]
     inputs = [X, z]

@@ -23,8 +23,10 @@ from port_torch.random_streams import RandomStreams, draw_masks, draw_noise
 from port_torch.space import Conv2DSpace, VectorSpace, format_as
 
 
-# The run's default seed, under the name the modules and tests importing it from here use.
-DEFAULT_SEED = GENERATOR_NOISE_SEED
+# Generator.__init__ seeded its MRG stream with 2014 * 5 + 27 (gan2014.seeds); it is the run's
+# default seed here.
+GENERATOR_SEED = GENERATOR_NOISE_SEED
+DEFAULT_SEED = GENERATOR_SEED   # the former name, for code written against it
 
 
 def add_layers(mlp, pretrained, start_layer=0, *, registry):
@@ -250,8 +252,8 @@ class AdversaryCost2:
                 for d, s, axis in zip(masks["data"], masks["samp"], axes)]
 
     # ---------------------------------------------------------------- objectives and gradients
-    def samples_and_objectives(self, model, X, z, d_masks, g_masks=None, streams=None):
-        """get_samples_and_objectives: S = G(z); D on [X; S] in one pass; d_obj and g_obj.
+    def get_samples_and_objectives(self, model, X, z, d_masks, g_masks=None, streams=None):
+        """S = G(z); D on [X; S] in one pass; d_obj and g_obj.
 
         Returns (S, d_obj, g_obj, logits_data, logits_samp). D sees the real and generated batch
         as one batch of 2B examples (joined along its input space's batch axis); each half has its
@@ -282,6 +284,8 @@ class AdversaryCost2:
                 (self.zurich_coeff + self.minimax_coeff)
         return S, d_obj, g_obj, l_data, logits[B:]
 
+    samples_and_objectives = get_samples_and_objectives   # the former name
+
     def gradients(self, model, X, z, d_masks, g_masks=None, streams=None):
         """get_gradients: dd_obj/dtheta_D and dg_obj/dtheta_G, both at the current parameters.
 
@@ -292,7 +296,7 @@ class AdversaryCost2:
         G_named = [(n, p) for n, p in model.named_params() if n.startswith("G/")]
         D_named = [(n, p) for n, p in model.named_params() if n.startswith("D/")]
         with torch.enable_grad():
-            S, d_obj, g_obj, l_data, l_samp = self.samples_and_objectives(
+            S, d_obj, g_obj, l_data, l_samp = self.get_samples_and_objectives(
                 model, X, z, d_masks, g_masks, streams)
             d_grads = torch.autograd.grad(d_obj, [p for _, p in D_named], retain_graph=True)
             wrt = [p for _, p in G_named] + ([S] if self.scale_grads else [])
@@ -337,8 +341,8 @@ class AdversaryCost2:
         z = G.get_noise(B, generator)
         g_masks = draw_masks(G.mlp.dropout_settings(**self.g_dropout), G.mlp.input_spaces(), B, generator)
         d_masks = draw_masks(D.dropout_settings(**self.d_dropout), D.input_spaces(), 2 * B, generator)
-        S, d_obj, g_obj, _, _ = self.samples_and_objectives(model, X, z, d_masks, g_masks,
-                                                            {"dropout": generator})
+        S, d_obj, g_obj, _, _ = self.get_samples_and_objectives(model, X, z, d_masks, g_masks,
+                                                                {"dropout": generator})
         return S, d_obj, g_obj
 
     def monitoring_channels(self, model, X, generator):

@@ -18,7 +18,7 @@ import torch
 
 from gan2014 import release_generator
 from gan2014.image_grid import save_grid  # noqa: F401  (part of this API)
-from port_torch.adversarial import DEFAULT_SEED
+from port_torch.adversarial import GENERATOR_SEED
 
 __all__ = ["load_generator", "sample", "noise", "save_grid"]
 
@@ -41,7 +41,7 @@ def load_generator(path, device="cpu"):
     return generator.to(torch.device(device)).eval()
 
 
-def noise(generator, n, seed=DEFAULT_SEED):
+def noise(generator, n, seed=GENERATOR_SEED):
     """``n`` rows of G's noise law from a ``torch.Generator`` seeded ``seed`` on G's device (the
     draw ``python -m port_torch.figures`` and ``port_torch.parzen`` make with the same seed)."""
     device = next(generator.parameters()).device
@@ -51,6 +51,6 @@ def noise(generator, n, seed=DEFAULT_SEED):
 
 
 @torch.no_grad()
-def sample(generator, n, seed=DEFAULT_SEED):
+def sample(generator, n, seed=GENERATOR_SEED):
     """``n`` samples of G as a float32 numpy array (n x pixels), noise from :func:`noise`."""
     return generator(noise(generator, n, seed)).cpu().numpy()

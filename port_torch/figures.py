@@ -13,13 +13,13 @@ import torch
 
 from gan2014 import parzen_cli
 from gan2014.figures import samples as figures
-from port_torch.adversarial import DEFAULT_SEED
+from port_torch.adversarial import GENERATOR_SEED
 from port_torch.run import configure_torch
 
 
 class TorchFigures(figures.FigureBackend):
     name = "port_torch"
-    default_seed = DEFAULT_SEED
+    default_seed = GENERATOR_SEED
 
     def __init__(self, device="cpu"):
         self.device = torch.device(device)

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from gan2014 import parzen_cli
-from port_torch.adversarial import DEFAULT_SEED
+from port_torch.adversarial import GENERATOR_SEED
 
 # Memory for one block of squared distances (float64) and its per-sigma scratch copy.
 BLOCK_BYTES = 256 * 2 ** 20
@@ -131,7 +131,7 @@ def _draw_for_cli(model, meta, args):
         torch.backends.cuda.matmul.allow_tf32 = False
         torch.backends.cudnn.allow_tf32 = False
     model.to_device(device)
-    args.seed_used = DEFAULT_SEED if args.seed is None else int(args.seed)
+    args.seed_used = GENERATOR_SEED if args.seed is None else int(args.seed)
     generator = torch.Generator(device=device)
     generator.manual_seed(args.seed_used)
     samples = model.generator.sample(args.n_samples, generator)

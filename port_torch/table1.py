@@ -18,12 +18,13 @@ import sys
 import torch
 
 from gan2014 import table1
-from port_torch.adversarial import DEFAULT_SEED
+from port_torch.adversarial import GENERATOR_SEED
 from port_torch.parzen import parzen_log_likelihood_torch
 from port_torch.run import configure_torch
 from port_torch.training_algorithms.sgd import PATHS
 
-# Seed number k -> torch seed DEFAULT_SEED + SEED_STRIDE * k (as parity_tests/statistical_parity.py).
+# Seed number k -> torch seed GENERATOR_SEED + SEED_STRIDE * k
+# (as parity_tests/statistical_parity.py).
 SEED_STRIDE = 1000
 
 
@@ -45,7 +46,7 @@ class TorchBackend(table1.Backend):
         configure_torch(self.device, self.threads)
 
     def stream_seed(self, seed):
-        return DEFAULT_SEED + SEED_STRIDE * int(seed)
+        return GENERATOR_SEED + SEED_STRIDE * int(seed)
 
     def prepare(self, train, seed):
         train.model.to_device(self.device)
@@ -102,7 +103,8 @@ def make_backend(args):
 
 def main(argv=None, budget=None):
     return table1.main(sys.argv[1:] if argv is None else argv, "port_torch", make_backend,
-                       default_noise_seed=DEFAULT_SEED, add_arguments=add_arguments, budget=budget)
+                       default_noise_seed=GENERATOR_SEED, add_arguments=add_arguments,
+                       budget=budget)
 
 
 if __name__ == "__main__":

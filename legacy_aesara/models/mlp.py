@@ -387,9 +387,10 @@ class MLP(Layer):
         if unknown:
             raise ValueError("MLP has no layer(s) named %s" % ", ".join(unknown))
 
-    def dropout_plan(self, default_input_include_prob=0.5, input_include_probs=None,
-                     default_input_scale=2., input_scales=None):
-        """(include_prob, scale) of each layer's input; (None, None) where dropout is off.
+    def dropout_settings(self, default_input_include_prob=0.5, input_include_probs=None,
+                         default_input_scale=2., input_scales=None):
+        """(include_prob, scale) of each layer's input; (None, None) where dropout is off
+        (port_torch's method of the same name gives the neutral (1.0, 1.0) there).
 
         A per-layer value overrides the default; an include probability of 1 (or None) leaves the
         input untouched and its scale is ignored (mlp.py :: MLP.apply_dropout).
@@ -410,6 +411,8 @@ class MLP(Layer):
                 plan.append((include_prob, scale))
         return plan
 
+    dropout_plan = dropout_settings   # the former name
+
     def new_dropout_stream(self):
         """A fresh MRG stream seeded by one randint(2**15) draw of this MLP's init RandomState.
 
@@ -429,8 +432,8 @@ class MLP(Layer):
         `masks` (not in Pylearn2) feeds one 0/1 mask per layer input instead of drawing them, for
         the fidelity tests; a fed pass draws no seed, so it leaves the RNG sequence untouched.
         """
-        plan = self.dropout_plan(default_input_include_prob, input_include_probs,
-                                 default_input_scale, input_scales)
+        plan = self.dropout_settings(default_input_include_prob, input_include_probs,
+                                     default_input_scale, input_scales)
         stream = self.new_dropout_stream() if masks is None else None
         states = []
         for index, (layer, (include_prob, scale)) in enumerate(zip(self.layers, plan)):

@@ -308,7 +308,7 @@ def evaluate_gradients(model, cost, X, z, masks=None):
         fed, active = (mask_inputs(model.discriminator, cost) if masks is not None
                        else (NO_DROPOUT, []))
         grads, _updates = fused_gradients(cost, model, X_var, noise=z_var, dropout_masks=fed)
-        names = model.named_params()
+        names = OrderedDict(model.named_params())
         inputs = [X_var, z_var] + [fed[half][i] for half in ("data", "samp") for i in active]
         function = aesara.function(inputs, [grads[param] for param in names.values()],
                                    name="fused_gradients", on_unused_input="ignore")

@@ -5,10 +5,8 @@ gradients and the learning rule's updates from the parameter values at call entr
 every shared variable at once; train() feeds it the minibatches of one epoch in the order of the
 persistent RandomState([2012, 10, 5]) and calls the update callbacks (ExponentialDecay) after each.
 
-The monitor is Pylearn2's (pylearn2/monitor.py :: Monitor) folded into the algorithm: one compiled
-function per monitoring dataset returns every channel for a batch, and each channel is averaged
-over the 'sequential' batches exactly as Pylearn2 accumulated it, in floatX:
-acc <- acc + value * batch_size / num_examples.
+The monitor is Pylearn2's (pylearn2/monitor.py :: Monitor), in legacy_aesara/monitor.py; setup
+builds its graphs at Pylearn2's point and monitor() runs it.
 
 Added for reliable long runs (not in Pylearn2): after every batch of an epoch the parameters are
 checked for NaN/Inf (raising gan2014.train.TrainingDivergedError with the batch), and the epoch loop
@@ -23,20 +21,20 @@ import aesara
 import aesara.tensor as at
 import numpy as np
 
-from gan2014 import checkpoint as ckpt
 from gan2014.seeds import SGD_BATCH_ORDER_SEED
-from gan2014.iteration import sequential_batches, shuffled_sequential_batches
 from gan2014.space import DesignBatchFormatter
 from gan2014.train import TrainingDivergedError, check_positive_int
 from gan2014.training_algorithms.schedules import ExponentialDecaySchedule
+from gan2014.training_algorithms.sgd_state import SGDState
 from legacy_aesara import random_streams
 from legacy_aesara.adversarial import AdversaryCost2, NO_DROPOUT, mask_inputs, mask_arguments
+from legacy_aesara.monitor import Monitor, design_matrix
 from legacy_aesara.training_algorithms import fused_step, reference_step
 from legacy_aesara.models.mlp import shared_floatx
 from legacy_aesara.space import make_theano_batch
 from legacy_aesara.training_algorithms.learning_rule import Momentum
 
-DEFAULT_SEED = SGD_BATCH_ORDER_SEED
+DEFAULT_SEED = SGD_BATCH_ORDER_SEED   # the former name of Pylearn2's batch-order seed here
 # How the update function gets its gradients (the same numbers either way, tested in
 # parity_tests/test_aesara_paths.py): "grad" = aesara.grad on the cost's 2014 graph,
 # "fused" = training_algorithms/fused_step.py, "auto" = fused where it supports the model,
@@ -62,10 +60,6 @@ class ExponentialDecay:
         self.schedule.load_state_dict(state)
 
 
-def design_matrix(dataset):
-    return dataset.get_design_matrix() if hasattr(dataset, "get_design_matrix") else dataset.X
-
-
 def _self_dot(array):
     """sum(array**2), through BLAS for a contiguous array (overflow is possible: see _check_step)."""
     flat = array.reshape(-1)
@@ -77,12 +71,13 @@ def _log(message):
     print(message, flush=True)
 
 
-class SGD:
+class SGD(SGDState):
     """sgd.py :: SGD with Pylearn2's constructor arguments.
 
     Besides Pylearn2's interface (setup, train, continue_learning) it offers what the shared Train
     loop and the tests need (docs/ARCHITECTURE.md): monitor(), train_batch(), batches_seen,
-    examples_seen, state_arrays(), state_meta(), load_state().
+    examples_seen, state_arrays(), state_meta(), load_state(). The batch order, the counters and
+    the stop/resume position are gan2014/training_algorithms/sgd_state.py's SGDState.
     """
 
     def __init__(self, learning_rate, cost=None, batch_size=None, monitoring_batch_size=None,
@@ -90,7 +85,7 @@ class SGD:
                  monitor_iteration_mode="sequential", termination_criterion=None,
                  update_callbacks=None, learning_rule=None, init_momentum=None,
                  set_batch_size=False, train_iteration_mode=None, batches_per_iter=None,
-                 theano_function_mode=None, monitoring_costs=None, seed=DEFAULT_SEED):
+                 theano_function_mode=None, monitoring_costs=None, seed=SGD_BATCH_ORDER_SEED):
         if monitoring_costs:
             raise NotImplementedError("SGD: monitoring_costs is not supported by legacy_aesara")
         if theano_function_mode is not None:
@@ -103,6 +98,9 @@ class SGD:
             if learning_rule is not None:
                 raise ValueError("SGD: give either init_momentum or learning_rule, not both")
             learning_rule = Momentum(init_momentum)
+        SGDState.__init__(self, seed, update_callbacks, termination_criterion,
+                          train_iteration_mode, check_positive_int("SGD", "batches_per_iter",
+                                                                   batches_per_iter))
         self.learning_rate = shared_floatx(learning_rate, "learning_rate")
         self.cost = cost
         self.batch_size = check_positive_int("SGD", "batch_size", batch_size)
@@ -112,30 +110,9 @@ class SGD:
         if monitoring_dataset is not None and not isinstance(monitoring_dataset, dict):
             monitoring_dataset = {"": monitoring_dataset}
         self.monitoring_dataset = monitoring_dataset
-        self.termination_criterion = termination_criterion
-        if update_callbacks is None:
-            update_callbacks = []
-        elif not isinstance(update_callbacks, (list, tuple)):
-            update_callbacks = [update_callbacks]
-        self.update_callbacks = list(update_callbacks)
         self.learning_rule = learning_rule
-        self.train_iteration_mode = train_iteration_mode or "shuffled_sequential"
-        if self.train_iteration_mode not in ("shuffled_sequential", "sequential"):
-            raise NotImplementedError(f"SGD: train_iteration_mode {self.train_iteration_mode!r} "
-                                      "is not supported by legacy_aesara")
-        self.batches_per_iter = check_positive_int("SGD", "batches_per_iter", batches_per_iter)
-        # Created once; every epoch's shuffle continues its stream.
-        self.rng = np.random.RandomState(list(seed))
-        self.batches_seen = 0
-        self.examples_seen = 0
-        self.epochs_seen = 0
         self._fed_updates = {}
         self._formatters = {}               # id(dataset) -> (dataset, DesignBatchFormatter)
-        # Stopping inside an epoch (Ctrl-C) and resuming there; see the module docstring.
-        self.stop_requested = None          # set by gan2014.train.Train: () -> bool
-        self.batches_into_epoch = 0         # > 0: stopped (or to resume) after this many batches
-        self.batches_per_epoch = None
-        self._epoch_start_rng = None        # self.rng's state before the current epoch's shuffle
         # Not a Pylearn2 argument: set by the command line (--path) or by tests.
         self.path = "auto"
 
@@ -150,7 +127,8 @@ class SGD:
         self._compile_updates(model, X, grads, updates)
         # Compiled after the update function (its graphs were built before, which is what fixes
         # the seeds); compile order has no numerical effect.
-        self._compile_monitor()
+        self.channel_monitor.compile()
+        self.monitor_compile_seconds = self.channel_monitor.compile_seconds
 
     def _build_graphs(self, model):
         """The symbolic input, the objective, the monitor's graphs and the gradients, in Pylearn2's
@@ -161,13 +139,16 @@ class SGD:
         if self.batch_size is None:
             raise ValueError("SGD: no batch_size given (and the model forces none)")
         self.model = model
-        self._named_params = list(model.named_params().items())
+        self._named_params = model.named_params()
         # The cost's data specs: a batch of the model's input space (a 4-D c01b tensor for a conv D).
         X = make_theano_batch(model.get_input_space(), "SGD[features]")
         cost_value = self.cost.expr(model, X)
         if cost_value is not None and getattr(cost_value, "name", None) is None:
             cost_value.name = "objective"
-        self._setup_monitor(model)
+        self.channel_monitor = Monitor(self.monitoring_dataset,
+                                       self.monitoring_batch_size or self.batch_size,
+                                       self.monitoring_batches, self._input_formatter)
+        self.channel_monitor.setup(model, self.cost, self._constant_channels())
         self.params = list(model.get_params())
         grads, updates = self._gradients(model, X)
         self._log_learning_rates(model)
@@ -260,20 +241,14 @@ class SGD:
         self._check_finite(self.model, "before the epoch")
         X = design_matrix(dataset)
         as_input = self._input_formatter(dataset)
-        self._epoch_start_rng = self.rng.get_state()
-        batches = self._epoch_batches(X.shape[0])
-        first, self.batches_per_epoch = self.batches_into_epoch, len(batches)
-        if first > len(batches):
-            raise ValueError(f"SGD: resuming after batch {first} of an epoch of {len(batches)}")
-        self.batches_into_epoch = 0
+        batches, first = self._begin_epoch(X.shape[0])
         for position in range(first, len(batches)):
             self._run_step(self.sgd_update, self._as_floatx(as_input(X[batches[position]])))
             self._check_step(position + 1, len(batches))
-            if position + 1 < len(batches) and self.stop_requested is not None \
-                    and self.stop_requested():
-                self.batches_into_epoch = position + 1
+            if self._stop_after(position + 1):
+                self._pause(position + 1)
                 return
-        self.epochs_seen += 1
+        self._end_epoch()
 
     def _check_step(self, done, total):
         """NaN/Inf check of every parameter after batch `done`.
@@ -293,15 +268,6 @@ class SGD:
             raise TrainingDivergedError(bad, batch=done, batches_in_epoch=total,
                                         batches_seen=self.batches_seen)
 
-    def _epoch_batches(self, num_examples):
-        if self.train_iteration_mode == "shuffled_sequential":
-            batches = shuffled_sequential_batches(num_examples, self.batch_size, self.rng)
-        else:
-            batches = sequential_batches(num_examples, self.batch_size)
-        if self.batches_per_iter is not None:
-            batches = batches[:self.batches_per_iter]
-        return batches
-
     @staticmethod
     def _as_floatx(batch):
         return np.ascontiguousarray(batch, dtype=aesara.config.floatX)
@@ -316,11 +282,9 @@ class SGD:
         return self._formatters[id(dataset)][1]
 
     def _run_step(self, function, batch, *extra):
+        """One compiled step (sgd_update or a fed variant) on the batch, then _after_batch."""
         function(batch, *extra)
-        self.batches_seen += 1
-        self.examples_seen += batch.shape[self.model.get_input_space().get_batch_axis()]
-        for callback in self.update_callbacks:
-            callback(self)
+        self._after_batch(batch.shape[self.model.get_input_space().get_batch_axis()])
 
     def train_batch(self, X, z=None, masks=None):
         """One update on batch X (in the model's input space), then the update callbacks.
@@ -359,13 +323,6 @@ class SGD:
             self._fed_updates[key] = (function, active)
         return self._fed_updates[key]
 
-    def continue_learning(self, model):
-        if self.termination_criterion is None:
-            return True
-        if hasattr(self.termination_criterion, "epochs_already_seen"):
-            self.termination_criterion.epochs_already_seen = self.epochs_seen
-        return self.termination_criterion.continue_learning(model)
-
     @staticmethod
     def _check_finite(model, when):
         for param in model.get_params():
@@ -374,83 +331,17 @@ class SGD:
                 raise ValueError(f"NaN or Inf in {param.name} {when}")
 
     # ------------------------------------------------------------------------------ monitoring
-    def _setup_monitor(self, model):
-        """pylearn2/monitor.py :: Monitor.setup, then SGD's learning_rate / momentum channels.
-
-        The cost's and the model's channel graphs are built once on one symbolic batch and shared
-        by every monitoring dataset; each dataset gets its own `objective` graph (cost.expr).
-        """
-        self._monitor_functions = []
-        if not self.monitoring_dataset:
-            return
-        X = self._monitor_X = make_theano_batch(model.get_input_space(), "monitor_features")
-        shared_channels = OrderedDict(self.cost.get_monitoring_channels(model, X))
-        shared_channels.update(model.get_monitoring_channels(X))
-        first = True
-        for name, dataset in self.monitoring_dataset.items():
-            prefix = name + "_" if name else ""
-            channels = OrderedDict()
-            objective = self.cost.expr(model, X)
-            if objective is not None:
-                channels[prefix + "objective"] = objective
-            for key, value in shared_channels.items():
-                channels[prefix + key] = value
-            if first:
-                # Data-independent channels, attached to the first monitoring dataset.
-                channels["learning_rate"] = self.learning_rate
-                if self.learning_rule is not None and hasattr(self.learning_rule,
-                                                              "monitoring_channels"):
-                    channels.update(self.learning_rule.monitoring_channels())
-                first = False
-            self._monitor_functions.append((dataset, channels, None))
-
-    def _compile_monitor(self):
-        self.monitor_compile_seconds = 0.0
-        if not self._monitor_functions:
-            return
-        floatx = aesara.config.floatX
-        began = time.time()
-        _log("Monitored channels: ")
-        for _dataset, channels, _function in self._monitor_functions:
-            for key in sorted(channels):
-                _log("\t" + key)
-        _log("Compiling accum...")
-        compiled = []
-        for dataset, channels, _none in self._monitor_functions:
-            X = self._monitor_X
-            outputs = [at.cast(value, floatx) if value.dtype != floatx else value
-                       for value in channels.values()]
-            function = aesara.function([X], outputs, name="Monitor.accum",
-                                       on_unused_input="ignore")
-            compiled.append((dataset, channels, function))
-        self._monitor_functions = compiled
-        self.monitor_compile_seconds = time.time() - began
-        _log("Compiling accum done. Time elapsed: %f seconds" % self.monitor_compile_seconds)
+    def _constant_channels(self):
+        """SGD.setup's data-independent channels: learning_rate, then the rule's (momentum)."""
+        channels = OrderedDict([("learning_rate", self.learning_rate)])
+        if self.learning_rule is not None and hasattr(self.learning_rule, "monitoring_channels"):
+            channels.update(self.learning_rule.monitoring_channels())
+        return channels
 
     def monitor(self, model=None):
-        """Every channel averaged over its dataset's sequential batches, as Pylearn2 did.
-
-        Each batch draws fresh noise, samples and masks (the channel graphs are random).
-        """
-        floatx = np.dtype(aesara.config.floatX).type
-        values = OrderedDict()
-        batch_size = self.monitoring_batch_size or self.batch_size
-        for dataset, channels, function in self._monitor_functions:
-            X = design_matrix(dataset)
-            as_input = self._input_formatter(dataset)
-            slices = sequential_batches(X.shape[0], batch_size)
-            if self.monitoring_batches is not None:
-                slices = slices[:self.monitoring_batches]
-            num_examples = floatx(sum(s.stop - s.start for s in slices))
-            accumulated = [floatx(0)] * len(channels)
-            for batch_slice in slices:
-                weight = floatx(batch_slice.stop - batch_slice.start)
-                batch = self._as_floatx(as_input(X[batch_slice]))
-                for index, value in enumerate(function(batch)):
-                    accumulated[index] = floatx(accumulated[index]
-                                                + floatx(value) * weight / num_examples)
-            values.update((name, float(total)) for name, total in zip(channels, accumulated))
-        return values
+        """Every channel of legacy_aesara/monitor.py's Monitor (noise, samples and masks drawn
+        afresh for each batch: the channel graphs are random)."""
+        return self.channel_monitor()
 
     # ------------------------------------------------------------------------------ checkpoints
     def run_facts(self):
@@ -465,39 +356,27 @@ class SGD:
     def state_arrays(self):
         """Velocities (`velocity/<param>`), MRG stream states and the batch-order RNG's keys."""
         arrays = OrderedDict()
-        names = {param: name for name, param in self.model.named_params().items()}
+        names = {param: name for name, param in self.model.named_params()}
         if self.learning_rule is not None and hasattr(self.learning_rule, "velocities"):
             for param, velocity in self.learning_rule.velocities.items():
                 arrays["velocity/" + names[param]] = np.array(velocity.get_value())
         arrays.update(random_streams.checkpoint_arrays(self.model))
-        arrays["rng/sgd_iterator/keys"] = self.rng.get_state()[1].copy()
+        arrays.update(self._order_arrays())
         return arrays
 
     def state_meta(self):
-        _kind, _keys, pos, has_gauss, cached = self.rng.get_state()
-        return {
+        meta = {
             "learning_rate": float(self.learning_rate.get_value()),
             "momentum": (float(self.learning_rule.momentum.get_value())
                          if self.learning_rule is not None else None),
-            "batches_seen": self.batches_seen,
-            "examples_seen": self.examples_seen,
-            "epochs_seen": self.epochs_seen,
-            "sgd_iterator_rng": {"pos": int(pos), "has_gauss": int(has_gauss),
-                                 "cached_gaussian": float(cached)},
-            # Inside an epoch (Ctrl-C): where, and the RandomState that drew the epoch's shuffle.
-            "batches_into_epoch": self.batches_into_epoch,
-            "epoch_start_rng": (ckpt.numpy_rng_state(self._epoch_start_rng)
-                                if self.batches_into_epoch else None),
-            "mrg_master_states": random_streams.checkpoint_master_states(self.model),
-            "cost_switches": {name: float(getattr(self.cost, name).get_value())
-                              for name in ("now_train_generator", "now_train_discriminator",
-                                           "now_train_inference")},
-            "update_callbacks": [callback.state_dict() if hasattr(callback, "state_dict")
-                                 else None for callback in self.update_callbacks],
-            "termination_criterion": (self.termination_criterion.state_dict()
-                                      if hasattr(self.termination_criterion, "state_dict")
-                                      else None),
         }
+        meta.update(self._progress_meta())
+        meta["mrg_master_states"] = random_streams.checkpoint_master_states(self.model)
+        meta["cost_switches"] = {name: float(getattr(self.cost, name).get_value())
+                                 for name in ("now_train_generator", "now_train_discriminator",
+                                              "now_train_inference")}
+        meta.update(self._schedule_meta())
+        return meta
 
     def load_state(self, arrays, meta):
         """Restore what state_arrays / state_meta saved (after setup built the same graphs)."""
@@ -505,31 +384,16 @@ class SGD:
         self.learning_rate.set_value(np.asarray(meta["learning_rate"], dtype=floatx))
         if self.learning_rule is not None and meta.get("momentum") is not None:
             self.learning_rule.momentum.set_value(np.asarray(meta["momentum"], dtype=floatx))
-        self.batches_seen = int(meta["batches_seen"])
-        self.examples_seen = int(meta["examples_seen"])
-        self.epochs_seen = int(meta.get("epochs_seen", 0))
-        names = {param: name for name, param in self.model.named_params().items()}
+        self._load_progress(arrays, meta)
+        names = {param: name for name, param in self.model.named_params()}
         if self.learning_rule is not None and hasattr(self.learning_rule, "velocities"):
             for param, velocity in self.learning_rule.velocities.items():
                 velocity.set_value(self._checked(arrays, "velocity/" + names[param],
                                                  velocity.get_value().shape, velocity.dtype))
         random_streams.restore_checkpoint(self.model, arrays, meta.get("mrg_master_states"),
                                           self._checked)
-        rng_meta = meta["sgd_iterator_rng"]
-        self.rng.set_state(("MT19937", np.asarray(arrays["rng/sgd_iterator/keys"], np.uint32),
-                            rng_meta["pos"], rng_meta["has_gauss"], rng_meta["cached_gaussian"]))
-        self.batches_into_epoch = int(meta.get("batches_into_epoch") or 0)
-        if self.batches_into_epoch:
-            # The next train() redraws the interrupted epoch's shuffle, then skips what was done.
-            ckpt.set_numpy_rng_state(self.rng, meta["epoch_start_rng"])
         for name, value in meta.get("cost_switches", {}).items():
             getattr(self.cost, name).set_value(np.asarray(value, dtype=floatx))
-        for callback, state in zip(self.update_callbacks, meta.get("update_callbacks", [])):
-            if state is not None and hasattr(callback, "load_state_dict"):
-                callback.load_state_dict(state)
-        criterion_state = meta.get("termination_criterion")
-        if criterion_state is not None and hasattr(self.termination_criterion, "load_state_dict"):
-            self.termination_criterion.load_state_dict(criterion_state)
 
     @staticmethod
     def _checked(arrays, name, shape, dtype):

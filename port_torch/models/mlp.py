@@ -20,6 +20,27 @@ from gan2014.space import conversion
 from port_torch.space import VectorSpace, as_space, batch_size, format_as
 
 
+@torch.no_grad()
+def clip_norms_(W, max_row_norm=None, max_col_norm=None, min_col_norm=None):
+    """Linear._modify_updates' norm constraints on the new W (in x out), in place.
+
+    Each row (an input's weights) is scaled to a norm of at most max_row_norm; each column (a
+    unit's weights) into [min_col_norm, max_col_norm], the upper bound being the largest column
+    norm when only min_col_norm is given. The scaling is W * clip(n, low, high) / (1e-7 + n), as
+    Pylearn2 wrote it. W may carry leading axes (K stacked models), each projected on its own.
+    The eager layer and the fused / CUDA-graph step both call this, so they round alike.
+    """
+    if max_row_norm is not None:
+        norms = W.square().sum(dim=-1, keepdim=True).sqrt()
+        W.mul_(norms.clamp(0, max_row_norm) / (1e-7 + norms))
+    if max_col_norm is not None or min_col_norm is not None:
+        norms = W.square().sum(dim=-2, keepdim=True).sqrt()
+        high = max_col_norm if max_col_norm is not None else norms.amax(dim=-1, keepdim=True)
+        # In W's dtype: a float32 bound would round 1.9365 in a float64 run.
+        high = torch.as_tensor(high, dtype=W.dtype)
+        W.mul_(norms.clamp(min=min_col_norm or 0.0).minimum(high) / (1e-7 + norms))
+
+
 class Linear(nn.Module):
     """pylearn2/models/mlp.py :: Linear: h = x @ W + b, with Pylearn2's init and norm constraints."""
 
@@ -76,17 +97,9 @@ class Linear(nn.Module):
     def forward(self, x):
         return self.activate(self.affine(x))
 
-    @torch.no_grad()
     def constrain_(self):
         """Linear._modify_updates: project W's rows or columns onto their norm limits, in place."""
-        W = self.W
-        if self.max_row_norm is not None:
-            norms = W.square().sum(dim=1).sqrt()
-            W.mul_((norms.clamp(0, self.max_row_norm) / (1e-7 + norms)).unsqueeze(1))
-        if self.max_col_norm is not None or self.min_col_norm is not None:
-            norms = W.square().sum(dim=0).sqrt()
-            high = self.max_col_norm if self.max_col_norm is not None else norms.max()
-            W.mul_(norms.clamp(self.min_col_norm or 0.0, high) / (1e-7 + norms))
+        clip_norms_(self.W, self.max_row_norm, self.max_col_norm, self.min_col_norm)
 
     def has_constraint(self):
         return any(v is not None for v in (self.max_row_norm, self.max_col_norm, self.min_col_norm))

@@ -22,6 +22,7 @@ Nothing here synchronises with the host, so a CUDA graph can capture `step_core`
 """
 import torch
 
+from port_torch.models.mlp import clip_norms_
 from port_torch.random_streams import draw_masks, draw_noise
 from port_torch.space import VectorSpace
 
@@ -220,17 +221,7 @@ def gradients(spec, params, X, z, masks, g_flag):
 def constrain_(spec, params):
     """The layers' max/min norm projections on the new W (velocities untouched)."""
     for index, layer in spec.constrained:
-        W = params[index]
-        if layer.max_row_norm is not None:
-            norms = W.square().sum(dim=-1, keepdim=True).sqrt()
-            W.mul_(norms.clamp(0, layer.max_row_norm) / (1e-7 + norms))
-        if layer.max_col_norm is not None or layer.min_col_norm is not None:
-            norms = W.square().sum(dim=-2, keepdim=True).sqrt()
-            high = layer.max_col_norm if layer.max_col_norm is not None \
-                else norms.amax(dim=-1, keepdim=True)
-            # In W's dtype: a float32 bound would round 1.9365 in a float64 run.
-            high = torch.as_tensor(high, dtype=W.dtype)
-            W.mul_(norms.clamp(min=layer.min_col_norm or 0.0).minimum(high) / (1e-7 + norms))
+        clip_norms_(params[index], layer.max_row_norm, layer.max_col_norm, layer.min_col_norm)
 
 
 def velocity_gemm_(v, outer, lr, momentum):

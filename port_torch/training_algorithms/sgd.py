@@ -21,17 +21,15 @@ redraws the same shuffle and continues at the next batch. On CUDA the check keep
 on the device and looks at it every CHECK_EVERY_CUDA batches (no host sync per batch); the CUDA-graph
 path replays a whole epoch, so there it is checked, and Ctrl-C honoured, once per epoch.
 """
-from collections import OrderedDict
-
 import numpy as np
 import torch
 
-from gan2014 import checkpoint as ckpt
 from gan2014.seeds import SGD_BATCH_ORDER_SEED
-from gan2014.iteration import sequential_batches, shuffled_sequential_batches
 from gan2014.space import DesignBatchFormatter
 from gan2014.train import TrainingDivergedError, check_positive_int
 from gan2014.training_algorithms.schedules import ExponentialDecaySchedule
+from gan2014.training_algorithms.sgd_state import SGDState
+from port_torch.monitor import ChannelTotals, Monitor  # noqa: F401 (ChannelTotals: old home)
 from port_torch.space import apply_steps
 from port_torch.training_algorithms import fused_step
 from port_torch.training_algorithms.graph_step import GraphStep
@@ -60,41 +58,10 @@ class ExponentialDecay:
         self.schedule.load_state_dict(state)
 
 
-class ChannelTotals:
-    """Example-weighted sums of monitoring channels over batches: ``total[key] += float(value) *
-    examples``, in float64 as Python floats do it, but computed where the values live. The 0-d
-    tensors of one dtype and device are stacked, converted, multiplied and added as one vector (the
-    same IEEE operations element by element, so the same numbers), so that monitoring on a GPU
-    costs no host-device synchronisation per channel and batch (mnist.yaml: 173 channels x 100
-    batches an epoch) and three kernels a batch instead of three per channel."""
-
-    def __init__(self):
-        self.floats = {}      # key -> float, for values that are not 0-d tensors
-        self.vectors = {}     # (dtype, device, keys) -> float64 tensor of the keys' totals
-
-    def add(self, values, examples):
-        groups = {}
-        for key, value in values.items():
-            if torch.is_tensor(value) and value.dim() == 0:
-                groups.setdefault((value.dtype, value.device), []).append(key)
-            else:
-                self.floats[key] = self.floats.get(key, 0.0) + float(value) * examples
-        for (dtype, device), keys in groups.items():
-            vector = torch.stack([values[k].detach() for k in keys]).to(torch.float64) * examples
-            group = (dtype, device, tuple(keys))
-            self.vectors[group] = self.vectors.get(group, 0.0) + vector
-
-    def totals(self):
-        """{key: total as a float} (one device-to-host copy per group)."""
-        result = dict(self.floats)
-        for (_dtype, _device, keys), vector in self.vectors.items():
-            result.update(zip(keys, vector.tolist()))
-        return result
-
-
-class SGD:
+class SGD(SGDState):
     """SGD with Pylearn2's constructor. Only the arguments the experiments use do anything;
-    the others are accepted when they keep their defaults and refused otherwise."""
+    the others are accepted when they keep their defaults and refused otherwise. The batch
+    order, the counters and the stop/resume position are gan2014's SGDState (sgd_state.py)."""
 
     def __init__(self, learning_rate, cost=None, batch_size=None, monitoring_batch_size=None,
                  monitoring_batches=None, monitoring_dataset=None,
@@ -116,6 +83,7 @@ class SGD:
         monitoring_batch_size = check_positive_int("SGD", "monitoring_batch_size",
                                                    monitoring_batch_size)
         monitoring_batches = check_positive_int("SGD", "monitoring_batches", monitoring_batches)
+        SGDState.__init__(self, seed, update_callbacks, termination_criterion)
         # Pylearn2's floatX shared variable: float32, or the model's type once setup() knows it.
         self.float_type = np.float32
         self.initial_learning_rate = learning_rate
@@ -127,25 +95,10 @@ class SGD:
         if monitoring_dataset is not None and not isinstance(monitoring_dataset, dict):
             monitoring_dataset = {"": monitoring_dataset}
         self.monitoring_dataset = monitoring_dataset or {}
-        self.termination_criterion = termination_criterion
-        if update_callbacks is None:
-            update_callbacks = []
-        elif not isinstance(update_callbacks, (list, tuple)):
-            update_callbacks = [update_callbacks]
-        self.update_callbacks = list(update_callbacks)
         # Without a rule Pylearn2 did p <- p - lr*g, which is Momentum(0)'s arithmetic exactly.
         self.learning_rule = learning_rule
-        self.rng = np.random.RandomState(list(seed))
-        self.batches_seen = 0
-        self.examples_seen = 0
-        self.epochs_seen = 0
         self.path = "auto"
         self.device = torch.device("cpu")
-        # Stopping inside an epoch (Ctrl-C) and resuming there; see the module docstring.
-        self.stop_requested = None          # set by gan2014.train.Train: () -> bool
-        self.batches_into_epoch = 0         # > 0: stopped (or to resume) after this many batches
-        self.batches_per_epoch = None
-        self._epoch_start_rng = None        # self.rng's state before the current epoch's shuffle
 
     # ---------------------------------------------------------------- setup
     def setup(self, model, dataset):
@@ -170,6 +123,8 @@ class SGD:
         self.as_input = _input_formatter(dataset, space)
         self.monitor_as_input = {name: _input_formatter(ds, space)
                                  for name, ds in self.monitoring_dataset.items()}
+        self.channel_monitor = Monitor(self.cost, self.monitor_data, self.monitor_as_input,
+                                       self.monitoring_batch_size, self.monitoring_batches)
         self.spec = fused_step.FusedSpec(model, self.cost)
         self.path_used = self._choose_path()
         g_on = self.cost.now_train_generator if self.cost.ever_train_generator else 0.0
@@ -200,29 +155,24 @@ class SGD:
         batch that is not the last.
         """
         _check_finite(self.model)
-        self._epoch_start_rng = self.rng.get_state()
-        batches = shuffled_sequential_batches(self.data.shape[0], self.batch_size, self.rng)
-        first, self.batches_per_epoch = self.batches_into_epoch, len(batches)
-        if first > len(batches):
-            raise ValueError(f"SGD: resuming after batch {first} of an epoch of {len(batches)}")
-        self.batches_into_epoch = 0
+        batches, first = self._begin_epoch(self.data.shape[0])
         self._first_bad = torch.zeros((), dtype=torch.long, device=self.device)
         if self.path_used == "graph" and first == 0:
             self._train_graph(batches)
             self._watch_step(len(batches), len(batches), whole_epoch=True)
-            self.epochs_seen += 1
+            self._end_epoch()
             return
         every = CHECK_EVERY_CUDA if self.device.type == "cuda" else 1
         for position in range(first, len(batches)):
             self.train_batch(self.as_input(
                 self.data[torch.as_tensor(batches[position], device=self.device)]))
             done = position + 1
-            stop = done < len(batches) and self.stop_requested is not None and self.stop_requested()
+            stop = self._stop_after(done)
             self._watch_step(done, len(batches), look=stop or done % every == 0)
             if stop:
-                self.batches_into_epoch = done
+                self._pause(done)
                 return
-        self.epochs_seen += 1
+        self._end_epoch()
 
     def _watch_step(self, done, total, look=True, whole_epoch=False):
         """NaN/Inf check of every parameter after batch `done` of `total`. The first bad batch is
@@ -305,12 +255,6 @@ class SGD:
         return [None if m is None else m.to(device=self.device, dtype=self.dtype)
                 for m in self.cost.stack_masks(masks, self.model.discriminator.input_spaces())]
 
-    def _after_batch(self, rows):
-        self.batches_seen += 1
-        self.examples_seen += rows
-        for callback in self.update_callbacks:
-            callback(self)
-
     def _train_graph(self, batches):
         """Full batches through the graph step, a last partial batch (if any) eagerly."""
         full = [b for b in batches if len(b) == self.batch_size]
@@ -335,46 +279,15 @@ class SGD:
         finally:
             self.path_used = saved
 
-    def continue_learning(self, model):
-        if self.termination_criterion is None:
-            return True
-        if hasattr(self.termination_criterion, "epochs_already_seen"):
-            self.termination_criterion.epochs_already_seen = self.epochs_seen
-        return self.termination_criterion.continue_learning(model)
-
     # ---------------------------------------------------------------- monitoring
     def monitor(self, model):
-        """Every channel over each monitoring set (example-weighted means of per-batch values),
-        then learning_rate and momentum (no dataset prefix)."""
-        channels = OrderedDict()
-        generator = model.streams["monitor"]
-        for name, data in self.monitor_data.items():
-            prefix = f"{name}_" if name else ""
-            totals, rows = ChannelTotals(), 0
-            slices = sequential_batches(data.shape[0], self.monitoring_batch_size)
-            if self.monitoring_batches is not None:
-                slices = slices[: int(self.monitoring_batches)]
-            for part in slices:
-                examples = part.stop - part.start
-                values = self._batch_channels(model, self.monitor_as_input[name](data[part]),
-                                              generator)
-                totals.add(values, examples)
-                rows += examples
-            totals = totals.totals()
-            for key in sorted(totals):
-                channels[prefix + key] = totals[key] / rows
+        """Every channel of port_torch/monitor.py's Monitor over each monitoring set, then SGD's
+        learning_rate and momentum (no dataset prefix)."""
+        channels = self.channel_monitor(model)
         channels["learning_rate"] = self.learning_rate
         if self.has_momentum_channel:
             channels["momentum"] = self.learning_rule.momentum
         return channels
-
-    def _batch_channels(self, model, X, generator):
-        values = OrderedDict()
-        values.update(self.cost.monitoring_channels(model, X, generator))
-        with torch.no_grad():
-            values["objective"] = self.cost.expr(model, X, generator)
-        values.update(model.monitoring_channels(X, generator))
-        return values
 
     # ---------------------------------------------------------------- checkpoints
     def run_facts(self):
@@ -390,32 +303,18 @@ class SGD:
         checkpoints (random streams excepted: MRG and torch states do not translate)."""
         arrays = {name: v.detach().cpu().numpy().copy() for name, v in
                   zip(self.learning_rule.velocity_names(self.param_names), self.learning_rule.velocities)}
-        arrays["rng/sgd_iterator/keys"] = self.rng.get_state()[1].copy()
+        arrays.update(self._order_arrays())
         arrays.update(self.model.streams.checkpoint_arrays())
         return arrays
 
     def state_meta(self):
-        _, _, pos, has_gauss, cached = self.rng.get_state()
-        return {
-            "learning_rate": self.learning_rate,
-            "momentum": self.learning_rule.momentum,
-            "batches_seen": self.batches_seen,
-            "examples_seen": self.examples_seen,
-            "epochs_seen": self.epochs_seen,
-            "sgd_iterator_rng": {"pos": int(pos), "has_gauss": int(has_gauss),
-                                 "cached_gaussian": float(cached)},
-            # Inside an epoch (Ctrl-C): where, and the RandomState that drew the epoch's shuffle.
-            "batches_into_epoch": self.batches_into_epoch,
-            "epoch_start_rng": (ckpt.numpy_rng_state(self._epoch_start_rng)
-                                if self.batches_into_epoch else None),
-            "cost_switches": {"now_train_generator": self.cost.now_train_generator,
-                              "now_train_discriminator": self.cost.now_train_discriminator},
-            "update_callbacks": [c.state_dict() if hasattr(c, "state_dict") else None
-                                 for c in self.update_callbacks],
-            "termination_criterion": (self.termination_criterion.state_dict()
-                                      if hasattr(self.termination_criterion, "state_dict") else None),
-            "torch_seed": self.model.streams.seed_value,
-        }
+        meta = {"learning_rate": self.learning_rate, "momentum": self.learning_rule.momentum}
+        meta.update(self._progress_meta())
+        meta["cost_switches"] = {"now_train_generator": self.cost.now_train_generator,
+                                 "now_train_discriminator": self.cost.now_train_discriminator}
+        meta.update(self._schedule_meta())
+        meta["torch_seed"] = self.model.streams.seed_value
+        return meta
 
     def load_state(self, arrays, meta):
         """Restore what state_arrays / state_meta saved. A checkpoint of the Aesara backend has no
@@ -428,25 +327,10 @@ class SGD:
         self.learning_rate = float(self.float_type(meta["learning_rate"]))
         if meta.get("momentum") is not None:
             self.learning_rule.momentum = float(self.float_type(meta["momentum"]))
-        self.batches_seen = int(meta["batches_seen"])
-        self.examples_seen = int(meta["examples_seen"])
-        self.epochs_seen = int(meta.get("epochs_seen", 0))
-        rng = meta["sgd_iterator_rng"]
-        self.rng.set_state(("MT19937", np.asarray(arrays["rng/sgd_iterator/keys"], dtype=np.uint32),
-                            rng["pos"], rng["has_gauss"], rng["cached_gaussian"]))
-        self.batches_into_epoch = int(meta.get("batches_into_epoch") or 0)
-        if self.batches_into_epoch:
-            # The next train() redraws the interrupted epoch's shuffle, then skips what was done.
-            ckpt.set_numpy_rng_state(self.rng, meta["epoch_start_rng"])
-        for callback, state in zip(self.update_callbacks, meta.get("update_callbacks", [])):
-            if state is not None and hasattr(callback, "load_state_dict"):
-                callback.load_state_dict(state)
+        self._load_progress(arrays, meta)
         switches = meta.get("cost_switches", {})
         self.cost.now_train_generator = float(switches.get("now_train_generator",
                                                            self.cost.now_train_generator))
-        criterion = meta.get("termination_criterion")
-        if criterion is not None and hasattr(self.termination_criterion, "load_state_dict"):
-            self.termination_criterion.load_state_dict(criterion)
         self.g_flag.fill_(self.cost.now_train_generator if self.cost.ever_train_generator else 0.0)
 
 

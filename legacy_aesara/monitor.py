@@ -1,0 +1,115 @@
+"""pylearn2/monitor.py :: Monitor as the SGD uses it (port_torch/monitor.py is its twin).
+
+One compiled function per monitoring dataset returns every channel of a batch; each channel is
+averaged over the dataset's 'sequential' batches as Pylearn2 accumulated it, in floatX:
+acc <- acc + value * batch_size / num_examples. The cost's and the model's channel graphs are
+built once on one symbolic batch and shared by every dataset; each dataset gets its own
+`objective` graph (cost.expr), and the first one also carries the data-independent channels the
+SGD adds (learning_rate, momentum).
+
+The graphs are built in `setup`, which the SGD calls at Pylearn2's point in SGD.setup: every
+dropout graph draws its MRG seed from its MLP's RandomState when it is built
+(docs/pylearn2_semantics.md#random-streams), so moving the call would change the seeds.
+"""
+import time
+from collections import OrderedDict
+
+import aesara
+import aesara.tensor as at
+import numpy as np
+
+from gan2014.iteration import sequential_batches
+from legacy_aesara.space import make_theano_batch
+
+
+def design_matrix(dataset):
+    return dataset.get_design_matrix() if hasattr(dataset, "get_design_matrix") else dataset.X
+
+
+def _log(message):
+    print(message, flush=True)
+
+
+class Monitor:
+    """The channels of every monitoring dataset ({name: dataset}, name "" for a single one)."""
+
+    def __init__(self, monitoring_dataset, batch_size, num_batches, input_formatter):
+        """`input_formatter(dataset)` turns design-matrix rows into batches of the model's input
+        space; `num_batches` (None: all) limits the batches per dataset."""
+        self.monitoring_dataset = monitoring_dataset or {}
+        self.batch_size = batch_size
+        self.num_batches = num_batches
+        self.input_formatter = input_formatter
+        self.compile_seconds = 0.0
+        self._functions = []        # (dataset, channels, compiled function or None)
+        self._X = None
+
+    def setup(self, model, cost, extra_channels):
+        """Monitor.setup: the channel graphs of each dataset. `extra_channels` (name -> graph)
+        are data-independent and go with the first dataset."""
+        self._functions = []
+        if not self.monitoring_dataset:
+            return
+        X = self._X = make_theano_batch(model.get_input_space(), "monitor_features")
+        shared_channels = OrderedDict(cost.get_monitoring_channels(model, X))
+        shared_channels.update(model.get_monitoring_channels(X))
+        first = True
+        for name, dataset in self.monitoring_dataset.items():
+            prefix = name + "_" if name else ""
+            channels = OrderedDict()
+            objective = cost.expr(model, X)
+            if objective is not None:
+                channels[prefix + "objective"] = objective
+            for key, value in shared_channels.items():
+                channels[prefix + key] = value
+            if first:
+                channels.update(extra_channels)
+                first = False
+            self._functions.append((dataset, channels, None))
+
+    def compile(self):
+        """One function per dataset, every channel cast to floatX (Pylearn2's `accum`)."""
+        self.compile_seconds = 0.0
+        if not self._functions:
+            return
+        floatx = aesara.config.floatX
+        began = time.time()
+        _log("Monitored channels: ")
+        for _dataset, channels, _function in self._functions:
+            for key in sorted(channels):
+                _log("\t" + key)
+        _log("Compiling accum...")
+        compiled = []
+        for dataset, channels, _none in self._functions:
+            outputs = [at.cast(value, floatx) if value.dtype != floatx else value
+                       for value in channels.values()]
+            function = aesara.function([self._X], outputs, name="Monitor.accum",
+                                       on_unused_input="ignore")
+            compiled.append((dataset, channels, function))
+        self._functions = compiled
+        self.compile_seconds = time.time() - began
+        _log("Compiling accum done. Time elapsed: %f seconds" % self.compile_seconds)
+
+    def __call__(self):
+        """Every channel averaged over its dataset's sequential batches, as Pylearn2 did.
+
+        Each batch draws fresh noise, samples and masks (the channel graphs are random).
+        """
+        floatx = np.dtype(aesara.config.floatX).type
+        values = OrderedDict()
+        for dataset, channels, function in self._functions:
+            X = design_matrix(dataset)
+            as_input = self.input_formatter(dataset)
+            slices = sequential_batches(X.shape[0], self.batch_size)
+            if self.num_batches is not None:
+                slices = slices[:self.num_batches]
+            num_examples = floatx(sum(s.stop - s.start for s in slices))
+            accumulated = [floatx(0)] * len(channels)
+            for batch_slice in slices:
+                weight = floatx(batch_slice.stop - batch_slice.start)
+                batch = np.ascontiguousarray(as_input(X[batch_slice]), dtype=aesara.config.floatX)
+                for index, value in enumerate(function(batch)):
+                    accumulated[index] = floatx(accumulated[index]
+                                                + floatx(value) * weight / num_examples)
+            values.update((name, float(total)) for name, total in zip(channels, accumulated))
+        return values
