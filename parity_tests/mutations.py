@@ -192,7 +192,8 @@ MUTATIONS = (
              (("port_torch/training_algorithms/sgd.py",
                "batches = shuffled_sequential_batches(self.data.shape[0], self.batch_size, self.rng)",
                "batches = shuffled_sequential_batches(self.data.shape[0], self.batch_size,\n"
-               "                                              np.random.RandomState([2012, 10, 5]))"),),
+               "                                              "
+               "np.random.RandomState([2012, 10, 5]))"),),
              (ORDER,), "every epoch re-seeds the shuffle (the same batch order each epoch)"),
 )
 
@@ -212,11 +213,12 @@ def _a_g_lr_times(factor):
                              "model.generator.get_params()}}))" % factor)
 
 
-A_MOMENTUM = ("            updated_inc = self.momentum * inc - learning_rate * lr_scalers.get(param, 1.)"
-              " * grad\n"
+A_MOMENTUM = ("            updated_inc = self.momentum * inc - learning_rate"
+              " * lr_scalers.get(param, 1.) * grad\n"
               "            updates[inc] = updated_inc\n"
               "            updates[param] = param + updated_inc\n")
-A_TORCH_MOMENTUM = ("            updated_inc = self.momentum * inc + lr_scalers.get(param, 1.) * grad\n"
+A_TORCH_MOMENTUM = ("            updated_inc = self.momentum * inc"
+                    " + lr_scalers.get(param, 1.) * grad\n"
                     "            updates[inc] = updated_inc\n"
                     "            updates[param] = param - learning_rate * updated_inc\n")
 A_RETURN_UPDATES = "        model.modify_updates(updates)\n        return updates\n"
@@ -229,8 +231,10 @@ A_SEQUENTIAL = ("        d_new = {p: updates[p] for p in model.discriminator.get
                 + A_RETURN_UPDATES)
 A_G_OBJ = "        else:\n            g_obj = d.layers[-1].cost(y1, y_hat0)\n"
 A_G_OBJ_FRESH = ("        else:\n"
-                 "            g_obj = d.layers[-1].cost(y1, y_hat0 if dropout_masks is NO_DROPOUT else\n"
-                 "                d.dropout_fprop(S, self.discriminator_default_input_include_prob,\n"
+                 "            g_obj = d.layers[-1].cost(y1, y_hat0 if dropout_masks is NO_DROPOUT"
+                 " else\n"
+                 "                d.dropout_fprop(S,"
+                 " self.discriminator_default_input_include_prob,\n"
                  "                                self.discriminator_input_include_probs,\n"
                  "                                self.discriminator_default_input_scale,\n"
                  "                                self.discriminator_input_scales))\n")
@@ -257,7 +261,8 @@ AESARA_MUTATIONS = (
                "(index + 1) * layer.num_units],")),
              (A_STEP1, A_STEP0), "maxout takes units k, k+U, k+2U, ... instead of k*P ... k*P+P-1"),
     Mutation("aesara_dropout_scale_omitted", "aesara",
-             ((A_MLP, "            rval = state * mask * scale\n", "            rval = state * mask\n"),
+             ((A_MLP, "            rval = state * mask * scale\n",
+               "            rval = state * mask\n"),
               (A_FUSED, "        scaled.append(at.cast(mask * scale, X.dtype))\n",
                "        scaled.append(at.cast(mask, X.dtype))\n")),
              (A_STEP0_MASKS, A_FUSED_MASKS, A_USES), "the kept units are not scaled by 1/p"),
@@ -280,12 +285,14 @@ AESARA_MUTATIONS = (
     Mutation("aesara_lr_decay_per_epoch", "aesara",
              ((A_SGD, "        for callback in self.update_callbacks:\n",
                "        for callback in (self.update_callbacks if not self.batches_per_epoch\n"
-               "                         or self.batches_seen % self.batches_per_epoch == 0 else ()):\n"),),
+               "                         or self.batches_seen % self.batches_per_epoch == 0"
+               " else ()):\n"),),
              (A_ORDER,), "ExponentialDecay applied once per epoch instead of after every batch"),
     Mutation("aesara_batch_order_reseeded_every_epoch", "aesara",
              ((A_SGD, "shuffled_sequential_batches(num_examples, self.batch_size, self.rng)",
                "shuffled_sequential_batches(num_examples, self.batch_size,\n"
-               "                                              np.random.RandomState([2012, 10, 5]))"),),
+               "                                              "
+               "np.random.RandomState([2012, 10, 5]))"),),
              (A_ORDER,), "every epoch re-seeds the shuffle (the same batch order each epoch)"),
     Mutation("aesara_halves_share_masks", "aesara",
              ((A_FUSED, "        mask = at.concatenate(halves, axis=0)\n",
@@ -298,6 +305,16 @@ AESARA_MUTATIONS = (
              (A_LAWS,), "the update does not advance the MRG streams (same noise and masks)"),
 )
 MUTATIONS = MUTATIONS + AESARA_MUTATIONS
+# The Aesara mutations the CI quick form runs (test_mutations.py): one per kind of killer (the
+# update on its own scale, the 2014 draws, the training graph's use of them), since each Aesara
+# run compiles in a fresh process; `make mutations` (--quick too) runs all of them.
+CI_AESARA = ("aesara_torch_optim_momentum", "aesara_input_keep_rate_half",
+             "aesara_halves_share_masks")
+
+
+def ci_subset():
+    """Every torch and shared mutation, and the Aesara ones named in CI_AESARA."""
+    return [m for m in MUTATIONS if m.backend != "aesara" or m.name in CI_AESARA]
 
 
 def candidates(mutation):

@@ -100,8 +100,9 @@ def test_step1_velocity_is_minus_lr_times_the_2014_gradient(reference, fed_sgd):
     update's own scale (a halved, doubled or wrong-signed G step is an error of 0.5 - 2 of it);
     the whole array through the fixture's float64 sums: absmax within 1e-5 relative, sum of squares
     within 1e-4 relative (float32 rounding of ~1e6 terms each within 1e-5 relative gives at most
-    ~2e-5), sum within 1e-5 * lr * absmax * sqrt(size) (an error between the probes); and p1 = p0 + v1
-    exactly in float32 (Pylearn2's p <- p + v; mnist.yaml sets no max-norm constraint)."""
+    ~2e-5), sum within 1e-5 * lr * absmax * sqrt(size) (an error between the probes); and
+    p1 = p0 + v1 exactly in float32 (Pylearn2's p <- p + v; mnist.yaml sets no max-norm
+    constraint)."""
     experiment, initial = fed_sgd
     restart(experiment, initial)
     algorithm = experiment.algorithm
@@ -117,7 +118,7 @@ def test_step1_velocity_is_minus_lr_times_the_2014_gradient(reference, fed_sgd):
         tol = lr * 1e-7 if name == "D/y_b" else 1e-5 * scale
         err = float(np.abs(v.reshape(-1)[np.asarray(record["idx"])]
                            + lr * np.asarray(record["val"])).max())
-        assert err <= tol, f"{name}: velocity off -lr*g_2014 by {err:.3g} (update scale {scale:.3g})"
+        assert err <= tol, f"{name}: velocity off -lr*g_2014 by {err:.3g} (scale {scale:.3g})"
         if name != "D/y_b":
             worst = max(worst, err / scale)
             assert float(np.abs(v).max()) == pytest.approx(scale, rel=1e-5), name
@@ -275,7 +276,8 @@ def training_draws(reference):
                            name="peek_training_draws")
     X, _z = step0_inputs(experiment, reference)
     algorithm = experiment.algorithm
-    steps, p0, lr = [], experiment.model.get_param_values(), float(algorithm.learning_rate.get_value())
+    steps, p0 = [], experiment.model.get_param_values()
+    lr = float(algorithm.learning_rate.get_value())
     for step in range(DRAW_STEPS):
         values = [np.asarray(v) for v in peek(X)]
         steps.append({"data": values[:3], "samp": values[3:6], "z": values[6]})
