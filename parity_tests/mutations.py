@@ -305,11 +305,10 @@ AESARA_MUTATIONS = (
              (A_LAWS,), "the update does not advance the MRG streams (same noise and masks)"),
 )
 MUTATIONS = MUTATIONS + AESARA_MUTATIONS
-# The Aesara mutations the CI quick form runs (test_mutations.py): one per kind of killer (the
-# update on its own scale, the 2014 draws, the training graph's use of them), since each Aesara
-# run compiles in a fresh process; `make mutations` (--quick too) runs all of them.
-CI_AESARA = ("aesara_torch_optim_momentum", "aesara_input_keep_rate_half",
-             "aesara_halves_share_masks")
+# The Aesara mutations the CI quick form runs (test_mutations.py). Each Aesara run compiles its
+# mutated graphs in a fresh process under the shared compile cache's lock, so none is in CI until
+# a measured run (REPRODUCING.md) shows their cost; `make mutations` (--quick too) runs all of them.
+CI_AESARA = ()
 
 
 def ci_subset():

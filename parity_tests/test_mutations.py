@@ -59,8 +59,8 @@ def test_a_missing_anchor_is_an_error(tmp_path):
                     "./data/mnist); the killing tests need it: python -m gan2014.datasets.fetch mnist")
 def test_every_named_mutation_is_killed_by_its_recorded_killer(capsys):
     """Property: mutation score 100 % over every torch and shared mutation and the Aesara ones of
-    mutations.CI_AESARA (each Aesara killer compiles the update function in a fresh process, so
-    all of them would not fit the CI budget; `make mutations` runs every one). Each mutation is
+    mutations.CI_AESARA (each Aesara killer compiles mutated graphs in a fresh process; see
+    REPRODUCING.md; `make mutations` runs every one). Each mutation is
     applied to a fresh copy of the code and its recorded killer fails there, while the same killers
     all pass on an unmutated copy (so a kill is the mutation's doing, not the copy's). Exact: a
     count of killed mutations."""
