@@ -1,9 +1,84 @@
-"""Small helpers the parity and end-to-end tests share: an error measure and tiny MNIST files."""
+"""Small helpers the parity and end-to-end tests share: an error measure, tiny dataset files, the
+real-MNIST skip marker, the unmodified mnist.yaml built by either backend, and the 2014 monitor
+printout reader."""
+import os
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from gan2014.datasets.idx import write_idx
+
+REPO = Path(__file__).resolve().parents[1]
+MNIST_YAML = REPO / "yaml_experiments" / "original" / "mnist.yaml"
+FIXTURES = REPO / "parity_tests" / "fixtures"
+REFERENCE_2014 = FIXTURES / "original_2014_mnist_fingerprints.json"
+EPOCH0_MONITOR_2014 = FIXTURES / "original_2014_mnist_epoch0_monitor.txt"
+
+
+def mnist_dir():
+    """$PYLEARN2_DATA_PATH/mnist, or ./data/mnist when the variable is unset."""
+    return Path(os.environ.get("PYLEARN2_DATA_PATH") or str(REPO / "data")) / "mnist"
+
+
+def has_real_mnist():
+    folder = mnist_dir()
+    return any((folder / name).exists() for name in ("train-images-idx3-ubyte",
+                                                     "train-images-idx3-ubyte.gz"))
+
+
+# The marker of the tests that build the unmodified mnist.yaml (the 2014 batch and G/y_b's
+# marginals come from the real training images).
+needs_real_mnist = pytest.mark.skipif(
+    not has_real_mnist(),
+    reason="MNIST is not in $PYLEARN2_DATA_PATH/mnist (or ./data/mnist); "
+           "get it with: python -m gan2014.datasets.fetch mnist")
+
+
+def build_experiment(backend):
+    """The Train object of the unmodified mnist.yaml built by `backend`'s registry ("torch" or
+    "aesara"), reading MNIST from ./data when $PYLEARN2_DATA_PATH is unset (left as it was)."""
+    from gan2014.config.yaml_parse import load_path
+
+    if backend == "torch":
+        from port_torch.registry import REGISTRY as registry
+    elif backend == "aesara":
+        from legacy_aesara.registry import load_registry
+        registry = load_registry()
+    else:
+        raise ValueError(f"build_experiment: backend must be 'torch' or 'aesara', got {backend!r}")
+    old = os.environ.get("PYLEARN2_DATA_PATH")
+    os.environ.setdefault("PYLEARN2_DATA_PATH", str(REPO / "data"))
+    try:
+        return load_path(MNIST_YAML, registry)
+    finally:
+        if old is None:
+            os.environ.pop("PYLEARN2_DATA_PATH", None)
+
+
+# Lines of a printed monitor block that are counters or timers, not channels.
+MONITOR_COUNTERS = ("Epochs seen", "Batches seen", "Examples seen", "total_seconds_last_epoch",
+                    "training_seconds_this_epoch")
+# Constant channels that Pylearn2's monitor averaged over its 100 batches in float32: the sum of
+# 100 equal float32 values divided by 100 comes back a few ulp off (.5 -> 0.49999967).
+ACCUMULATED_CONSTANTS = {"learning_rate": 0.1, "momentum": 0.5, "valid_now_train_generator": 1.0}
+
+
+def read_monitor_block(path=EPOCH0_MONITOR_2014):
+    """{channel: value} of a monitor block as Pylearn2 printed it ('name: value' lines; lines
+    starting with '#' are comments). A malformed line is an error naming the file and line."""
+    channels = {}
+    for number, line in enumerate(Path(path).read_text().splitlines(), start=1):
+        if not line or line.startswith("#"):
+            continue
+        name, sep, value = line.partition(": ")
+        try:
+            channels[name] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep:
+            raise ValueError(f"{path}:{number}: expected 'channel: number', got {line!r}")
+    return channels
 
 
 def relative_error(a, b):

@@ -44,9 +44,26 @@ SCHEDULES = "tests/test_schedules.py::test_momentum_schedule_includes_the_epoch0
 PARZEN = "tests/test_parzen.py::test_evaluate_reports_mean_and_population_standard_error"
 TABLE1 = "tests/test_table1_scoring.py"
 
-# The fast tests a full run tries against every mutation (all of them; a kill by any counts).
-CANDIDATES = (TORCH_UPDATES, TORCH_2014, "tests/test_schedules.py", "tests/test_parzen.py",
-              TABLE1, "tests/test_dbm.py", "tests/test_init_and_iteration.py")
+AESARA_UPDATES = "parity_tests/test_aesara_updates_and_draws_2014.py"
+AESARA_2014 = "parity_tests/test_aesara_fingerprints_2014.py"
+A_STEP1 = AESARA_UPDATES + "::test_step1_velocity_is_minus_lr_times_the_2014_gradient"
+A_STEPS23 = AESARA_UPDATES + "::test_steps_2_and_3_follow_pylearn2_momentum_simultaneously"
+A_ORDER = AESARA_UPDATES + "::test_sgd_train_consumes_the_2014_batch_order_and_decays_lr_per_batch"
+A_MASKS = AESARA_UPDATES + "::test_first_training_step_draws_the_2014_masks_exactly"
+A_USES = (AESARA_UPDATES
+          + "::test_first_training_step_uses_its_draws_with_the_fake_half_reused_for_g")
+A_LAWS = AESARA_UPDATES + "::test_training_draws_follow_the_2014_laws"
+A_STEP0 = AESARA_2014 + "::test_step0_without_dropout_matches_2014"
+A_STEP0_MASKS = AESARA_2014 + "::test_step0_with_the_2014_dropout_masks_matches_2014"
+A_FUSED_MASKS = AESARA_2014 + "::test_fused_gradients_match_2014[2014-masks]"
+
+# The fast tests a full run tries against a mutation of each backend (all of them; a kill by any
+# counts); a "shared" mutation (gan2014) is tried against both backends' tests.
+COMMON = ("tests/test_schedules.py", "tests/test_parzen.py", TABLE1, "tests/test_dbm.py",
+          "tests/test_init_and_iteration.py")
+CANDIDATES = {"torch": (TORCH_UPDATES, TORCH_2014) + COMMON,
+              "aesara": (AESARA_UPDATES, AESARA_2014) + COMMON,
+              "shared": (TORCH_UPDATES, TORCH_2014, AESARA_UPDATES, AESARA_2014) + COMMON}
 
 
 class AnchorMissing(RuntimeError):
@@ -56,7 +73,7 @@ class AnchorMissing(RuntimeError):
 @dataclass(frozen=True)
 class Mutation:
     name: str
-    backend: str          # which backend it applies to: "torch" or "shared" (gan2014: both)
+    backend: str          # which backend it applies to: "torch", "aesara" or "shared" (gan2014)
     edits: tuple          # ((path, search, replace), ...)
     killers: tuple        # the recorded killing tests, cheapest first (measured by the full run)
     description: str
@@ -175,9 +192,133 @@ MUTATIONS = (
              (("port_torch/training_algorithms/sgd.py",
                "batches = shuffled_sequential_batches(self.data.shape[0], self.batch_size, self.rng)",
                "batches = shuffled_sequential_batches(self.data.shape[0], self.batch_size,\n"
-               "                                              np.random.RandomState([2012, 10, 5]))"),),
+               "                                              "
+               "np.random.RandomState([2012, 10, 5]))"),),
              (ORDER,), "every epoch re-seeds the shuffle (the same batch order each epoch)"),
 )
+
+# The Aesara backend (legacy_aesara): the same named bugs where they apply to its code.
+A_SGD = "legacy_aesara/training_algorithms/sgd.py"
+A_RULE = "legacy_aesara/training_algorithms/learning_rule.py"
+A_FUSED = "legacy_aesara/training_algorithms/fused_step.py"
+A_ADV = "legacy_aesara/adversarial.py"
+A_MLP = "legacy_aesara/models/mlp.py"
+A_SCALERS = "updates.update(self.learning_rule.get_updates(self.learning_rate, grads, lr_scalers))"
+
+
+def _a_g_lr_times(factor):
+    """SGD's learning-rule call with G's parameters given an lr scaler of `factor`: the step of
+    G is factor * lr * g (its gradient is right)."""
+    return A_SCALERS.replace("lr_scalers))", "{**lr_scalers, **{p: %r for p in "
+                             "model.generator.get_params()}}))" % factor)
+
+
+A_MOMENTUM = ("            updated_inc = self.momentum * inc - learning_rate"
+              " * lr_scalers.get(param, 1.) * grad\n"
+              "            updates[inc] = updated_inc\n"
+              "            updates[param] = param + updated_inc\n")
+A_TORCH_MOMENTUM = ("            updated_inc = self.momentum * inc"
+                    " + lr_scalers.get(param, 1.) * grad\n"
+                    "            updates[inc] = updated_inc\n"
+                    "            updates[param] = param - learning_rate * updated_inc\n")
+A_RETURN_UPDATES = "        model.modify_updates(updates)\n        return updates\n"
+# G's new velocity and value recomputed with D's parameters replaced by their updated values.
+A_SEQUENTIAL = ("        d_new = {p: updates[p] for p in model.discriminator.get_params()}\n"
+                "        g_side = list(model.generator.get_params())\n"
+                "        g_side += [self.learning_rule.velocities[p] for p in g_side]\n"
+                "        for key in g_side:\n"
+                "            updates[key] = aesara.clone_replace(updates[key], replace=d_new)\n"
+                + A_RETURN_UPDATES)
+A_G_OBJ = "        else:\n            g_obj = d.layers[-1].cost(y1, y_hat0)\n"
+A_G_OBJ_FRESH = ("        else:\n"
+                 "            g_obj = d.layers[-1].cost(y1, y_hat0 if dropout_masks is NO_DROPOUT"
+                 " else\n"
+                 "                d.dropout_fprop(S,"
+                 " self.discriminator_default_input_include_prob,\n"
+                 "                                self.discriminator_input_include_probs,\n"
+                 "                                self.discriminator_default_input_scale,\n"
+                 "                                self.discriminator_input_scales))\n")
+
+AESARA_MUTATIONS = (
+    Mutation("aesara_g_learning_rate_halved", "aesara", ((A_SGD, A_SCALERS, _a_g_lr_times(0.5)),),
+             (A_STEP1, A_STEPS23), "G's update uses lr / 2 (its gradient is right)"),
+    Mutation("aesara_g_update_sign_flipped", "aesara", ((A_SGD, A_SCALERS, _a_g_lr_times(-1.0)),),
+             (A_STEP1, A_STEPS23), "G's update is +lr * g (its gradient is right)"),
+    Mutation("aesara_torch_optim_momentum", "aesara", ((A_RULE, A_MOMENTUM, A_TORCH_MOMENTUM),),
+             (A_STEP1, A_STEPS23), "torch.optim's buf <- mu buf + g; p <- p - lr buf"),
+    Mutation("aesara_sequential_d_then_g_update", "aesara",
+             ((A_SGD, A_RETURN_UPDATES, A_SEQUENTIAL),),
+             (A_STEPS23, A_STEP1), "D is updated first and G's gradient is taken at the new D"),
+    Mutation("aesara_maxout_pieces_strided", "aesara",
+             (("legacy_aesara/models/maxout.py",
+               "            cur = z[:, piece:last_start + piece + 1:self.pool_stride]\n",
+               "            cur = z[:, piece * self.num_units:(piece + 1) * self.num_units]\n"),
+              (A_FUSED, "    pieces = [a[:, piece::k] for piece in range(k)]\n",
+               "    pieces = [a[:, piece * layer.num_units:(piece + 1) * layer.num_units]\n"
+               "              for piece in range(k)]\n"),
+              (A_FUSED, "routed = at.set_subtensor(routed[:, index::k],",
+               "routed = at.set_subtensor(routed[:, index * layer.num_units:"
+               "(index + 1) * layer.num_units],")),
+             (A_STEP1, A_STEP0), "maxout takes units k, k+U, k+2U, ... instead of k*P ... k*P+P-1"),
+    Mutation("aesara_dropout_scale_omitted", "aesara",
+             ((A_MLP, "            rval = state * mask * scale\n",
+               "            rval = state * mask\n"),
+              (A_FUSED, "        scaled.append(at.cast(mask * scale, X.dtype))\n",
+               "        scaled.append(at.cast(mask, X.dtype))\n")),
+             (A_STEP0_MASKS, A_FUSED_MASKS, A_USES), "the kept units are not scaled by 1/p"),
+    Mutation("aesara_input_keep_rate_half", "aesara",
+             ((A_MLP, "mask = stream.binomial(p=include_prob, size=size,",
+               "mask = stream.binomial(p=min(include_prob, .5), size=size,"),
+              (A_FUSED, "return stream.binomial(p=include_prob, size=shape,",
+               "return stream.binomial(p=min(include_prob, .5), size=shape,")),
+             (A_MASKS, A_LAWS), "D's input is kept with probability .5 instead of .8"),
+    Mutation("aesara_fresh_masks_for_g_obj", "aesara",
+             ((A_ADV, A_G_OBJ, A_G_OBJ_FRESH),
+              (A_FUSED, "        delta_S = delta_S * scaled[0][B:]\n",
+               "        delta_S = delta_S * scaled[0][B:][::-1]\n")),
+             (A_STEP0_MASKS, A_FUSED_MASKS, A_USES, A_MASKS),
+             "g_obj sees D with other masks than the fake half of d_obj (2014 graph and fused)"),
+    Mutation("aesara_noise_uniform_minus1_1", "aesara",
+             ((A_ADV, "uniform(low=-np.sqrt(3), high=np.sqrt(3), size=size,",
+               "uniform(low=-1., high=1., size=size,"),),
+             (A_LAWS,), "the noise is U(-1, 1) instead of U(-sqrt 3, sqrt 3)"),
+    Mutation("aesara_lr_decay_per_epoch", "aesara",
+             ((A_SGD, "        for callback in self.update_callbacks:\n",
+               "        for callback in (self.update_callbacks if not self.batches_per_epoch\n"
+               "                         or self.batches_seen % self.batches_per_epoch == 0"
+               " else ()):\n"),),
+             (A_ORDER,), "ExponentialDecay applied once per epoch instead of after every batch"),
+    Mutation("aesara_batch_order_reseeded_every_epoch", "aesara",
+             ((A_SGD, "shuffled_sequential_batches(num_examples, self.batch_size, self.rng)",
+               "shuffled_sequential_batches(num_examples, self.batch_size,\n"
+               "                                              "
+               "np.random.RandomState([2012, 10, 5]))"),),
+             (A_ORDER,), "every epoch re-seeds the shuffle (the same batch order each epoch)"),
+    Mutation("aesara_halves_share_masks", "aesara",
+             ((A_FUSED, "        mask = at.concatenate(halves, axis=0)\n",
+               "        mask = at.concatenate([halves[0], halves[0]], axis=0)\n"),),
+             (A_USES, A_FUSED_MASKS), "the real and the generated half get the same masks"),
+    Mutation("aesara_draws_frozen_across_steps", "aesara",
+             ((A_SGD, 'aesara.function([X], [], updates=updates, name="sgd_update",',
+               'aesara.function([X], [], updates=updates, no_default_updates=True, '
+               'name="sgd_update",'),),
+             (A_LAWS,), "the update does not advance the MRG streams (same noise and masks)"),
+)
+MUTATIONS = MUTATIONS + AESARA_MUTATIONS
+# The Aesara mutations the CI quick form runs (test_mutations.py). Each Aesara run compiles its
+# mutated graphs in a fresh process under the shared compile cache's lock, so none is in CI until
+# a measured run (REPRODUCING.md) shows their cost; `make mutations` (--quick too) runs all of them.
+CI_AESARA = ()
+
+
+def ci_subset():
+    """Every torch and shared mutation, and the Aesara ones named in CI_AESARA."""
+    return [m for m in MUTATIONS if m.backend != "aesara" or m.name in CI_AESARA]
+
+
+def candidates(mutation):
+    """The fast tests a full run tries against `mutation`."""
+    return list(CANDIDATES[mutation.backend])
 
 
 def make_copy(dest):
@@ -234,7 +375,7 @@ def _run_one(scratch, index, mutation, quick, timeout):
     root = make_copy(Path(scratch) / f"m{index:02d}")
     try:
         mutation.apply(root)
-        tests = [mutation.killers[0]] if quick else list(CANDIDATES)
+        tests = [mutation.killers[0]] if quick else candidates(mutation)
         killed, failed, seconds, _ = run_tests(root, tests, timeout, stop_first=quick)
     finally:
         shutil.rmtree(root, ignore_errors=True)
@@ -252,7 +393,8 @@ def run(mutations, quick=False, timeout=900, control=True, jobs=1, stream=sys.st
             if control:
                 root = make_copy(Path(scratch) / "control")
                 check_copy_is_imported(root)
-                tests = sorted({m.killers[0] for m in mutations}) if quick else list(CANDIDATES)
+                tests = sorted({m.killers[0] for m in mutations} if quick else
+                               {test for m in mutations for test in candidates(m)})
                 control_run = pool.submit(run_tests, root, tests, timeout)
             futures = [pool.submit(_run_one, scratch, i, m, quick, timeout)
                        for i, m in enumerate(mutations)]
@@ -302,6 +444,8 @@ def main(argv=None):
     parser.add_argument("--markdown", action="store_true", help="also print the table as markdown")
     parser.add_argument("--timeout", type=float, default=900, help="seconds per pytest run")
     parser.add_argument("--jobs", type=int, default=2, help="pytest runs at a time (default 2)")
+    parser.add_argument("--no-control", action="store_true",
+                        help="skip the unmutated copy's run (only when its tests are known to pass)")
     args = parser.parse_args(argv)
     chosen = [m for m in MUTATIONS if not args.only or m.name in args.only]
     unknown = set(args.only) - {m.name for m in MUTATIONS}
@@ -312,7 +456,8 @@ def main(argv=None):
             print(f"{m.name:36s} {m.backend:6s} {m.description}")
         return 0
     began = time.perf_counter()
-    rows = run(chosen, quick=args.quick, timeout=args.timeout, jobs=args.jobs)
+    rows = run(chosen, quick=args.quick, timeout=args.timeout, jobs=args.jobs,
+               control=not args.no_control)
     print(f"mutation score: {score(rows):.0f} % ({sum(r['killed'] for r in rows)} of {len(rows)} "
           f"killed; {'recorded killers only' if args.quick else 'all candidate tests'}; "
           f"{time.perf_counter() - began:.0f} s)")

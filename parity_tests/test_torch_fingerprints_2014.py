@@ -14,51 +14,29 @@ with non-zero velocity, the draws and the batch order are tested in
 test_torch_updates_and_draws_2014.py.
 """
 import math
-import os
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
 from gan2014.fingerprints import compare, load_reference, unpack_mask
+from parity_tests.helpers import REFERENCE_2014, needs_real_mnist
+from parity_tests.helpers import build_experiment as build_for
 
-REPO = Path(__file__).resolve().parents[1]
-CONFIG = REPO / "yaml_experiments" / "original" / "mnist.yaml"
-REFERENCE = REPO / "parity_tests" / "fixtures" / "original_2014_mnist_fingerprints.json"
 REL_TOL = 1e-5
 D_Y_B_ABS_TOL = 1e-7
 
-
-def _mnist_dir():
-    root = os.environ.get("PYLEARN2_DATA_PATH") or str(REPO / "data")
-    return Path(root) / "mnist"
-
-
-pytestmark = pytest.mark.skipif(
-    not (_mnist_dir() / "train-images-idx3-ubyte").exists()
-    and not (_mnist_dir() / "train-images-idx3-ubyte.gz").exists(),
-    reason="MNIST is not in $PYLEARN2_DATA_PATH/mnist (or ./data/mnist); "
-           "get it with: python -m gan2014.datasets.fetch mnist")
+pytestmark = needs_real_mnist
 
 
 @pytest.fixture(scope="module")
 def reference():
-    return load_reference(REFERENCE)
+    return load_reference(REFERENCE_2014)
 
 
 def build_experiment():
     """The Train object of the unmodified mnist.yaml, built by the torch registry."""
-    from gan2014.config.yaml_parse import load_path
-    from port_torch.registry import REGISTRY
-
-    old = os.environ.get("PYLEARN2_DATA_PATH")
-    os.environ.setdefault("PYLEARN2_DATA_PATH", str(REPO / "data"))
-    try:
-        return load_path(CONFIG, REGISTRY)
-    finally:
-        if old is None:
-            os.environ.pop("PYLEARN2_DATA_PATH", None)
+    return build_for("torch")
 
 
 @pytest.fixture(scope="module")

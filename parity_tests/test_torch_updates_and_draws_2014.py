@@ -15,54 +15,33 @@ the update the 2014 rule implies, relative to the update's own scale:
   the e-th shuffle of ONE persistent RandomState([2012, 10, 5])) and a learning-rate decay per batch.
 """
 import math
-import os
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-from gan2014.fingerprints import load_reference, probe_indices
+from gan2014.fingerprints import load_reference
+from parity_tests.helpers import (ACCUMULATED_CONSTANTS, EPOCH0_MONITOR_2014, MONITOR_COUNTERS,
+                                  REFERENCE_2014, needs_real_mnist, read_monitor_block)
+from parity_tests.helpers import build_experiment as build_for
 
-REPO = Path(__file__).resolve().parents[1]
-CONFIG = REPO / "yaml_experiments" / "original" / "mnist.yaml"
-REFERENCE = REPO / "parity_tests" / "fixtures" / "original_2014_mnist_fingerprints.json"
 SQRT3 = math.sqrt(3.0)
 # Two-sided bound of 6 standard deviations: a false alarm has probability < 2e-9 per check (normal
 # approximation; the sample sizes below are >= 1e5, so the approximation is excellent), while every
 # mutant law checked below sits hundreds of standard deviations away.
 Z = 6.0
 
-
-def _mnist_dir():
-    root = os.environ.get("PYLEARN2_DATA_PATH") or str(REPO / "data")
-    return Path(root) / "mnist"
-
-
-pytestmark = pytest.mark.skipif(
-    not (_mnist_dir() / "train-images-idx3-ubyte").exists()
-    and not (_mnist_dir() / "train-images-idx3-ubyte.gz").exists(),
-    reason="MNIST is not in $PYLEARN2_DATA_PATH/mnist (or ./data/mnist); "
-           "get it with: python -m gan2014.datasets.fetch mnist")
+pytestmark = needs_real_mnist
 
 
 @pytest.fixture(scope="module")
 def reference():
-    return load_reference(REFERENCE)
+    return load_reference(REFERENCE_2014)
 
 
 def build_experiment():
     """The Train object of the unmodified mnist.yaml, built by the torch registry."""
-    from gan2014.config.yaml_parse import load_path
-    from port_torch.registry import REGISTRY
-
-    old = os.environ.get("PYLEARN2_DATA_PATH")
-    os.environ.setdefault("PYLEARN2_DATA_PATH", str(REPO / "data"))
-    try:
-        return load_path(CONFIG, REGISTRY)
-    finally:
-        if old is None:
-            os.environ.pop("PYLEARN2_DATA_PATH", None)
+    return build_for("torch")
 
 
 def step0_inputs(experiment, reference):
@@ -253,7 +232,6 @@ def test_sgd_train_consumes_the_2014_batch_order_and_decays_lr_per_batch(referen
     assert not np.array_equal(epoch1[0], epoch2[0])
 
 
-EPOCH0_MONITOR = REPO / "parity_tests" / "fixtures" / "original_2014_mnist_epoch0_monitor.txt"
 # The channels that depend only on the initial parameters and the validation data: weight norms,
 # and D on the data (dis_on_samp_* by the 2014 name swap; false negatives). All others depend on the
 # noise drawn for monitoring (G's samples): 2014 drew it from Theano's MRG streams, this port from
@@ -262,20 +240,7 @@ def deterministic(name):
     return "norms" in name or name.startswith(("valid_dis_on_samp_", "valid_false_negatives"))
 
 
-# Constant channels that Pylearn2's monitor averaged over its 100 batches in float32: the sum of
-# 100 equal float32 values divided by 100 comes back a few ulp off (.5 -> 0.49999967).
-ACCUMULATED_CONSTANTS = {"learning_rate": 0.1, "momentum": 0.5, "valid_now_train_generator": 1.0}
-NOT_CHANNELS = ("Epochs seen", "Batches seen", "Examples seen", "total_seconds_last_epoch",
-                "training_seconds_this_epoch")
-
-
-def read_monitor_block(path):
-    channels = {}
-    for line in path.read_text().splitlines():
-        if line and not line.startswith("#"):
-            name, value = line.split(": ")
-            channels[name] = float(value)
-    return channels
+NOT_CHANNELS = MONITOR_COUNTERS
 
 
 def test_epoch0_monitor_equals_the_2014_printout(one_torch_thread):
@@ -294,7 +259,7 @@ def test_epoch0_monitor_equals_the_2014_printout(one_torch_thread):
       of 2014's objectives (both ~ln 2 at initialisation) and the printed mean sample channels
       within 1 % (means over 10,000 samples; measured 3e-4 at most) -- distribution-level checks.
     """
-    reference = read_monitor_block(EPOCH0_MONITOR)
+    reference = read_monitor_block(EPOCH0_MONITOR_2014)
     experiment = build_experiment()
     algorithm = experiment.algorithm
     algorithm.setup(experiment.model, experiment.dataset)
