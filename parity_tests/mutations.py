@@ -163,12 +163,13 @@ MUTATIONS = (
                "generator=generator, device=device) * (2 * SQRT3) - SQRT3",
                "generator=generator, device=device) * 2.0 - 1.0"),),
              (DRAWS,), "the noise is U(-1, 1) instead of U(-sqrt 3, sqrt 3)"),
-    Mutation("lr_decay_per_epoch", "torch",
-             (("port_torch/training_algorithms/sgd.py",
+    Mutation("lr_decay_per_epoch", "shared",
+             (("gan2014/training_algorithms/sgd_state.py",
                "        for callback in self.update_callbacks:\n",
-               "        for callback in (self.update_callbacks\n"
-               "                         if self.examples_seen % self.data.shape[0] == 0 else ()):\n"),),
-             (ORDER,), "ExponentialDecay applied once per epoch instead of after every batch"),
+               "        for callback in (self.update_callbacks if not self.batches_per_epoch\n"
+               "                         or self.batches_seen % self.batches_per_epoch == 0"
+               " else ()):\n"),),
+             (ORDER, A_ORDER), "ExponentialDecay applied once per epoch instead of after every batch"),
     Mutation("momentum_saturates_one_epoch_early", "shared",
              (("gan2014/training_algorithms/schedules.py",
                "alpha = (self.count - self.start) / float(self.saturate - self.start)",
@@ -188,13 +189,13 @@ MUTATIONS = (
                "parzen_cli.run_protocol(samples, data.valid[:protocol.limit], scored,",
                "parzen_cli.run_protocol(samples, scored[:protocol.limit], scored,"),),
              (TABLE1,), "Table 1's sigma selected on the images it then scores"),
-    Mutation("batch_order_reseeded_every_epoch", "torch",
-             (("port_torch/training_algorithms/sgd.py",
-               "batches = shuffled_sequential_batches(self.data.shape[0], self.batch_size, self.rng)",
-               "batches = shuffled_sequential_batches(self.data.shape[0], self.batch_size,\n"
+    Mutation("batch_order_reseeded_every_epoch", "shared",
+             (("gan2014/training_algorithms/sgd_state.py",
+               "shuffled_sequential_batches(num_examples, self.batch_size, self.rng)",
+               "shuffled_sequential_batches(num_examples, self.batch_size,\n"
                "                                              "
                "np.random.RandomState([2012, 10, 5]))"),),
-             (ORDER,), "every epoch re-seeds the shuffle (the same batch order each epoch)"),
+             (ORDER, A_ORDER), "every epoch re-seeds the shuffle (the same batch order each epoch)"),
 )
 
 # The Aesara backend (legacy_aesara): the same named bugs where they apply to its code.
@@ -282,18 +283,6 @@ AESARA_MUTATIONS = (
              ((A_ADV, "uniform(low=-np.sqrt(3), high=np.sqrt(3), size=size,",
                "uniform(low=-1., high=1., size=size,"),),
              (A_LAWS,), "the noise is U(-1, 1) instead of U(-sqrt 3, sqrt 3)"),
-    Mutation("aesara_lr_decay_per_epoch", "aesara",
-             ((A_SGD, "        for callback in self.update_callbacks:\n",
-               "        for callback in (self.update_callbacks if not self.batches_per_epoch\n"
-               "                         or self.batches_seen % self.batches_per_epoch == 0"
-               " else ()):\n"),),
-             (A_ORDER,), "ExponentialDecay applied once per epoch instead of after every batch"),
-    Mutation("aesara_batch_order_reseeded_every_epoch", "aesara",
-             ((A_SGD, "shuffled_sequential_batches(num_examples, self.batch_size, self.rng)",
-               "shuffled_sequential_batches(num_examples, self.batch_size,\n"
-               "                                              "
-               "np.random.RandomState([2012, 10, 5]))"),),
-             (A_ORDER,), "every epoch re-seeds the shuffle (the same batch order each epoch)"),
     Mutation("aesara_halves_share_masks", "aesara",
              ((A_FUSED, "        mask = at.concatenate(halves, axis=0)\n",
                "        mask = at.concatenate([halves[0], halves[0]], axis=0)\n"),),
