@@ -128,10 +128,12 @@ def shared_graph():
     return import_graph()
 
 
-@pytest.mark.parametrize("leaf", ["gan2014.fileio", "gan2014.exit_codes"])
+@pytest.mark.parametrize("leaf", ["gan2014.fileio", "gan2014.exit_codes", "gan2014.seeds",
+                                  "gan2014.datasets.safe_pickle"])
 def test_shared_helpers_are_leaves(leaf):
-    """Property: the file-writing helpers and the exit statuses import no project module, so that
-    checkpoint, the dataset fetchers and every command can use them without closing a circle.
+    """Property: the file-writing helpers, the exit statuses, the 2014 seeds and the safe
+    unpickler import no project module, so that checkpoint, the dataset readers, both backends and
+    every command can use them without closing a circle.
     Exact: the module's set of project imports is empty."""
     assert shared_graph()[leaf] == set()
 
