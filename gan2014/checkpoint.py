@@ -2,13 +2,13 @@
 
 Pylearn2 pickled the whole model (pylearn2/train.py :: Train.save -> serial.save), so loading a
 checkpoint could run arbitrary code, and the optimiser state was not saved at all. Here a checkpoint
-holds numbers only: parameters and velocities under their backend-independent names, RNG states, and a
-JSON document (`__meta__`) with schedules, counters and the YAML text of the run. numpy reads it with
-allow_pickle=False, so opening one never executes anything.
+holds numbers only: parameters and velocities under their backend-independent names, RNG states, and
+a JSON document (`__meta__`) with schedules, counters and the YAML text of the run. numpy reads it
+with allow_pickle=False, so opening one never executes anything.
 
 Writes go to a temporary file in the same directory, are fsynced, then renamed over the target, so a
-crash or a full disk leaves the previous checkpoint intact. A process killed while writing leaves its
-temporary file behind; the next run in that folder removes it (`remove_stale_temp_files`).
+crash or a full disk leaves the previous checkpoint intact. A process killed while writing leaves
+its temporary file behind; the next run in that folder removes it (`remove_stale_temp_files`).
 
 File names: `epoch_NNNNNN.npz` holds the state after NNNNNN complete epochs; a run stopped by Ctrl-C
 inside an epoch writes `epoch_NNNNNN_batch_BBBBBB.npz`, the state after NNNNNN epochs and BBBBBB
@@ -102,8 +102,10 @@ def check_parameters_match(path, arrays, expected_shapes, saved_names=None):
         for key in (name, "velocity/" + name):
             if key in arrays and tuple(arrays[key].shape) != tuple(shape):
                 what = "parameter" if key == name else "velocity of parameter"
-                raise CheckpointError(f"{path}: {what} {name} has shape {tuple(arrays[key].shape)}, "
-                                      f"the model expects {tuple(shape)}: it comes from another model")
+                raise CheckpointError(f"{path}: {what} {name} has shape "
+                                      f"{tuple(arrays[key].shape)}, "
+                                      f"the model expects {tuple(shape)}: it comes from another "
+                                      "model")
 
 
 def remove_stale_temp_files(directory):
@@ -132,7 +134,8 @@ def checkpoint_path(directory, epoch, batch=0):
 
 def list_checkpoints(directory):
     """Checkpoints in `directory`, oldest first, as (epoch, path); a checkpoint taken inside an
-    epoch sorts after its epoch's (`epoch_000002` < `epoch_000002_batch_000003` < `epoch_000003`)."""
+    epoch sorts after its epoch's (`epoch_000002` < `epoch_000002_batch_000003` <
+    `epoch_000003`)."""
     found = []
     for path in Path(directory).glob("epoch_*.npz"):
         match = _CHECKPOINT_NAME.fullmatch(path.name)

@@ -18,15 +18,20 @@ def build_parser(backend):
         prog=f"python -m {backend}.run",
         description="Train a Pylearn2 YAML experiment (goodfeli/adversarial) with the "
                     f"{backend} backend.")
-    parser.add_argument("config", help="the experiment's YAML file, e.g. yaml_experiments/mnist.yaml")
+    parser.add_argument("config",
+                        help="the experiment's YAML file, e.g. yaml_experiments/mnist.yaml")
     parser.add_argument("--max-epochs", type=int, default=None,
-                        help="stop after this many epochs in total (the original MNIST config never stops)")
+                        help="stop after this many epochs in total (the original MNIST config "
+                             "never stops)")
     parser.add_argument("--time-budget", type=float, default=None,
-                        help="seconds; checked at the start of each epoch, as Pylearn2's --time-budget")
+                        help="seconds; checked at the start of each epoch, as Pylearn2's "
+                             "--time-budget")
     parser.add_argument("--out", default=None,
-                        help="output folder for logs and checkpoints (default: runs/<config stem>-<backend>)")
+                        help="output folder for logs and checkpoints (default: runs/<config "
+                             "stem>-<backend>)")
     parser.add_argument("--resume", nargs="?", const="latest", default=None, metavar="CHECKPOINT",
-                        help="continue a run exactly from a checkpoint (default: the latest in --out)")
+                        help="continue a run exactly from a checkpoint (default: the latest in "
+                             "--out)")
     parser.add_argument("--keep-checkpoints", type=int, default=3,
                         help="how many epoch checkpoints to keep (0 keeps all)")
     parser.add_argument("--monitor-every", type=_positive_int, default=1, metavar="N",
@@ -73,7 +78,8 @@ def main(argv, backend, load_registry, add_arguments=None, before_training=None)
         return _main(argv, backend, load_registry, add_arguments, before_training)
     except KeyboardInterrupt as interrupt:
         # TrainingInterrupted carries the message; a bare KeyboardInterrupt came before training.
-        message = str(interrupt) or "Interrupted (Ctrl-C) before training started; nothing was saved."
+        message = (str(interrupt)
+                   or "Interrupted (Ctrl-C) before training started; nothing was saved.")
         print(f"\n{message}", file=sys.stderr, flush=True)
         return EXIT_INTERRUPTED
 
@@ -95,9 +101,11 @@ def _main(argv, backend, load_registry, add_arguments, before_training):
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     if not hasattr(train, "main_loop"):
-        print(f"error: {args.config} does not describe a pylearn2.train.Train object", file=sys.stderr)
+        print(f"error: {args.config} does not describe a pylearn2.train.Train object",
+              file=sys.stderr)
         return EXIT_BAD_INPUT
-    train.configure(out_dir=out_dir, max_epochs=args.max_epochs, keep_checkpoints=args.keep_checkpoints,
+    train.configure(out_dir=out_dir, max_epochs=args.max_epochs,
+                    keep_checkpoints=args.keep_checkpoints,
                     yaml_text=Path(args.config).read_text(encoding="utf-8"), backend=backend,
                     verbose=not args.quiet, monitor_every=args.monitor_every)
     if before_training is not None:

@@ -80,9 +80,9 @@ def progress_line(epoch, seconds, channels, total_epochs=None, wall_per_epoch=No
 class MonitorLog:
     """Appends one row per monitoring step to <out_dir>/monitor.csv and monitor.jsonl.
 
-    Appending (not rewriting) means a resumed run continues the same files. The CSV columns are fixed
-    by the first row written; a later row with other channels goes to the JSONL file in full and to the
-    CSV with the known columns only.
+    Appending (not rewriting) means a resumed run continues the same files. The CSV columns are
+    fixed by the first row written; a later row with other channels goes to the JSONL file in full
+    and to the CSV with the known columns only.
     """
 
     FIXED = ("epoch", "batches_seen", "examples_seen", "seconds_this_epoch")
@@ -125,11 +125,11 @@ class MonitorLog:
     def truncate_after(self, epoch):
         """Drop the rows of epochs after `epoch` from both files; returns how many were dropped.
 
-        A resumed run continues from a checkpoint of `epoch` and monitors the later epochs again; rows
-        of those epochs already in the files come from the interrupted run (which was stopped after
-        monitoring an epoch but before its checkpoint was written) and would otherwise be doubled. A
-        torn last line (a process killed while appending) is dropped too. Each file is rewritten
-        through a temporary file and a rename.
+        A resumed run continues from a checkpoint of `epoch` and monitors the later epochs again;
+        rows of those epochs already in the files come from the interrupted run (which was stopped
+        after monitoring an epoch but before its checkpoint was written) and would otherwise be
+        doubled. A torn last line (a process killed while appending) is dropped too. Each file is
+        rewritten through a temporary file and a rename.
         """
         if self.out_dir is None:
             return 0
@@ -152,7 +152,8 @@ class MonitorLog:
             with open(path, newline="", encoding="utf-8") as handle:
                 rows = list(csv.reader(handle))
             header, body = rows[0], rows[1:]
-            kept = [row for row in body if len(row) == len(header) and _int_or_none(row[0]) is not None
+            kept = [row for row in body if len(row) == len(header)
+                    and _int_or_none(row[0]) is not None
                     and _int_or_none(row[0]) <= epoch]
             if len(kept) != len(body):
                 lines = io.StringIO()

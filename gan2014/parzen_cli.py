@@ -20,7 +20,8 @@ checkpoint's own values then replace the pretrained ones.
 
 The log-likelihoods come from ``gan2014.parzen.parzen_log_likelihood`` (float64, exact, the
 reference) unless the backend passes another function with the same contract
-``ll_fn(x, mu, sigmas, progress=None) -> (len(sigmas), len(x)) float64`` (the torch port's GPU form).
+``ll_fn(x, mu, sigmas, progress=None) -> (len(sigmas), len(x)) float64`` (the torch
+port's GPU form).
 
 Framework-free: what a backend contributes is a registry, a sampler and optionally ``ll_fn``.
 """
@@ -46,7 +47,8 @@ def build_parser(backend):
         prog=f"python -m {backend}.parzen",
         description="Parzen-window log-likelihood of a checkpoint's generator on MNIST or TFD "
                     "(adversarial/parzen_ll.py protocol, float64).")
-    parser.add_argument("checkpoint", help="a data-only checkpoint (.npz) written by either backend")
+    parser.add_argument("checkpoint",
+                        help="a data-only checkpoint (.npz) written by either backend")
     parser.add_argument("-n", "--n-samples", type=int, default=10000,
                         help="samples drawn from G (parzen_ll.py -n; default 10000)")
     parser.add_argument("-s", "--sigma", type=float, default=None,

@@ -1,4 +1,5 @@
-"""The adversarial pair, its generator and its cost as Aesara graphs (mirrors adversarial/__init__.py).
+"""The adversarial pair, its generator and its cost as Aesara graphs (mirrors
+adversarial/__init__.py).
 
 goodfeli/adversarial (HEAD 1720041) defines `AdversaryPair`, `Generator` and `AdversaryCost2` on
 top of Pylearn2; every config of the paper trains them with Pylearn2's SGD. What the original does,
@@ -36,7 +37,8 @@ NO_DROPOUT = None    # include probability 1 and scale 1 everywhere (plain forwa
 
 # ------------------------------------------------------------------------------------------ model
 class AdversaryPair:
-    """adversarial/__init__.py :: AdversaryPair -- a generator and a discriminator trained together."""
+    """adversarial/__init__.py :: AdversaryPair -- a generator and a discriminator trained
+    together."""
 
     def __init__(self, generator, discriminator, inferer=None,
                  inference_monitoring_batch_size=128, monitor_generator=True,
@@ -251,7 +253,8 @@ class Generator:
         """
         if noise is None:
             noise = self.get_noise((num_samples, self.noise_dim()))
-        states = self.mlp.dropout_fprop(noise, default_input_include_prob=default_input_include_prob,
+        states = self.mlp.dropout_fprop(noise,
+                                        default_input_include_prob=default_input_include_prob,
                                         default_input_scale=default_input_scale, return_all=True)
         other_layers = states[:-1] if all_g_layers else None
         return states[-1], noise, other_layers
@@ -299,8 +302,8 @@ class AdversaryCost2:
     """adversarial/__init__.py :: AdversaryCost2 -- the cost every paper config trains with.
 
     d_obj = 0.5 * (BCE(D(X), 1) + BCE(D(G(z)), 0)), g_obj = BCE(D(G(z)), 1) on the *same* D(G(z))
-    graph (same samples, same dropout masks); D gets dd_obj/dtheta_D and G gets dg_obj/dtheta_G, both at
-    the same parameters (docs/pylearn2_semantics.md#the-cost-and-its-gradients).
+    graph (same samples, same dropout masks); D gets dd_obj/dtheta_D and G gets dg_obj/dtheta_G,
+    both at the same parameters (docs/pylearn2_semantics.md#the-cost-and-its-gradients).
     """
 
     # Supplies its own labels.
@@ -378,8 +381,8 @@ class AdversaryCost2:
         hence independent masks (each call seeds its own stream), as in the original.
 
         Stacking X and S into one 200-row batch was measured and rejected: dg_obj/dS then flows
-        back through all 200 rows (half of them zeros), which costs more than the larger matrix
-        products save (51.6-55.2 vs 48.8-49.1 ms of CPU per step, 1 thread).
+        back through all 200 rows (half of them zeros), which costs more CPU time per step than
+        the larger matrix products save.
         """
         if dropout_masks is NO_DROPOUT:
             return d.fprop(X), d.fprop(S)
@@ -529,9 +532,11 @@ class AdversaryCost2:
 # ------------------------------------------------------------------------------ step evaluation
 def mask_inputs(d, cost):
     """Symbolic 0/1 mask inputs, one per D layer input where the cost's dropout is active (None
-    elsewhere), for the real ("data") and generated ("samp") halves; and the active layer indices."""
+    elsewhere), for the real ("data") and generated ("samp") halves; and the active layer
+    indices."""
     plan = cost.discriminator_plan(d)
-    active = [index for index, (include_prob, _scale) in enumerate(plan) if include_prob is not None]
+    active = [index for index, (include_prob, _scale) in enumerate(plan)
+              if include_prob is not None]
     masks = {key: [make_theano_batch(layer.get_input_space(), f"mask_{key}_{layer.layer_name}")
                    if index in active else None
                    for index, layer in enumerate(d.layers)]
@@ -567,8 +572,9 @@ def evaluate_step(model, cost, X, z, masks=None):
     X is a batch in the model's input space (a matrix, or c01b images for a conv D); masks: None
     (no dropout: include probability 1, scale 1) or {"data": [m_h0, m_h1, m_y], "samp": [...]} of
     0/1 arrays per D layer input, each shaped as that input (docs/ARCHITECTURE.md); the scales
-    come from the cost. Returns d_obj, g_obj (floats), S, D_data, D_samp (arrays) and grads (OrderedDict
-    name -> array: dd_obj/dtheta_D for D, dg_obj/dtheta_G for G). Compiled once per model and mode.
+    come from the cost. Returns d_obj, g_obj (floats), S, D_data, D_samp (arrays) and grads
+    (OrderedDict name -> array: dd_obj/dtheta_D for D, dg_obj/dtheta_G for G). Compiled once per
+    model and mode.
     """
     key = (id(model), masks is not None)
     if key not in cost._evaluate_functions:

@@ -31,19 +31,20 @@ The flags, and why each is set:
   expression describes; the parity tests that compare this backend with PyTorch bit for bit were
   measured on that build and run in it (the test suite sets it, see ``conftest.py``).
   ``-g0`` drops the debug information Aesara asks of g++ for every module (``-g``): it changes no
-  instruction, and a cold compile of the MNIST training function and monitor took 108 s instead of
-  143 s with it.
+  instruction, and it shortens a cold compile of the MNIST training function and monitor
+  (REPRODUCING.md §5 has the figures and the command).
 * ``-I<compiledir>/pch-<key>`` (in ``gcc__cxxflags``) -- a precompiled header, a gcc feature that
   changes nothing in the code generated. Every module Aesara writes begins with the same eight
-  ``#include`` lines (``<Python.h>``, ``<iostream>``, ``"aesara_mod_helper.h"``, ``<math.h>``, numpy's
-  ``arrayobject.h`` and ``arrayscalars.h``, ``<vector>``, ``<algorithm>``), and parsing their 70,000
-  lines was half of each module's compile (0.46 of 0.9 s). Those eight, in that order, are compiled
-  once, with Aesara's own compile flags, into ``Python.h.gch`` in that folder, which g++ searches
-  before Python's: a module whose first ``#include <Python.h>`` it can stand for starts from the
-  parsed state (its other seven includes are then no-ops, by their include guards); for any other
-  file, or if its flags or macros differ, g++ ignores the .gch and reads the real headers. The
-  ``<key>`` hashes the compiler, Python, NumPy and Aesara versions and paths, so an upgrade gets a
-  new folder (and new cache keys) instead of a stale header. See :func:`build_precompiled_header`.
+  ``#include`` lines (``<Python.h>``, ``<iostream>``, ``"aesara_mod_helper.h"``, ``<math.h>``,
+  numpy's ``arrayobject.h`` and ``arrayscalars.h``, ``<vector>``, ``<algorithm>``), and parsing
+  their 70,000 lines was half of each module's compile (REPRODUCING.md §5). Those eight, in that
+  order, are compiled once, with Aesara's own compile flags, into ``Python.h.gch`` in that folder,
+  which g++ searches before Python's: a module whose first ``#include <Python.h>`` it can stand for
+  starts from the parsed state (its other seven includes are then no-ops, by their include guards);
+  for any other file, or if its flags or macros differ, g++ ignores the .gch and reads the real
+  headers. The ``<key>`` hashes the compiler, Python, NumPy and Aesara versions and paths, so an
+  upgrade gets a new folder (and new cache keys) instead of a stale header. See
+  :func:`build_precompiled_header`.
 * ``on_opt_error=raise`` -- a failing graph rewrite must stop the run, not silently leave a slower
   or different graph behind.
 
@@ -105,7 +106,8 @@ def scipy_openblas_ldflags():
     site_packages = os.path.dirname(list(spec.submodule_search_locations)[0])
     libs_dir = os.path.join(site_packages, "scipy.libs")
     candidates = sorted(glob.glob(os.path.join(libs_dir, "libopenblas*.so*")))
-    # A '64_' in the name would be an ILP64 build with suffixed symbols: unusable by Aesara's C code.
+    # A '64_' in the name would be an ILP64 build with suffixed symbols: unusable by Aesara's C
+    # code.
     candidates = [path for path in candidates if "64_" not in os.path.basename(path)]
     if not candidates:
         return None
@@ -217,8 +219,9 @@ def configure():
     """Import Aesara with our flags (and thread counts), unless it is already imported.
 
     Flags the user already gives in AESARA_FLAGS are kept and win; ours fill in the rest. Our flags
-    are in os.environ only while Aesara reads them: afterwards the user's AESARA_FLAGS is put back, so
-    a child process (the float64 parity worker, say) chooses its own floatX instead of inheriting ours.
+    are in os.environ only while Aesara reads them: afterwards the user's AESARA_FLAGS is put back,
+    so a child process (the float64 parity worker, say) chooses its own floatX instead of inheriting
+    ours.
     """
     cpus = str(_available_cpus())
     os.environ.setdefault("OMP_NUM_THREADS", cpus)

@@ -1,4 +1,5 @@
-"""The Python API of ``port_torch.api`` for the Aesara backend: load a generator, sample, save a grid.
+"""The Python API of ``port_torch.api`` for the Aesara backend: load a generator, sample,
+save a grid.
 
     from legacy_aesara.api import load_generator, sample, save_grid
     G = load_generator("generator.npz")        # legacy_aesara.adversarial.Generator, values set

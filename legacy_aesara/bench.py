@@ -7,7 +7,7 @@ Builds the experiment from the YAML (real MNIST), compiles the training function
 `--steps` SGD steps (batch 100) fed in the training order; s/epoch = time per step x 500 (50,000
 examples / 100). The compile time printed is that of `sgd_update`; run once with an empty
 .aesara_compiledir (`make clean-cache`) for the cold figure and again for the warm one.
-For reference, on a 2-core CPU the original code took 12.7-13.1 s/epoch (19.3 s on a cold cache).
+REPRODUCING.md §5 records the measured figures, the original code's among them.
 """
 import argparse
 import os

@@ -1,4 +1,5 @@
-"""Figures 2a and 3 of the paper with the Aesara backend: `python -m legacy_aesara.figures CHECKPOINT --out figures/`.
+"""Figures 2a and 3 of the paper with the Aesara backend:
+`python -m legacy_aesara.figures CHECKPOINT --out figures/`.
 
 Options (gan2014.figures.samples): --out, --prefix, --rows 4, --cols 6, --pairs 6, --steps 10,
 --scale, --seed, --data-path. The model is rebuilt from the checkpoint's YAML; the noise comes from

@@ -1,7 +1,7 @@
 """The YAML registry of this backend: the ORIGINAL dotted names -> legacy_aesara's classes.
 
-`gan2014.config.registry.backend_registry` adds the shared framework-free entries (the MNIST, TFD and
-CIFAR10 datasets, init_sigmoid_bias_from_marginals). Every name the five 2014 configs use
+`gan2014.config.registry.backend_registry` adds the shared framework-free entries (the MNIST, TFD
+and CIFAR10 datasets, init_sigmoid_bias_from_marginals). Every name the five 2014 configs use
 now has an implementation; a NotImplementedError stand-in would only appear for a name added to
 gan2014.config.registry.KNOWN_NAMES without one.
 """
@@ -15,7 +15,8 @@ BACKEND = "legacy_aesara"
 
 
 def Train(**kwargs):
-    """pylearn2.train.Train -> the shared gan2014.train.Train, imported only when a file builds it."""
+    """pylearn2.train.Train -> the shared gan2014.train.Train, imported only when a file builds
+    it."""
     from gan2014.train import Train as SharedTrain
     return SharedTrain(**kwargs)
 

@@ -1,4 +1,5 @@
-"""The Table-1 run driver on the Aesara backend: `python -m legacy_aesara.table1 --seeds 0 --out DIR ...`.
+"""The Table-1 run driver on the Aesara backend:
+`python -m legacy_aesara.table1 --seeds 0 --out DIR ...`.
 
 Everything but the Aesara specifics is gan2014.table1 (its docstring gives the protocol); the torch
 counterpart is port_torch/table1.py. Here:
@@ -69,7 +70,8 @@ class AesaraBackend(table1.Backend):
     def describe(self):
         threads = os.environ.get("OMP_NUM_THREADS") or os.environ.get("OPENBLAS_NUM_THREADS")
         return {"device": "cpu",
-                "hardware": f"{table1.platform_description()}, OMP_NUM_THREADS={threads or 'unset'}",
+                "hardware": (f"{table1.platform_description()}, "
+                             f"OMP_NUM_THREADS={threads or 'unset'}"),
                 "aesara": aesara.__version__, "floatX": aesara.config.floatX,
                 "python": platform.python_version()}
 

@@ -3,10 +3,10 @@ through the same deterministic computation, for parity_tests/test_alternating_an
 
 It is parity_tests/trajectory.py for the alternating algorithm: both backends are built from
 yaml_experiments/mnist_algorithm1.yaml (the full MNIST model) with the configuration's changes, get
-the same perturbed parameters, minibatches, noise and dropout masks (trajectory.make_inputs), and run
-`n_steps` minibatches with Pylearn2 momentum, the per-minibatch learning-rate decay and a momentum
-change at an epoch boundary. Everything random is fed from outside, so the two must agree to
-rounding.
+the same perturbed parameters, minibatches, noise and dropout masks (trajectory.make_inputs), and
+run `n_steps` minibatches with Pylearn2 momentum, the per-minibatch learning-rate decay and a
+momentum change at an epoch boundary. Everything random is fed from outside, so the two must agree
+to rounding.
 
 Feeding: minibatch s uses X/s, and for its D step z/s and the masks of step s; for its G step (when
 it has one) z/(N+s) and the masks of step N+s, where N = n_steps (inputs are made for 2N steps).
@@ -57,7 +57,8 @@ def yaml_text(config, base=BASE_YAML):
                             f"        discriminator_steps: {settings['discriminator_steps']},\n")
     if settings["generator_objective"] != "nonsaturating":
         text = replace_once(text, "            scale_grads: 0,\n", "            scale_grads: 0,\n"
-                            f"            generator_objective: '{settings['generator_objective']}',\n")
+                            "            generator_objective: "
+                            f"'{settings['generator_objective']}',\n")
     return text
 
 
@@ -87,7 +88,8 @@ def build(backend, config, floatx="float32", base=BASE_YAML):
 
 def largest_change(before, after, prefix):
     """max |after - before| over the arrays of one network (names starting with prefix)."""
-    return max(float(np.abs(np.asarray(after[n], np.float64) - np.asarray(before[n], np.float64)).max())
+    return max(float(np.abs(np.asarray(after[n], np.float64)
+                            - np.asarray(before[n], np.float64)).max())
                for n in before if n.startswith(prefix))
 
 
@@ -118,7 +120,8 @@ def compute(backend, inputs, config, n_steps, floatx="float32", evaluate=False):
         adversarial = importlib.import_module(f"{backend}.adversarial")
         step0 = adversarial.evaluate_step(model, algorithm.cost, inputs["X/0"].astype(dtype),
                                           inputs["z/0"].astype(dtype), masks_of(inputs, 0, dtype))
-        out.update({"eval/d_obj": np.float64(step0["d_obj"]), "eval/g_obj": np.float64(step0["g_obj"]),
+        out.update({"eval/d_obj": np.float64(step0["d_obj"]),
+                    "eval/g_obj": np.float64(step0["g_obj"]),
                     "eval/D_samp": np.asarray(step0["D_samp"]),
                     "eval/D_data": np.asarray(step0["D_data"])})
         out.update({f"eval/grad/{n}": np.asarray(g) for n, g in step0["grads"].items()})

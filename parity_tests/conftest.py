@@ -3,8 +3,8 @@
 * `--run-slow` enables the tests marked `slow` (the statistical parity of whole training runs).
 * `parity_record(property, pair, max_error, tolerance)` records a measured error; `make parity`
   (parity_tests/report.py) prints every record as a table.
-* `mnist_or_skip()` returns the real-MNIST data path, or skips the test when MNIST has not been fetched —
-  except under CI (CI=true), where a missing dataset is a failure, not a silent skip.
+* `mnist_or_skip()` returns the real-MNIST data path, or skips the test when MNIST has not been
+  fetched — except under CI (CI=true), where a missing dataset is a failure, not a silent skip.
 """
 import json
 import os
@@ -44,8 +44,8 @@ def mnist_or_skip():
     if present:
         os.environ.setdefault("PYLEARN2_DATA_PATH", str(root))
         return root
-    message = (f"real MNIST is not in {root / 'mnist'}; run `python -m gan2014.datasets.fetch mnist` "
-               "(make test does)")
+    message = (f"real MNIST is not in {root / 'mnist'}; run `python -m gan2014.datasets.fetch "
+               "mnist` (make test does)")
     if os.environ.get("CI"):
         pytest.fail(message)
     pytest.skip(message)
@@ -57,10 +57,12 @@ def parity_record():
     target = os.environ.get("GAN2014_PARITY_RECORD")
 
     def record(prop, pair, max_error, tolerance):
-        assert max_error <= tolerance, f"{prop} [{pair}]: error {max_error:.3g} > tolerance {tolerance:.3g}"
+        assert max_error <= tolerance, (f"{prop} [{pair}]: error {max_error:.3g} "
+                                        f"> tolerance {tolerance:.3g}")
         if target:
             with open(target, "a", encoding="utf-8") as handle:
-                handle.write(json.dumps({"property": prop, "pair": pair, "max_error": float(max_error),
+                handle.write(json.dumps({"property": prop, "pair": pair,
+                                         "max_error": float(max_error),
                                          "tolerance": float(tolerance)}) + "\n")
 
     return record

@@ -8,8 +8,8 @@ noise z, and a 0/1 dropout mask for every D layer input of the real and the gene
 c01b masks on the conv layers' inputs, a matrix on the last layer's). `compute` runs the backend's
 evaluate_step on them.
 
-Run as a script (`python -m parity_tests.conv_step_worker BACKEND IN.npz OUT.npz FLOATX PER_BATCH`) it
-computes in a fresh process (Aesara fixes its float type at import); PER_BATCH is the number of
+Run as a script (`python -m parity_tests.conv_step_worker BACKEND IN.npz OUT.npz FLOATX PER_BATCH`)
+it computes in a fresh process (Aesara fixes its float type at import); PER_BATCH is the number of
 images per CIFAR-10 file of the synthetic data set the test wrote.
 """
 import importlib

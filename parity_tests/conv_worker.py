@@ -21,8 +21,8 @@ fixed random R with respect to every parameter (`<net>/grad/<param>`) and the in
 (`<net>/grad/input`). It also runs the first three layers of cifar10_convolutional.yaml's
 discriminator (real sizes) on two images and returns their output shapes (`real/<layer>/shape`).
 
-Run as a script (`python -m parity_tests.conv_worker BACKEND IN.npz OUT.npz FLOATX`) it computes in a
-fresh process: Aesara fixes its float type at import, so the float64 values of Aesara come from a
+Run as a script (`python -m parity_tests.conv_worker BACKEND IN.npz OUT.npz FLOATX`) it computes in
+a fresh process: Aesara fixes its float type at import, so the float64 values of Aesara come from a
 child process started with GAN2014_FLOATX=float64.
 """
 import importlib

@@ -10,7 +10,8 @@ backend's own registry, has every dense-layer option those configs use and the M
 * max_col_norm on every layer (1.9365, TFD's value; 1.5 on G's output).
 
 The limits bind: at initialisation the sparse columns (k N(0,1) entries, norm near sqrt(k)) exceed
-them, and after each update a column on its limit leaves it outwards with probability above one half.
+them, and after each update a column on its limit leaves it outwards with probability above one
+half.
 
 `CONFIGS["dense_options"]` is that model; `CONFIGS["no_lr_scalers"]` the same without learning-rate
 scalers, which the torch port's fused step (the one CPU training uses) accepts.
@@ -49,7 +50,8 @@ model: !obj:adversarial.AdversaryPair {
     discriminator: !obj:pylearn2.models.mlp.MLP {
         layers: [
             !obj:pylearn2.models.maxout.Maxout {
-                layer_name: 'h0', num_units: 8, num_pieces: 3, sparse_init: 5, max_col_norm: 1.9365 },
+                layer_name: 'h0', num_units: 8, num_pieces: 3, sparse_init: 5,
+                max_col_norm: 1.9365 },
             !obj:pylearn2.models.maxout.Maxout {
                 layer_name: 'h1', num_units: 8, num_pieces: 3, irange: .5, max_col_norm: 1.,
                 b_lr_scale: .5 },
@@ -75,8 +77,8 @@ CONFIGS = {
     "no_lr_scalers": (DENSE_OPTIONS.replace(", W_lr_scale: .5, b_lr_scale: 2.", "")
                       .replace(",\n                b_lr_scale: .5", "")),
 }
-# What each backend runs: Aesara the model with scalers; torch that with its autograd step (the fused
-# step refuses scalers), and the model without scalers with both its steps.
+# What each backend runs: Aesara the model with scalers; torch that with its autograd step (the
+# fused step refuses scalers), and the model without scalers with both its steps.
 AESARA_RUNS = (("dense_options", "default"),)
 TORCH_RUNS = (("dense_options", "autograd"), ("no_lr_scalers", "fused"),
               ("no_lr_scalers", "autograd"))

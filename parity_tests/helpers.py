@@ -114,7 +114,8 @@ def write_tiny_cifar10(root, per_batch, seed=0):
     folder = Path(root) / "cifar10" / "cifar-10-batches-py"
     folder.mkdir(parents=True)
     for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
-        batch = {"batch_label": name, "data": rng.randint(0, 256, (per_batch, 3072)).astype(np.uint8),
+        batch = {"batch_label": name,
+                 "data": rng.randint(0, 256, (per_batch, 3072)).astype(np.uint8),
                  "labels": [int(label) for label in rng.randint(0, 10, per_batch)]}
         (folder / name).write_bytes(pickle.dumps(batch, protocol=2))
     return folder

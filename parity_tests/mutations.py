@@ -5,8 +5,10 @@ found is an error, so code drift is noticed) applied to a FRESH copy of the sour
 temporary folder (data and the Aesara compile cache are symlinked). pytest then runs in that copy;
 the mutation is *killed* when at least one test fails.
 
-    python -m parity_tests.mutations            # full: every mutation against all its candidate tests
-    python -m parity_tests.mutations --quick    # cheap: every mutation against its recorded killer only
+    python -m parity_tests.mutations           # full: every mutation against all its candidate
+                                               # tests
+    python -m parity_tests.mutations --quick   # cheap: every mutation against its recorded
+                                               # killer only
     python -m parity_tests.mutations --only NAME [--only NAME ...]   (--jobs N: N runs at a time)
 
 The full form reports, for each mutation, every candidate test that killed it and how long the run
@@ -104,8 +106,9 @@ STEP_CORE = "    momentum_update_(params, velocities, grads, lr, momentum)\n"
 
 def _g_update_times(factor):
     """step_core with G's gradients scaled by `factor` between the gradient and the update."""
-    return (f"    grads = [(Outer(g.left, g.right * {factor}) if isinstance(g, Outer) else g * {factor})\n"
-            f"             if i < spec.n_g else g for i, g in enumerate(grads)]\n" + STEP_CORE)
+    return (f"    grads = [(Outer(g.left, g.right * {factor}) if isinstance(g, Outer) else g * "
+            f"{factor})\n             if i < spec.n_g else g for i, g in "
+            f"enumerate(grads)]\n" + STEP_CORE)
 
 
 MUTATIONS = (
@@ -116,8 +119,10 @@ MUTATIONS = (
     Mutation("torch_optim_momentum", "torch",
              ((FUSED, "gemm_(outer.left, outer.right, beta=momentum, alpha=-lr)",
                "gemm_(outer.left, outer.right, beta=momentum, alpha=1.0)"),
-              (FUSED, "    torch._foreach_sub_(update_velocities, torch._foreach_mul([g for _, g in biases], lr))\n"
-                      "    torch._foreach_add_(params, velocities)\n",
+              (FUSED,
+               "    torch._foreach_sub_(update_velocities, "
+               "torch._foreach_mul([g for _, g in biases], lr))\n"
+               "    torch._foreach_add_(params, velocities)\n",
                "    torch._foreach_add_(update_velocities, [g for _, g in biases])\n"
                "    torch._foreach_add_(params, torch._foreach_mul(velocities, -lr))\n")),
              (STEPS23, STEP1), "torch.optim's buf <- mu buf + g; p <- p - lr buf"),
@@ -125,9 +130,8 @@ MUTATIONS = (
              ((FUSED, "    grads, d_obj, g_obj = gradients(spec, params, X, z, masks, g_flag)\n"
                       "    momentum_update_(params, velocities, grads, lr, momentum)\n",
                "    grads, d_obj, g_obj = gradients(spec, params, X, z, masks, g_flag)\n"
-               "    n = spec.n_g\n"
-               "    momentum_update_(params[n:], velocities[n:], grads[n:], lr, momentum)\n"
-               "    grads, _, _ = gradients(spec, params, X, z, masks, g_flag)\n"
+               "    n = spec.n_g\n    momentum_update_(params[n:], velocities[n:], grads[n:], lr, "
+               "momentum)\n    grads, _, _ = gradients(spec, params, X, z, masks, g_flag)\n"
                "    momentum_update_(params[:n], velocities[:n], grads[:n], lr, momentum)\n"),),
              (STEPS23,), "D is updated first and G's gradient is taken at the new D"),
     Mutation("maxout_pieces_strided", "torch",
@@ -142,19 +146,23 @@ MUTATIONS = (
                "        return torch.where(winners, delta.unsqueeze(-2), 0.0).flatten(-2)\n")),
              (STEP1, STEP0), "maxout takes units k, k+U, k+2U, ... instead of k*P ... k*P+P-1"),
     Mutation("dropout_scale_omitted", "torch",
-             ((FUSED, "scaled = [None if m is None else m * s for m, (_, s) in zip(masks, spec.d_settings)]",
-               "scaled = [None if m is None else m for m, (_, s) in zip(masks, spec.d_settings)]"),),
+             ((FUSED,
+               "scaled = [None if m is None else m * s for m, (_, s) in zip(masks, "
+               "spec.d_settings)]",
+               "scaled = [None if m is None else m for m, (_, s) in zip(masks, "
+               "spec.d_settings)]"),),
              (FUSED_MASKS,), "the kept units are not scaled by 1/p (1.25, 2, 2)"),
     Mutation("input_keep_rate_half", "torch",
              (("port_torch/random_streams.py",
                "(torch.rand(_mask_shape(width, rows), generator=generator, device=device) < p)",
-               "(torch.rand(_mask_shape(width, rows), generator=generator, device=device) < min(p, .5))"),),
+               "(torch.rand(_mask_shape(width, rows), generator=generator, device=device) "
+               "< min(p, .5))"),),
              (DRAWS,), "D's input is kept with probability .5 instead of .8"),
     Mutation("fresh_masks_for_g_obj", "torch",
              (("port_torch/adversarial.py", "        g_obj = cost(1.0, l_samp)\n",
                "        fresh = None if d_masks is None else [\n"
-               "            None if m is None else m[torch.randperm(m.shape[0], generator=torch.Generator()"
-               ".manual_seed(1))[:B]] for m in d_masks]\n"
+               "            None if m is None else m[torch.randperm(m.shape[0], "
+               "generator=torch.Generator().manual_seed(1))[:B]] for m in d_masks]\n"
                "        g_obj = cost(1.0, D.logits(S, _only_dropped(fresh, d_settings),\n"
                "                                   scales=[s for _, s in d_settings]))\n"),),
              (STEP0_MASKS,), "g_obj sees D with other masks than the fake half of d_obj"),
@@ -169,7 +177,8 @@ MUTATIONS = (
                "        for callback in (self.update_callbacks if not self.batches_per_epoch\n"
                "                         or self.batches_seen % self.batches_per_epoch == 0"
                " else ()):\n"),),
-             (ORDER, A_ORDER), "ExponentialDecay applied once per epoch instead of after every batch"),
+             (ORDER, A_ORDER),
+             "ExponentialDecay applied once per epoch instead of after every batch"),
     Mutation("momentum_saturates_one_epoch_early", "shared",
              (("gan2014/training_algorithms/schedules.py",
                "alpha = (self.count - self.start) / float(self.saturate - self.start)",
@@ -195,7 +204,8 @@ MUTATIONS = (
                "shuffled_sequential_batches(num_examples, self.batch_size,\n"
                "                                              "
                "np.random.RandomState([2012, 10, 5]))"),),
-             (ORDER, A_ORDER), "every epoch re-seeds the shuffle (the same batch order each epoch)"),
+             (ORDER, A_ORDER),
+             "every epoch re-seeds the shuffle (the same batch order each epoch)"),
 )
 
 # The Aesara backend (legacy_aesara): the same named bugs where they apply to its code.
@@ -233,8 +243,7 @@ A_SEQUENTIAL = ("        d_new = {p: updates[p] for p in model.discriminator.get
 A_G_OBJ = "        else:\n            g_obj = d.layers[-1].cost(y1, y_hat0)\n"
 A_G_OBJ_FRESH = ("        else:\n"
                  "            g_obj = d.layers[-1].cost(y1, y_hat0 if dropout_masks is NO_DROPOUT"
-                 " else\n"
-                 "                d.dropout_fprop(S,"
+                 " else\n                d.dropout_fprop(S,"
                  " self.discriminator_default_input_include_prob,\n"
                  "                                self.discriminator_input_include_probs,\n"
                  "                                self.discriminator_default_input_scale,\n"
@@ -394,14 +403,16 @@ def run(mutations, quick=False, timeout=900, control=True, jobs=1, stream=sys.st
                 if killed:
                     for future in futures:
                         future.cancel()
-                    raise RuntimeError(f"the unmutated copy fails {failed}: kills would mean nothing")
+                    raise RuntimeError(f"the unmutated copy fails {failed}: kills would mean "
+                                       "nothing")
             rows = []
             for future in futures:
                 row = future.result()
                 rows.append(row)
                 shown = ", ".join(_short(f) for f in row["killed_by"]) or "-"
                 print(f"{'KILLED ' if row['killed'] else 'SURVIVED'} {row['name']:36s} "
-                      f"{row['backend']:6s} {row['seconds']:6.1f} s  {shown}", file=stream, flush=True)
+                      f"{row['backend']:6s} {row['seconds']:6.1f} s  {shown}", file=stream,
+                      flush=True)
     return rows
 
 
@@ -434,7 +445,8 @@ def main(argv=None):
     parser.add_argument("--timeout", type=float, default=900, help="seconds per pytest run")
     parser.add_argument("--jobs", type=int, default=2, help="pytest runs at a time (default 2)")
     parser.add_argument("--no-control", action="store_true",
-                        help="skip the unmutated copy's run (only when its tests are known to pass)")
+                        help="skip the unmutated copy's run (only when its tests are known to "
+                             "pass)")
     args = parser.parse_args(argv)
     chosen = [m for m in MUTATIONS if not args.only or m.name in args.only]
     unknown = set(args.only) - {m.name for m in MUTATIONS}

@@ -1,7 +1,8 @@
 """`make parity`: run the fast parity suite and print what it measured as a table.
 
-Every parity test reports its measured error through the `parity_record` fixture; this script runs the
-suite with a record file, then prints property, backend pair, max error and tolerance, one row each.
+Every parity test reports its measured error through the `parity_record` fixture; this script runs
+the suite with a record file, then prints property, backend pair, max error and tolerance, one row
+each.
 """
 import json
 import os
@@ -16,14 +17,16 @@ def main():
         record = Path(scratch) / "parity.jsonl"
         env = dict(os.environ, GAN2014_PARITY_RECORD=str(record))
         result = subprocess.run([sys.executable, "-m", "pytest", "-q", "parity_tests"], env=env)
-        rows = [json.loads(line) for line in record.read_text().splitlines()] if record.exists() else []
+        rows = [json.loads(line)
+                for line in record.read_text().splitlines()] if record.exists() else []
     print_table(rows)
     return result.returncode
 
 
 def print_table(rows):
     headers = ("property", "backend pair", "max error", "tolerance")
-    cells = [(r["property"], r["pair"], f"{r['max_error']:.3g}", f"{r['tolerance']:.3g}") for r in rows]
+    cells = [(r["property"], r["pair"], f"{r['max_error']:.3g}", f"{r['tolerance']:.3g}")
+             for r in rows]
     widths = [max(len(h), *(len(c[i]) for c in cells)) if cells else len(h)
               for i, h in enumerate(headers)]
     line = "  ".join(h.ljust(w) for h, w in zip(headers, widths))

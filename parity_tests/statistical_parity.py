@@ -1,5 +1,5 @@
-"""Statistical parity: both backends, trained from the same YAML with different seeds, reach the same
-Parzen log-likelihood up to seed-to-seed noise.
+"""Statistical parity: both backends, trained from the same YAML with different seeds, reach the
+same Parzen log-likelihood up to seed-to-seed noise.
 
     python -m parity_tests.statistical_parity --epochs E --seeds K --out DIR [--jobs J]
 
@@ -119,7 +119,8 @@ def train_and_score(backend, k, epochs, out, threads):
     record = json.loads(record_path.read_text())
     record.update(seed_index=k, train_seconds=train_seconds,
                   parzen_seconds=time.perf_counter() - started,
-                  train_command=" ".join(f"{a}={b}" for a, b in env.items()) + " " + shlex.join(argv))
+                  train_command=" ".join(f"{a}={b}" for a, b in env.items()) + " "
+                  + shlex.join(argv))
     record_path.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
     return record
 
@@ -219,7 +220,8 @@ def summarise(records, alpha=ALPHA):
 # --- the study -----------------------------------------------------------------------------------
 
 def study(epochs, seeds, out, jobs=2, threads=1, log=print):
-    """Run every (backend, seed) pair, ``jobs`` at a time, backends interleaved; return the summary."""
+    """Run every (backend, seed) pair, ``jobs`` at a time, backends interleaved; return the
+    summary."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     began = time.perf_counter()
@@ -231,9 +233,10 @@ def study(epochs, seeds, out, jobs=2, threads=1, log=print):
         for future in concurrent.futures.as_completed(futures):
             record = future.result()
             records.append(record)
-            log(f"[{time.perf_counter() - began:7.0f} s] {record['backend']} seed {record['seed_index']}: "
-                f"Parzen {record['mean']:.2f} +- {record['se']:.2f} (sigma {record['sigma']:.4f}), "
-                f"train {record['train_seconds']:.0f} s" + (" (reused)" if record.get("reused") else ""))
+            log(f"[{time.perf_counter() - began:7.0f} s] {record['backend']} seed "
+                f"{record['seed_index']}: Parzen {record['mean']:.2f} +- {record['se']:.2f} (sigma "
+                f"{record['sigma']:.4f}), train {record['train_seconds']:.0f} s"
+                + (" (reused)" if record.get("reused") else ""))
     summary = summarise(records)
     summary["untrained_baseline"] = score_untrained(out, threads)
     summary.update(epochs=epochs, seeds=seeds, jobs=jobs, threads_per_job=threads,
@@ -241,7 +244,8 @@ def study(epochs, seeds, out, jobs=2, threads=1, log=print):
                    reused_runs=sum(bool(r.get("reused")) for r in records),
                    run_seconds_total=sum(r["train_seconds"] + r.get("parzen_seconds", 0.0)
                                          for r in records),
-                   runs=sorted(({k: r.get(k) for k in ("backend", "seed_index", "seed", "mean", "se",
+                   runs=sorted(({k: r.get(k)
+                                 for k in ("backend", "seed_index", "seed", "mean", "se",
                                                         "sigma", "train_seconds", "parzen_seconds",
                                                         "train_command", "reused")}
                                 for r in records), key=lambda r: (r["backend"], r["seed_index"])))
@@ -259,8 +263,8 @@ def print_summary(summary):
     print(f"Welch t = {w['statistic']:.3f}, df = {w['df']:.2f}, p = {w['p_value']:.4f} "
           f"(alpha {w['alpha']}): {'DIFFERENT' if w['reject'] else 'no significant difference'}; "
           f"difference of means {w['difference']:.3f}")
-    print(f"power: a true difference of {p['min_detectable_difference']:.2f} nats would be detected "
-          f"with {p['power']:.0%} probability (pooled sd {p['pooled_sd']:.3f})")
+    print(f"power: a true difference of {p['min_detectable_difference']:.2f} nats would be "
+          f"detected with {p['power']:.0%} probability (pooled sd {p['pooled_sd']:.3f})")
     for backend, b in summary.get("untrained_baseline", {}).items():
         print(f"untrained model, {backend} command: Parzen {b['mean']:.3f} +- {b['se']:.3f}")
     print(f"permutation p = {summary['permutation_p_value']:.3f}; wall time "
@@ -280,7 +284,8 @@ def main(argv=None):
     if args.epochs < 1 or args.seeds < 2:
         parser.error("need --epochs >= 1 and --seeds >= 2 (a spread needs two runs)")
     summary = study(args.epochs, args.seeds, args.out, args.jobs, args.threads)
-    summary["command"] = "python -m parity_tests.statistical_parity " + shlex.join(argv or sys.argv[1:])
+    summary["command"] = ("python -m parity_tests.statistical_parity "
+                          + shlex.join(argv or sys.argv[1:]))
     Path(args.out, "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True) + "\n")
     print_summary(summary)
     return 0

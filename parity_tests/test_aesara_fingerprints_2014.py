@@ -1,9 +1,10 @@
-"""The Aesara backend reproduces the numbers of the original 2014 code (goodfeli/adversarial mnist.yaml).
+"""The Aesara backend reproduces the numbers of the original 2014 code
+(goodfeli/adversarial mnist.yaml).
 
-The reference (parity_tests/fixtures/original_2014_mnist_fingerprints.json, how it was measured, its format and
-precision in parity_tests/fixtures/README.md) holds fingerprints of arrays the ORIGINAL code produced on Theano
-0.7 + Pylearn2: the initial parameters, one step's objectives, outputs and gradients with and
-without dropout, and the parameters after one SGD + Momentum update.
+The reference (parity_tests/fixtures/original_2014_mnist_fingerprints.json, how it was measured, its
+format and precision in parity_tests/fixtures/README.md) holds fingerprints of arrays the ORIGINAL
+code produced on Theano 0.7 + Pylearn2: the initial parameters, one step's objectives, outputs and
+gradients with and without dropout, and the parameters after one SGD + Momentum update.
 
 The model is built from the UNMODIFIED yaml_experiments/original/mnist.yaml through the YAML loader
 and this backend's registry, so the test also covers the loader wiring, the weight draws and the
@@ -22,8 +23,8 @@ REPO = Path(__file__).resolve().parents[1]
 MNIST_YAML = REPO / "yaml_experiments" / "original" / "mnist.yaml"
 REFERENCE = REPO / "parity_tests" / "fixtures" / "original_2014_mnist_fingerprints.json"
 
-# |a - b| <= REL_TOL * absmax(reference) per array (fixtures/README.md: an independent float32 re-computation
-# agrees to <= 1.2e-6 of absmax; a real bug shows as errors of order 1).
+# |a - b| <= REL_TOL * absmax(reference) per array (fixtures/README.md: an independent float32
+# re-computation agrees to <= 1.2e-6 of absmax; a real bug shows as errors of order 1).
 REL_TOL = 1e-5
 # D/y_b's gradient is a near-cancelling difference of two ~0.25 terms (value ~1.6e-6): its float32
 # rounding error is ~1e-8 absolute in any implementation, so it is compared absolutely.
@@ -44,7 +45,8 @@ pytestmark = [
     pytest.mark.skipif(
         not _mnist_available(),
         reason="real MNIST is needed (the 2014 batch and G/y_b's marginals come from it): create "
-               "data/mnist with `python -m gan2014.datasets.fetch mnist` or set PYLEARN2_DATA_PATH"),
+               "data/mnist with `python -m gan2014.datasets.fetch mnist` or set "
+               "PYLEARN2_DATA_PATH"),
     # Aesara's own import-time deprecation notice (distutils.find_executable), not ours.
     pytest.mark.filterwarnings("ignore:Use shutil.which instead of find_executable"),
 ]
@@ -139,8 +141,8 @@ def test_step0_without_dropout_matches_2014(experiment, initial_params, step0_in
     """Property: with dropout off, d_obj, g_obj, S = G(z), D's outputs and all 12 gradients
     (dd_obj/dtheta_D, dg_obj/dtheta_G) equal the 2014 values at the initial parameters.
     Tolerance: |a - b| <= 1e-5 * absmax per array (objectives 1e-6 absolute); D/y_b's gradient by
-    1e-7 absolute. Why: float32 summation order differs between BLAS builds (fixtures/README.md: an independent
-    re-computation agrees to <= 1.2e-6 relative); bugs show as errors of order 1."""
+    1e-7 absolute. Why: float32 summation order differs between BLAS builds (fixtures/README.md: an
+    independent re-computation agrees to <= 1.2e-6 relative); bugs show as errors of order 1."""
     from legacy_aesara.adversarial import evaluate_step
 
     case = reference["step0_nodropout"]

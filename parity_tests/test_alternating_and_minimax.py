@@ -2,7 +2,8 @@
 minimax generator objective (`AdversaryCost2(generator_objective='minimax')`, not a 2014 option):
 the two backends compute the same thing, and that thing is the algorithm it claims to be.
 
-(1)/(2) Cross-backend parity, as test_parity_backends.py does it (parity_tests/alternating_worker.py):
+(1)/(2) Cross-backend parity, as test_parity_backends.py does it
+        (parity_tests/alternating_worker.py):
 the full MNIST model of yaml_experiments/mnist_algorithm1.yaml, the same perturbed parameters,
 minibatches, noise and dropout masks fed from outside (one set for each D step and one for each G
 step), Pylearn2 momentum, per-minibatch lr decay and a momentum change after minibatch 10:
@@ -40,7 +41,7 @@ the change, while the velocity (the step's increment itself) has no such floor.
 one epoch through both command lines on generated IDX files; the log shows the minimax objective
 (objective_g < 0) and the checkpoint holds both networks' velocities and the step counter.
 
-Runtime (~1.5-2.5 min on 2 CPUs): Aesara's graph compilation dominates, so its float64 and float32
+Runtime: Aesara's graph compilation dominates, so its float64 and float32
 computations and both command lines run as child processes started at the beginning, while the
 torch computations run here, with one torch thread.
 """
@@ -98,7 +99,7 @@ def value_error(a, b, stage, params=PARAMS):
 
 # ------------------------------------------------------------------------------ fixtures
 # One torch thread (the fixture is in the top-level conftest.py): on a busy 2-CPU machine two OpenMP
-# threads make elementwise ops ~50x slower, and the Aesara children need the other CPU.
+# threads make elementwise ops far slower, and the Aesara children need the other CPU.
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
@@ -123,7 +124,8 @@ class Children:
         for floatx, steps in (("float64", N_STEPS), ("float32", F32_STEPS)):
             out = self.root / f"aesara_{floatx}.npz"
             self.outputs[f"aesara/{floatx}"] = out
-            self._start(f"aesara/{floatx}", worker + [str(out), str(steps), floatx, "kstep,minimax"],
+            self._start(f"aesara/{floatx}", worker
+                        + [str(out), str(steps), floatx, "kstep,minimax"],
                         GAN2014_FLOATX=floatx)
         data = self.root / "data"
         write_mnist_files(data)
@@ -132,7 +134,8 @@ class Children:
             self.outputs[f"cli/{backend}"] = self.root / f"run-{backend}"
             self._start(f"cli/{backend}",
                         [sys.executable, "-m", f"{backend}.run", str(TINY_ALGORITHM1), "--out",
-                         str(self.outputs[f"cli/{backend}"]), "--max-epochs", "1", "--quiet"] + extra,
+                         str(self.outputs[f"cli/{backend}"]), "--max-epochs", "1", "--quiet"]
+                        + extra,
                         PYLEARN2_DATA_PATH=str(data))
 
     def _start(self, name, argv, **env):
@@ -257,7 +260,8 @@ def test_torch_matches_algorithm1_written_out(config, k, inputs, torch64, parity
         else:
             params = PARAMS
         parity_record(f"{config}: velocities after minibatch {batch} vs Algorithm 1 by hand "
-                      "(float64)", "torch/hand", velocity_error(torch64[config], hand, stage, params),
+                      "(float64)", "torch/hand",
+                      velocity_error(torch64[config], hand, stage, params),
                       F64_BOUND)
         parity_record(f"{config}: params after minibatch {batch} vs Algorithm 1 by hand (float64)",
                       "torch/hand", value_error(torch64[config], hand, stage), F64_BOUND)
@@ -265,7 +269,8 @@ def test_torch_matches_algorithm1_written_out(config, k, inputs, torch64, parity
 
 def test_minimax_gradients_against_the_2014_blend_and_the_default(inputs):
     """Same parameters, X, z, masks: the minimax option leaves d_obj and D's gradients bitwise
-    unchanged and gives G exactly twice the gradient of blend_obj(zurich_coeff=0, minimax_coeff=1)."""
+    unchanged and gives G exactly twice the gradient of blend_obj(zurich_coeff=0,
+    minimax_coeff=1)."""
     from port_torch.adversarial import evaluate_step
     arrays, _ = inputs
     train = build("port_torch", "kstep", "float64")

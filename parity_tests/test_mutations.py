@@ -44,7 +44,8 @@ def test_the_mutation_list_is_complete_and_every_anchor_is_in_the_code():
 def test_a_missing_anchor_is_an_error(tmp_path):
     """Property: a mutation whose search text is absent (or not unique) raises AnchorMissing and
     changes nothing. Exact."""
-    bad = mutations.Mutation("gone", "shared", (("gan2014/parzen.py", "no such code fragment", "x"),),
+    bad = mutations.Mutation("gone", "shared",
+                             (("gan2014/parzen.py", "no such code fragment", "x"),),
                              ("tests/test_parzen.py",), "a fragment that is not there")
     with pytest.raises(mutations.AnchorMissing, match="0 times"):
         bad.patched(REPO)
@@ -55,8 +56,9 @@ def test_a_missing_anchor_is_an_error(tmp_path):
     assert (tmp_path / "a.py").read_text() == "x = 1\nx = 1\n"
 
 
-@pytest.mark.skipif(not _has_mnist(), reason="MNIST is not in $PYLEARN2_DATA_PATH/mnist (or "
-                    "./data/mnist); the killing tests need it: python -m gan2014.datasets.fetch mnist")
+@pytest.mark.skipif(not _has_mnist(),
+                    reason="MNIST is not in $PYLEARN2_DATA_PATH/mnist (or ./data/mnist); the "
+                           "killing tests need it: python -m gan2014.datasets.fetch mnist")
 def test_every_named_mutation_is_killed_by_its_recorded_killer(capsys):
     """Property: mutation score 100 % over every torch and shared mutation and the Aesara ones of
     mutations.CI_AESARA (each Aesara killer compiles mutated graphs in a fresh process; see

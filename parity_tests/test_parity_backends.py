@@ -1,22 +1,23 @@
 """Aesara and PyTorch compute the same experiment: the deterministic parity of the two backends.
 
-Both are built from the unmodified mnist.yaml, given the same (perturbed, so not trivially symmetric)
-parameters, the same minibatches, noise and dropout masks (parity_tests/trajectory.py), and must agree:
+Both are built from the unmodified mnist.yaml, given the same (perturbed, so not trivially
+symmetric) parameters, the same minibatches, noise and dropout masks (parity_tests/trajectory.py),
+and must agree:
 
 * one step: d_obj, g_obj, the samples S, D's outputs and all 12 gradients;
-* trajectories: the parameters after 1 and after 100 SGD steps with Pylearn2 momentum, the per-minibatch
-  learning-rate decay, and a momentum change at an epoch boundary (after step 50).
+* trajectories: the parameters after 1 and after 100 SGD steps with Pylearn2 momentum, the
+  per-minibatch learning-rate decay, and a momentum change at an epoch boundary (after step 50).
 
 Tolerances, and why:
 * float64 (both backends in float64, Aesara in a child process since it fixes floatX at import):
-  1e-9 relative to each array's largest value. Both compute the same formulas; what remains is the order
-  of floating-point sums inside BLAS and reductions, ~1e-16 per operation, grown by 100 steps of
-  training dynamics to well under 1e-9. A wrong formula shows up at 1e-2 or more.
-* float32, one step: 1e-5 relative (per array, to its largest value): float32 rounding (6e-8) summed over
-  products of length up to 1200 differs between the two BLAS orders by ~1e-6 relative. The exception is
-  D/y_b's gradient, 0.5*(mean(D(x) - 1) + mean(D(G(z)))): two terms of size ~0.25 that nearly cancel, so
-  its float32 rounding error is absolute (~1e-8, whichever implementation computes it; see
-  parity_tests/fixtures/README.md); it is compared with an absolute 1e-7.
+  1e-9 relative to each array's largest value. Both compute the same formulas; what remains is the
+  order of floating-point sums inside BLAS and reductions, ~1e-16 per operation, grown by 100 steps
+  of training dynamics to well under 1e-9. A wrong formula shows up at 1e-2 or more.
+* float32, one step: 1e-5 relative (per array, to its largest value): float32 rounding (6e-8) summed
+  over products of length up to 1200 differs between the two BLAS orders by ~1e-6 relative. The
+  exception is D/y_b's gradient, 0.5*(mean(D(x) - 1) + mean(D(G(z)))): two terms of size ~0.25 that
+  nearly cancel, so its float32 rounding error is absolute (~1e-8, whichever implementation computes
+  it; see parity_tests/fixtures/README.md); it is compared with an absolute 1e-7.
 * float32, 100 steps: 5e-4 relative, ten times the 5.0e-5 measured (see TRAJECTORY_F32_BOUND and the
   test's docstring for why float32 differences grow while float64 ones do not).
 """
@@ -105,13 +106,16 @@ def test_float32_one_step_objectives_samples_and_gradients(float32, parity_recor
     """Same inputs -> same d_obj, g_obj, S, D outputs and 12 gradients, within 1e-5 relative."""
     a, t = float32["legacy_aesara"], float32["port_torch"]
     for key in ("d_obj", "g_obj"):
-        parity_record(f"{key} (1 step, float32)", "aesara/torch", relative_error(a[key], t[key]), 1e-5)
+        parity_record(f"{key} (1 step, float32)", "aesara/torch", relative_error(a[key], t[key]),
+                      1e-5)
     for key in STEP_ARRAYS:
         if key == "grad/D/y_b":
-            error = float(np.abs(np.asarray(a[key], np.float64) - np.asarray(t[key], np.float64)).max())
+            error = float(np.abs(np.asarray(a[key], np.float64)
+                                 - np.asarray(t[key], np.float64)).max())
             parity_record(f"{key} (1 step, float32, absolute)", "aesara/torch", error, 1e-7)
         else:
-            parity_record(f"{key} (1 step, float32)", "aesara/torch", relative_error(a[key], t[key]),
+            parity_record(f"{key} (1 step, float32)", "aesara/torch",
+                          relative_error(a[key], t[key]),
                           1e-5)
 
 

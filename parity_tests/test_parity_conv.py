@@ -1,5 +1,5 @@
-"""The convolutional layers of cifar10_convolutional.yaml: Aesara and PyTorch agree, and both do what
-the 2014 code (cuda-convnet through Pylearn2, goodfeli/adversarial's Deconv) did.
+"""The convolutional layers of cifar10_convolutional.yaml: Aesara and PyTorch agree, and both do
+what the 2014 code (cuda-convnet through Pylearn2, goodfeli/adversarial's Deconv) did.
 
 parity_tests/conv_worker.py builds, with each backend's own classes, small MLPs made of the layers
 the conv config uses -- MaxoutConvC01B (tied and untied biases, dummy input channels, both orders of
@@ -19,9 +19,9 @@ What is checked, and the tolerance of each check (errors are max |a - b| / max |
   ADJACENT detector channels and cuda-convnet's windowed max with partial last windows (compared
   exactly: maxima select values, they do not round); Deconv is the transposed correlation
   (scatter-add of W * h, cropped by pad_out) plus the bias; SpaceConverter reads a row in
-  ('b', 0, 1, 'c') order; a dense layer flattens a c01b input in ('b', 0, 1, 'c') order. 1e-12 leaves
-  four orders of magnitude over float64 summation-order differences (~1e-16 per operation, sums of
-  at most a few hundred terms).
+  ('b', 0, 1, 'c') order; a dense layer flattens a c01b input in ('b', 0, 1, 'c') order. 1e-12
+  leaves four orders of magnitude over float64 summation-order differences (~1e-16 per operation,
+  sums of at most a few hundred terms).
 * Aesara vs PyTorch, forward values and gradients: float32 within 1e-5, float64 within 1e-10.
   float32: the two backends' convolutions (Aesara's CorrMM = im2col + OpenBLAS GEMM, PyTorch's
   oneDNN/MKL kernels) sum products of up to 144 terms (and the weight gradients up to a few hundred)
@@ -167,7 +167,8 @@ def test_initial_parameters_equal_between_backends_and_follow_pylearn2_draws(flo
                 "D/c2_W": rng.uniform(-.5, .5, (8, 3, 3, 32))}
     dense = rng.uniform(-.5, .5, (144, 4))
     expected["D/flat_W"] = dense * (rng.uniform(0., 1., (144, 4)) < 1.)
-    expected.update({"D/c1_b": np.zeros(16), "D/c2_b": np.zeros((32, 5, 5)), "D/flat_b": np.zeros(4)})
+    expected.update({"D/c1_b": np.zeros(16), "D/c2_b": np.zeros((32, 5, 5)),
+                     "D/flat_b": np.zeros(4)})
     expected["G/untied_W"] = np.random.RandomState([2014, 6, 11]).uniform(-.5, .5, (3, 5, 5, 16))
     expected["G/untied_b"] = np.zeros((3, 12, 12))
     expected["G2/tied_W"] = np.random.RandomState([2014, 6, 12]).uniform(-.5, .5, (4, 4, 4, 16))

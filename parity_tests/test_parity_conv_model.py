@@ -80,8 +80,9 @@ def step_inputs(cifar, tmp_path_factory):
 
 @pytest.fixture(scope="module", autouse=True)
 def children(cifar, step_inputs, tmp_path_factory):
-    """Started when the module starts, so that Aesara's compilations (~15 s for the float64 step,
-    ~30 s for the training run) overlap: the float64 step of Aesara, then both training runs."""
+    """Started when the module starts, so that Aesara's compilations (the float64 step's and the
+    training run's, the slow part of this module) overlap: the float64 step of Aesara, then both
+    training runs."""
     started = {}
     step_out = tmp_path_factory.mktemp("step64") / "aesara64.npz"
     env = dict(os.environ, GAN2014_FLOATX="float64")

@@ -1,10 +1,10 @@
 """The dense-layer options of the TFD and CIFAR-10 FC configs: both backends agree.
 
-One small model (parity_tests/dense_options_worker.py) has what those configs use and MNIST does not:
-a Linear output layer (cifar10_fully_connected.yaml's G `y`), sparse_init (tfd_pretrain's G `y`; here
-also on a Maxout), a constant init_bias, max_col_norm on every layer (TFD's 1.9365) and the learning-
-rate scalers W_lr_scale / b_lr_scale. Each backend builds it from the same YAML text with its own
-registry, and:
+One small model (parity_tests/dense_options_worker.py) has what those configs use and MNIST does
+not: a Linear output layer (cifar10_fully_connected.yaml's G `y`), sparse_init (tfd_pretrain's G
+`y`; here also on a Maxout), a constant init_bias, max_col_norm on every layer (TFD's 1.9365) and
+the learning-rate scalers W_lr_scale / b_lr_scale. Each backend builds it from the same YAML text
+with its own registry, and:
 
 * initial parameters: identical (tolerance 0). Both backends make the same numpy draws in the same
   order (gan2014.models.init), and the draw itself follows Pylearn2's Linear.set_input_space loop
@@ -87,7 +87,8 @@ def float64(inputs):
 
 
 def param_names(values, prefix):
-    return [key[len(prefix) + len("/init/"):] for key in values if key.startswith(prefix + "/init/")]
+    return [key[len(prefix) + len("/init/"):] for key in values
+            if key.startswith(prefix + "/init/")]
 
 
 def column_norms(W):
@@ -118,7 +119,8 @@ def test_sparse_init_follows_pylearn2_draw_order(float32):
         rng.uniform(-.05, .05, shape)
         rng.uniform(0., 1., shape)
     expected_g = pylearn2_sparse_draw(rng, 24, 40, 6).astype(np.float32)
-    expected_d = pylearn2_sparse_draw(np.random.RandomState([2013, 1, 4]), 40, 24, 5).astype(np.float32)
+    expected_d = pylearn2_sparse_draw(np.random.RandomState([2013, 1, 4]), 40, 24, 5) \
+        .astype(np.float32)
     for backend, prefix in (("legacy_aesara", AESARA), ("port_torch", TORCH)):
         values = float32[backend]
         np.testing.assert_array_equal(values[f"{prefix}/init/G/y_W"], expected_g, err_msg=backend)
@@ -141,8 +143,8 @@ def test_initial_parameters_identical(float32, parity_record):
 
 def test_enforce_constraints_clips_columns_identically(float32, inputs, parity_record):
     """After enforce_constraints: each column over max_col_norm has norm max_col_norm (to float32
-    rounding, 1e-6), each column under it keeps its values up to the n / (n + 1e-7) factor (1e-6), on
-    both backends, which agree within 1e-5 relative (float32 rounding of the projection)."""
+    rounding, 1e-6), each column under it keeps its values up to the n / (n + 1e-7) factor (1e-6),
+    on both backends, which agree within 1e-5 relative (float32 rounding of the projection)."""
     arrays = inputs[0]
     a, t = float32["legacy_aesara"], float32["port_torch"]
     for name, limit in BINDING:
@@ -160,8 +162,8 @@ def test_enforce_constraints_clips_columns_identically(float32, inputs, parity_r
 
 
 def test_updates_with_max_col_norm_agree_float32(float32, parity_record):
-    """After each of 3 SGD + momentum updates (lr .5, lr scalers .5 / 2 / .5, dropout masks fed), all
-    12 arrays agree within 1e-5 relative (float32 BLAS summation order; measured 3.1e-7). The
+    """After each of 3 SGD + momentum updates (lr .5, lr scalers .5 / 2 / .5, dropout masks fed),
+    all 12 arrays agree within 1e-5 relative (float32 BLAS summation order; measured 3.1e-7). The
     projection binds at every step: columns of G/y_W, D/h0_W, D/h1_W end exactly on their limit
     although the update moved them."""
     a, t = float32["legacy_aesara"], float32["port_torch"]
@@ -180,9 +182,10 @@ def test_updates_with_max_col_norm_agree_float32(float32, parity_record):
 
 
 def test_torch_fused_and_autograd_steps_agree_with_constraints(float32, parity_record):
-    """The torch port's fused step (CPU training's; it projects in training_algorithms/fused_step.py)
-    and its autograd step (Linear.constrain_), on the model without lr scalers: within 1e-5 relative
-    after every update (float32 rounding of a different operation order; measured 3.1e-7)."""
+    """The torch port's fused step (CPU training's; it projects in
+    training_algorithms/fused_step.py) and its autograd step (Linear.constrain_), on the model
+    without lr scalers: within 1e-5 relative after every update (float32 rounding of a different
+    operation order; measured 3.1e-7)."""
     t = float32["port_torch"]
     assert str(t["no_lr_scalers/fused/path_used"]) == "fused"
     assert str(t["dense_options/autograd/path_used"]) == "autograd"

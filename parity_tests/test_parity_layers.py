@@ -73,7 +73,8 @@ def inputs(tmp_path_factory):
 @pytest.fixture(scope="module")
 def float32(inputs):
     arrays, _ = inputs
-    return {backend: compute(backend, arrays, "float32") for backend in ("legacy_aesara", "port_torch")}
+    return {backend: compute(backend, arrays, "float32")
+            for backend in ("legacy_aesara", "port_torch")}
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +82,8 @@ def float64(inputs, tmp_path_factory):
     arrays, in_path = inputs
     out_path = tmp_path_factory.mktemp("layers64") / "aesara64.npz"
     env = dict(os.environ, GAN2014_FLOATX="float64")
-    subprocess.run([sys.executable, "-m", "parity_tests.layers_worker", "legacy_aesara", str(in_path),
+    subprocess.run([sys.executable, "-m", "parity_tests.layers_worker", "legacy_aesara",
+                    str(in_path),
                     str(out_path), "float64"], cwd=REPO, env=env, check=True, capture_output=True)
     with np.load(out_path) as archive:
         aesara = {k: archive[k] for k in archive.files}
@@ -169,9 +171,10 @@ def test_float64_generator_layers(float64, parity_record):
 
 
 def test_float64_discriminator_layers_with_dropout(float64, parity_record):
-    """D's h0, h1 (detector values, maxout outputs) and y (logit, sigmoid) on X and on S = G(z), with
-    the training dropout masks and scales, float64: agree within 1e-9 of each array's absmax. Why:
-    float64 summation-order differences are ~1e-15 relative; 1e-9 is margin, not slack for errors."""
+    """D's h0, h1 (detector values, maxout outputs) and y (logit, sigmoid) on X and on S = G(z),
+    with the training dropout masks and scales, float64: agree within 1e-9 of each array's absmax.
+    Why: float64 summation-order differences are ~1e-15 relative; 1e-9 is margin, not slack for
+    errors."""
     check_discriminator(float64, "float64", "dropout", parity_record)
 
 

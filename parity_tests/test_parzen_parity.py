@@ -24,9 +24,9 @@ smallest, where every exp() underflows without the max shift), 0.2 (the gen_ll c
 (the sigma the MNIST runs select) and 1.0. Values range from about -5,800 to -400 nats.
 
 Tolerances, and why:
-* float64, F64_BOUND = 1e-9 nats (absolute): the formulas are the same; what differs is summation order (BLAS
-  products vs. explicit squared differences), ~1e-16 relative on sums of ~1e4 nats, i.e. ~1e-12.
-  A wrong normaliser, weight (log n) or shift shows up at 1e-3 or more.
+* float64, F64_BOUND = 1e-9 nats (absolute): the formulas are the same; what differs is summation
+  order (BLAS products vs. explicit squared differences), ~1e-16 relative on sums of ~1e4 nats, i.e.
+  ~1e-12. A wrong normaliser, weight (log n) or shift shows up at 1e-3 or more.
   Measured (2026-11-23): 1.6e-11 at most (the Aesara graph), 6e-12 (gan2014 fast form).
 * float32 (the 2014 graph as it ran, and the torch gen_ll channel) against the float64 reference,
   F32_RELATIVE_BOUND = 1e-6 of |ll|: the squared differences and their 784-term sums are rounded to

@@ -16,16 +16,16 @@ difference of the test (t_{1 - alpha/2, df} x standard error): the test rejects 
 first exceeds the second. The power (the smallest true difference detected with 80% probability)
 is printed with the summary; with K = 4 it is about 3.5 seed-to-seed standard deviations.
 
-What it can and cannot see (measured 2026-11-23, E = 5, K = 4, 2 busy CPU cores, 1494 s): the
-Parzen score after 5 epochs is in GAN training's erratic start, seed-to-seed sd 22 (Aesara) and
-31 (torch) nats, so the test detects only differences of about 96 nats (80% power); the untrained
-model scores -59 and the trained runs -47 to -122. Measured: Aesara -92.6, torch -75.1,
-p = 0.40. It catches a backend that diverges or trains grossly differently, not a subtle bias:
-that is the job of the deterministic parity (test_parity_backends.py), which is exact to rounding.
+What it can and cannot see (the run with E = 5, K = 4, its command and its figures are in
+REPRODUCING.md §2, "Statistical parity of training"): the Parzen score after 5 epochs is in GAN
+training's erratic start, where the seed-to-seed spread is tens of nats, so the test detects only
+large differences. It catches a backend that diverges or trains grossly differently, not a subtle
+bias: that is the job of the deterministic parity (test_parity_backends.py), which is exact to
+rounding.
 
 Settings: GAN2014_STAT_EPOCHS (default 5), GAN2014_STAT_SEEDS (default 4), GAN2014_STAT_JOBS (2),
 GAN2014_STAT_THREADS (1), GAN2014_STAT_OUT (a folder to keep the runs in; finished runs found there
-are reused). About 15 minutes on 2 CPU cores with the defaults.
+are reused). REPRODUCING.md §2 gives how long the default run took.
 """
 import math
 import os

@@ -2,14 +2,15 @@
 
 The reference is parity_tests/fixtures/original_2014_mnist_fingerprints.json, produced by the 2014
 stack (Theano 0.7 + Pylearn2, float32); its format and the tolerances below are explained in
-parity_tests/fixtures/README.md (fingerprints: shape, float64 sum / sum of squares / absmax, 64 probed values).
+parity_tests/fixtures/README.md (fingerprints: shape, float64 sum / sum of squares / absmax, 64
+probed values).
 
 Every test builds the model from the UNMODIFIED yaml_experiments/original/mnist.yaml through the
 shared YAML loader and this backend's registry, so what is tested is what `python -m port_torch.run`
 trains. Tolerance: |a - b| <= 1e-5 * absmax(reference) per array (an independent float32 or float64
-recomputation lands within 1.2e-6 of it; a real bug - wrong maxout grouping, dropout scale, loss sign -
-is an error of order 1); D/y_b's gradient, a near-cancelling difference of two ~0.25 terms, is
-compared with an absolute 1e-7 instead. The update on its own scale, the momentum rule over steps
+recomputation lands within 1.2e-6 of it; a real bug - wrong maxout grouping, dropout scale, loss
+sign - is an error of order 1); D/y_b's gradient, a near-cancelling difference of two ~0.25 terms,
+is compared with an absolute 1e-7 instead. The update on its own scale, the momentum rule over steps
 with non-zero velocity, the draws and the batch order are tested in
 test_torch_updates_and_draws_2014.py.
 """
@@ -48,7 +49,8 @@ def experiment():
 def step0_inputs(experiment, reference):
     case = reference["step0_nodropout"]
     X = experiment.dataset.X[np.asarray(case["batch_indices"])]
-    z = np.random.RandomState(1234).uniform(-math.sqrt(3), math.sqrt(3), (100, 100)).astype(np.float32)
+    z = np.random.RandomState(1234).uniform(-math.sqrt(3), math.sqrt(3),
+                                            (100, 100)).astype(np.float32)
     return X, z
 
 
@@ -78,7 +80,8 @@ def assert_close(name, array, record):
 def test_initial_parameters_are_the_2014_draws(experiment, reference):
     """All 12 initial arrays equal the 2014 ones exactly (0 difference at every probe; float64
     sum / sum of squares equal up to summation-order rounding, 1e-12 relative): each MLP's
-    RandomState([2013, 1, 4]) drawn in layer order, and G/y_b the clipped logit of the pixel means."""
+    RandomState([2013, 1, 4]) drawn in layer order, and G/y_b the clipped logit of the pixel
+    means."""
     values = experiment.model.get_param_values()
     assert list(values) == reference["param_order"]
     for name, array in values.items():
@@ -146,8 +149,8 @@ def test_fused_gradients_with_the_2014_dropout_masks(experiment, reference, step
 
 
 def test_step0_with_the_2014_dropout_masks(experiment, reference, step0_inputs):
-    """Step 0 with mnist.yaml's dropout (input kept with .8 and scaled 1.25, hidden inputs .5 and x2)
-    using the masks the 2014 run drew: d_obj, g_obj within 1e-6 and all 12 gradients within
+    """Step 0 with mnist.yaml's dropout (input kept with .8 and scaled 1.25, hidden inputs .5 and
+    x2) using the masks the 2014 run drew: d_obj, g_obj within 1e-6 and all 12 gradients within
     1e-5 * absmax (D/y_b 1e-7). This pins where each mask goes, the per-layer scales, the
     independence of the real and fake halves, and that g_obj reuses the fake half's masks."""
     from port_torch.adversarial import evaluate_step

@@ -4,7 +4,8 @@
 * "autograd" (adversarial.AdversaryCost2.gradients + torch.autograd) is the same maths through the
   cost's and learning rule's methods: equal to the reference step BIT FOR BIT;
 * "fused" (training_algorithms/fused_step.py) is the hand-written backward CPU training uses;
-* "graph" (training_algorithms/graph_step.py) is the step a CUDA graph captures, called eagerly here;
+* "graph" (training_algorithms/graph_step.py) is the step a CUDA graph captures, called eagerly
+  here;
 * the batched path (training_algorithms/batched.py) trains K seeds at once with bmm.
 
 The random draws are identical by construction (same generators, same calls, same order), so the
@@ -29,7 +30,8 @@ ABS_FLOOR = 1e-8
 MNIST = Path(os.environ.get("PYLEARN2_DATA_PATH") or REPO / "data") / "mnist"
 
 pytestmark = pytest.mark.skipif(
-    not any((MNIST / name).exists() for name in ("train-images-idx3-ubyte", "train-images-idx3-ubyte.gz")),
+    not any((MNIST / name).exists()
+            for name in ("train-images-idx3-ubyte", "train-images-idx3-ubyte.gz")),
     reason="MNIST is not in $PYLEARN2_DATA_PATH/mnist (or ./data/mnist); "
            "get it with: python -m gan2014.datasets.fetch mnist")
 
@@ -83,10 +85,12 @@ def assert_same_state(a, b, what):
     for name, x in a.model.get_param_values().items():
         y = b.model.get_param_values()[name]
         assert np.abs(x - y).max() <= max(1e-5 * np.abs(y).max(), ABS_FLOOR), f"{what}: {name}"
-    for va, vb, name in zip(a.algorithm.learning_rule.velocities, b.algorithm.learning_rule.velocities,
+    for va, vb, name in zip(a.algorithm.learning_rule.velocities,
+                            b.algorithm.learning_rule.velocities,
                             a.model.param_names()):
         va, vb = va.cpu().numpy(), vb.cpu().numpy()
-        assert np.abs(va - vb).max() <= max(1e-4 * np.abs(vb).max(), ABS_FLOOR), f"{what}: velocity/{name}"
+        assert np.abs(va - vb).max() <= max(1e-4 * np.abs(vb).max(),
+                                            ABS_FLOOR), f"{what}: velocity/{name}"
 
 
 def run_batches(train, steps, rows_from=0):
@@ -105,7 +109,8 @@ def run_batches(train, steps, rows_from=0):
 ])
 def test_fused_step_equals_autograd_step(options, device):
     """Four steps with drawn noise and masks: the hand-written backward gives the autograd
-    parameters and velocities (1e-5 / 1e-4 * absmax) for the config and each cost option it supports."""
+    parameters and velocities (1e-5 / 1e-4 * absmax) for the config and each cost option it
+    supports."""
     eager, _ = build("autograd", device=device, **options)
     fused, _ = build("fused", device=device, **options)
     run_batches(eager, 4)
@@ -118,7 +123,8 @@ def test_fused_step_equals_autograd_step(options, device):
 def assert_identical_state(a, b, what):
     for name, x in a.model.get_param_values().items():
         assert np.array_equal(x, b.model.get_param_values()[name]), f"{what}: {name}"
-    for va, vb, name in zip(a.algorithm.learning_rule.velocities, b.algorithm.learning_rule.velocities,
+    for va, vb, name in zip(a.algorithm.learning_rule.velocities,
+                            b.algorithm.learning_rule.velocities,
                             a.model.param_names()):
         assert torch_equal(va, vb), f"{what}: velocity/{name}"
 
@@ -130,7 +136,8 @@ def torch_equal(x, y):
 
 # mnist.yaml as written; then every cost option the step has a branch for (three builds, not six:
 # the options of the second case act on different lines and combine freely).
-REFERENCE_OPTIONS = [{}, {"scale_grads": True, "alternate_g": True, "generator_objective": "minimax"},
+REFERENCE_OPTIONS = [{},
+                     {"scale_grads": True, "alternate_g": True, "generator_objective": "minimax"},
                      {"blend_obj": True, "minimax_coeff": 0.5}]
 
 
@@ -202,8 +209,9 @@ def test_graph_step_epoch_equals_fused_epoch(device):
 
 @pytest.mark.parametrize("device", DEVICES)
 def test_batched_seeds_equal_single_runs(device):
-    """K = 2 models trained together (bmm) for an epoch of 300 examples equal two one-model runs with
-    --seed 3 and --seed 11: each model's draws come from its own generators in the one-model order."""
+    """K = 2 models trained together (bmm) for an epoch of 300 examples equal two one-model runs
+    with --seed 3 and --seed 11: each model's draws come from its own generators in the one-model
+    order."""
     from port_torch.training_algorithms.batched import BatchedModels, train_epochs
 
     seeds = [3, 11]
@@ -217,7 +225,8 @@ def test_batched_seeds_equal_single_runs(device):
         single.algorithm.train(single_data)
         for name, value in single.model.get_param_values().items():
             other = batched.param_values(k)[name]
-            assert np.abs(other - value).max() <= max(1e-5 * np.abs(value).max(), ABS_FLOOR), (seed, name)
+            assert np.abs(other - value).max() <= max(1e-5 * np.abs(value).max(), ABS_FLOOR), \
+                (seed, name)
         assert single.algorithm.learning_rate == train.algorithm.learning_rate
 
 
@@ -227,7 +236,8 @@ def test_checkpoint_state_resumes_exactly(tmp_path):
     bit-identical parameters to training on without interruption."""
     a, data = build("fused", rows=400)
     a.algorithm.train(data)
-    params, arrays, meta = a.model.get_param_values(), a.algorithm.state_arrays(), a.algorithm.state_meta()
+    params, arrays, meta = (a.model.get_param_values(), a.algorithm.state_arrays(),
+                            a.algorithm.state_meta())
     b, _ = build("fused", rows=400, seed=99)
     b.model.set_param_values(params)
     b.algorithm.load_state(arrays, meta)

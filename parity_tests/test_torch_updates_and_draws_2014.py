@@ -12,7 +12,8 @@ the update the 2014 rule implies, relative to the update's own scale:
 * the noise and dropout masks a real training step draws, by their laws (statistical bounds whose
   false-alarm rate is stated) and structure;
 * SGD.train() itself: the 2014 batch order (epoch 1 starts with the fixture's batch, epoch e uses
-  the e-th shuffle of ONE persistent RandomState([2012, 10, 5])) and a learning-rate decay per batch.
+  the e-th shuffle of ONE persistent RandomState([2012, 10, 5])) and a learning-rate decay per
+  batch.
 """
 import math
 
@@ -100,8 +101,8 @@ def test_steps_2_and_3_follow_pylearn2_momentum_simultaneously(reference, one_to
     steps (.1, then .03, then .17) and momentum .5: after step 1, every update must equal
     mu * v - lr_t * g(p_{t-1}) (Pylearn2's Momentum: v <- mu v - lr g; p <- p + v), with g the
     autograd gradient of BOTH nets at the parameters before the step (a simultaneous update),
-    within 1e-7 * absmax of the update per array plus 4 float64 ulp of the parameter (the rounding of
-    p + v: G/y_b's update, ~2e-7, is stored on values ~7). float64 recomputation agrees to ~1e-12
+    within 1e-7 * absmax of the update per array plus 4 float64 ulp of the parameter (the rounding
+    of p + v: G/y_b's update, ~2e-7, is stored on values ~7). float64 recomputation agrees to ~1e-12
     relative;
     torch.optim's rule (v <- mu v + g; p <- p - lr v) rescales the old velocity by lr_t / lr_{t-1}
     (an error of ~0.5 - 2 of the momentum term), a sequential D-then-G step moves G's gradient by
@@ -129,7 +130,8 @@ def test_steps_2_and_3_follow_pylearn2_momentum_simultaneously(reference, one_to
             got = now[name] - previous[name]
             err = np.abs(got - expected).max()
             # + the rounding of p + v in float64 (4 ulp of the parameter's largest entry)
-            tol = 1e-7 * np.abs(expected).max() + 4 * np.finfo(np.float64).eps * np.abs(now[name]).max()
+            tol = (1e-7 * np.abs(expected).max()
+                   + 4 * np.finfo(np.float64).eps * np.abs(now[name]).max())
             assert err <= tol, \
                 f"step {step + 1}, {name}: update off by {err:.3g} of {np.abs(expected).max():.3g}"
             velocity[name] = got
@@ -194,7 +196,8 @@ def test_training_draws_the_2014_noise_and_masks(reference, monkeypatch, one_tor
         halves = (masks[:, :100] == masks[:, 100:]).mean()
         assert abs(halves - agree) <= Z * sd, (layer, halves)
         steps = (masks[1:] == masks[:-1]).mean()
-        assert abs(steps - agree) <= Z * math.sqrt(agree * (1 - agree) / masks[1:].size), (layer, steps)
+        assert abs(steps - agree) <= Z * math.sqrt(agree * (1 - agree) / masks[1:].size), \
+            (layer, steps)
     # The fresh noise also differs from step to step.
     assert not torch.equal(seen[0][0], seen[1][0])
 
@@ -253,8 +256,8 @@ def test_epoch0_monitor_equals_the_2014_printout(one_torch_thread):
       within 5e-6 relative of the printed digits: the printout has 8 significant digits and the
       monitor averages 100 float32 batch values, whose summation order differs (measured: at most
       1.4e-6 relative); a wrong weight, maxout grouping or data scaling is an error > 1e-3;
-    * learning_rate, momentum and now_train_generator are exactly float32 .1, .5 and 1 here; 2014 printed
-      them within 1e-6 relative of those (its float32 average of 100 equal values);
+    * learning_rate, momentum and now_train_generator are exactly float32 .1, .5 and 1 here; 2014
+      printed them within 1e-6 relative of those (its float32 average of 100 equal values);
     * the channels of generated samples (noise from another generator here) within 5 % relative
       of 2014's objectives (both ~ln 2 at initialisation) and the printed mean sample channels
       within 1 % (means over 10,000 samples; measured 3e-4 at most) -- distribution-level checks.

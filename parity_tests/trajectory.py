@@ -1,9 +1,9 @@
 """Drive either backend through the same deterministic computation, for the parity tests.
 
-Both backends are built from the same YAML file, given the same parameters, batches, noise and dropout
-masks, and asked for (a) one step's objectives and gradients and (b) a trajectory of SGD steps with
-momentum, the per-minibatch learning-rate decay and a momentum change at an epoch boundary. Everything
-random is fed from outside, so the two must agree to rounding.
+Both backends are built from the same YAML file, given the same parameters, batches, noise and
+dropout masks, and asked for (a) one step's objectives and gradients and (b) a trajectory of SGD
+steps with momentum, the per-minibatch learning-rate decay and a momentum change at an epoch
+boundary. Everything random is fed from outside, so the two must agree to rounding.
 
 Run as a script (`python -m parity_tests.trajectory BACKEND IN.npz OUT.npz`) it computes in a fresh
 process: Aesara fixes its float type at import, so the float64 comparison runs Aesara in a child
@@ -48,7 +48,8 @@ def make_inputs(train, n_steps, seed=0, perturb=0.01):
         inputs[f"z/{step}"] = rng.uniform(-np.sqrt(3), np.sqrt(3), (batch, nz)).astype(np.float32)
         for half in ("data", "samp"):
             for layer, width, p in zip(D_LAYERS, widths, probs):
-                inputs[f"mask/{step}/{half}/{layer}"] = (rng.uniform(size=(batch, width)) < p).astype(np.float32)
+                inputs[f"mask/{step}/{half}/{layer}"] = (
+                    rng.uniform(size=(batch, width)) < p).astype(np.float32)
     return inputs
 
 
@@ -78,7 +79,8 @@ def compute(backend, inputs, n_steps, momentum_change_at, floatx="float32"):
             # schedule on (.5 for epoch 1, .5 + .2/249 for epoch 2).
             for extension in train.extensions:
                 extension.on_monitor(model, train.dataset, algorithm)
-        algorithm.train_batch(inputs[f"X/{step}"].astype(dtype), z=inputs[f"z/{step}"].astype(dtype),
+        algorithm.train_batch(inputs[f"X/{step}"].astype(dtype),
+                              z=inputs[f"z/{step}"].astype(dtype),
                               masks=masks_of(inputs, step, dtype))
         if step == 0:
             out.update({f"step1/{n}": v for n, v in model.get_param_values().items()})

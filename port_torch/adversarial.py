@@ -100,7 +100,8 @@ class AdversaryPair(nn.Module):
         if inferer is not None:
             raise NotImplementedError("AdversaryPair: `inferer` is not implemented in port_torch")
         if shrink_d != 0.:
-            raise NotImplementedError("AdversaryPair: shrink_d != 0 is not implemented in port_torch")
+            raise NotImplementedError("AdversaryPair: shrink_d != 0 is not implemented in "
+                                      "port_torch")
         self.generator = generator
         self.discriminator = discriminator
         self.monitor_generator = bool(monitor_generator)
@@ -118,7 +119,8 @@ class AdversaryPair(nn.Module):
         return [name for name, _ in self.named_params()]
 
     def get_param_values(self):
-        return OrderedDict((name, p.detach().cpu().numpy().copy()) for name, p in self.named_params())
+        return OrderedDict((name, p.detach().cpu().numpy().copy())
+                           for name, p in self.named_params())
 
     @torch.no_grad()
     def set_param_values(self, values):
@@ -152,8 +154,9 @@ class AdversaryPair(nn.Module):
     # ------------------------------- monitoring (docs/pylearn2_semantics.md#monitoring-channels)
     @torch.no_grad()
     def monitoring_channels(self, X, generator):
-        """AdversaryPair.get_monitoring_channels, with the 2014 name swap kept for log compatibility:
-        `dis_on_data_*` is computed on generated samples and `dis_on_samp_*` on the data."""
+        """AdversaryPair.get_monitoring_channels, with the 2014 name swap kept for log
+        compatibility: `dis_on_data_*` is computed on generated samples and `dis_on_samp_*` on the
+        data."""
         G, D = self.generator, self.discriminator
         channels = OrderedDict()
         if self.monitor_generator:
@@ -197,7 +200,8 @@ class AdversaryCost2:
     """adversarial :: AdversaryCost2, with the 2014 defaults (scale_grads=1 is ON by default)."""
 
     def __init__(self, scale_grads=1, target_scale=.1,
-                 discriminator_default_input_include_prob=1., discriminator_input_include_probs=None,
+                 discriminator_default_input_include_prob=1.,
+                 discriminator_input_include_probs=None,
                  discriminator_default_input_scale=1., discriminator_input_scales=None,
                  generator_default_input_include_prob=1., generator_default_input_scale=1.,
                  inference_default_input_include_prob=None, inference_input_include_probs=None,
@@ -207,8 +211,8 @@ class AdversaryCost2:
                  alternate_g=False, infer_layer=None, noise_both=0., blend_obj=False,
                  minimax_coeff=1., zurich_coeff=1., generator_objective="nonsaturating"):
         if infer_layer is not None or noise_both != 0.:
-            raise NotImplementedError("AdversaryCost2: infer_layer / noise_both are not implemented "
-                                      "in port_torch (no experiment uses them)")
+            raise NotImplementedError("AdversaryCost2: infer_layer / noise_both are not "
+                                      "implemented in port_torch (no experiment uses them)")
         self.scale_grads, self.target_scale = bool(scale_grads), float(target_scale)
         self.d_dropout = dict(default_input_include_prob=discriminator_default_input_include_prob,
                               input_include_probs=discriminator_input_include_probs,
@@ -307,7 +311,8 @@ class AdversaryCost2:
             g_grads = [g * scale for g in g_grads]
         grads = OrderedDict()
         for (name, _), g in zip(G_named, g_grads):
-            grads[name] = g * self.now_train_generator if self.ever_train_generator else torch.zeros_like(g)
+            grads[name] = (g * self.now_train_generator if self.ever_train_generator
+                           else torch.zeros_like(g))
         for (name, _), g in zip(D_named, d_grads):
             grads[name] = g * self.now_train_discriminator if self.ever_train_discriminator \
                 else torch.zeros_like(g)
@@ -339,8 +344,10 @@ class AdversaryCost2:
         G, D = model.generator, model.discriminator
         B = D.batch_size_of(X)
         z = G.get_noise(B, generator)
-        g_masks = draw_masks(G.mlp.dropout_settings(**self.g_dropout), G.mlp.input_spaces(), B, generator)
-        d_masks = draw_masks(D.dropout_settings(**self.d_dropout), D.input_spaces(), 2 * B, generator)
+        g_masks = draw_masks(G.mlp.dropout_settings(**self.g_dropout), G.mlp.input_spaces(), B,
+                             generator)
+        d_masks = draw_masks(D.dropout_settings(**self.d_dropout), D.input_spaces(), 2 * B,
+                             generator)
         S, d_obj, g_obj, _, _ = self.get_samples_and_objectives(model, X, z, d_masks, g_masks,
                                                                 {"dropout": generator})
         return S, d_obj, g_obj
@@ -399,5 +406,6 @@ def evaluate_step(model, cost, X, z, masks=None):
         d_masks = [None if m is None else m.to(device=device, dtype=model.dtype) for m in d_masks]
     grads, S, d_obj, g_obj, l_data, l_samp = cost.gradients(model, X, z, d_masks)
     return {"d_obj": float(d_obj), "g_obj": float(g_obj), "S": S.cpu().numpy(),
-            "D_data": torch.sigmoid(l_data).cpu().numpy(), "D_samp": torch.sigmoid(l_samp).cpu().numpy(),
+            "D_data": torch.sigmoid(l_data).cpu().numpy(),
+            "D_samp": torch.sigmoid(l_samp).cpu().numpy(),
             "grads": OrderedDict((name, g.cpu().numpy()) for name, g in grads.items())}

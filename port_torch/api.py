@@ -1,8 +1,8 @@
 """A small Python API for a trained generator (torch port): load it, sample, save a grid.
 
     from port_torch.api import load_generator, sample, save_grid
-    G = load_generator("generator.npz")        # a torch.nn.Module (port_torch.adversarial.Generator)
-    images = sample(G, 64, seed=0)             # numpy float32, 64 x 784, values in [0, 1]
+    G = load_generator("generator.npz")  # a torch.nn.Module (port_torch.adversarial.Generator)
+    images = sample(G, 64, seed=0)       # numpy float32, 64 x 784, values in [0, 1]
     save_grid(images, "samples.png")
 
 ``load_generator`` takes a training checkpoint of either backend (``epoch_NNNNNN.npz``,
@@ -25,7 +25,8 @@ __all__ = ["load_generator", "sample", "noise", "save_grid"]
 
 def load_generator(path, device="cpu"):
     """The generator of ``path`` (a checkpoint or a released generator) as a ``torch.nn.Module``
-    in eval mode on ``device``; its metadata (epoch, seed, backend, ...) is ``G.checkpoint_meta``."""
+    in eval mode on ``device``; its metadata (epoch, seed, backend, ...) is
+    ``G.checkpoint_meta``."""
     from port_torch.registry import REGISTRY
 
     arrays, meta = release_generator.read(path)

@@ -50,8 +50,9 @@ def time_path(config, device, path, steps, warmup):
             if algorithm.graph_step is None:
                 from port_torch.training_algorithms.graph_step import GraphStep
                 algorithm.graph_step = GraphStep(algorithm.spec, algorithm.params,
-                                                 algorithm.learning_rule.velocities, train.model.streams,
-                                                 algorithm.data, algorithm.batch_size, algorithm.g_flag)
+                                                 algorithm.learning_rule.velocities,
+                                                 train.model.streams, algorithm.data,
+                                                 algorithm.batch_size, algorithm.g_flag)
             algorithm.graph_step.run(chosen, [algorithm.learning_rate] * count,
                                      algorithm.learning_rule.momentum)
         else:
@@ -91,7 +92,8 @@ def time_batched(config, device, k, steps, warmup):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m port_torch.bench", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m port_torch.bench",
+                                     description=__doc__.split("\n")[0])
     parser.add_argument("config", nargs="?", default=DEFAULT_CONFIG)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--paths", default=None,

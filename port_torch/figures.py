@@ -1,4 +1,5 @@
-"""Figures 2a and 3 of the paper with the torch port: `python -m port_torch.figures CHECKPOINT --out figures/`.
+"""Figures 2a and 3 of the paper with the torch port:
+`python -m port_torch.figures CHECKPOINT --out figures/`.
 
 Options (gan2014.figures.samples): --out, --prefix, --rows 4, --cols 6, --pairs 6, --steps 10,
 --scale, --seed (default 10097, the 2014 Generator's stream seed), --data-path; here also --device.

@@ -103,8 +103,8 @@ def add_arguments(parser):
     parser.add_argument("--device", default="cpu", help="cpu or cuda (or cuda:N)")
     parser.add_argument("--parzen", choices=("auto", "numpy", "torch"), default="auto",
                         help="log-likelihood implementation: numpy = gan2014.parzen (the float64 "
-                             "reference), torch = parzen_log_likelihood_torch on --device (float64); "
-                             "auto = torch on CUDA, numpy on CPU")
+                             "reference), torch = parzen_log_likelihood_torch on --device "
+                             "(float64); auto = torch on CUDA, numpy on CPU")
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
 
 

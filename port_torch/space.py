@@ -2,8 +2,8 @@
 
 The space classes are gan2014's framework-free ones (gan2014/space.py says what they are and in
 which element order Pylearn2 converted between them); this module applies those conversions to
-torch tensors. Batches keep Pylearn2's layouts in this port too -- a Conv2DSpace batch is a tensor in
-the space's axis order (c01b for the CIFAR-10 conv model) -- so that every state, mask and sample
+torch tensors. Batches keep Pylearn2's layouts in this port too -- a Conv2DSpace batch is a tensor
+in the space's axis order (c01b for the CIFAR-10 conv model) -- so that every state, mask and sample
 has the same shape as in legacy_aesara; the convolution routines permute to torch's (batch,
 channels, rows, cols) internally (port_torch/linear/conv2d_c01b.py).
 """

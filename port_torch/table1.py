@@ -1,10 +1,11 @@
-"""The Table-1 run driver on the torch port: `python -m port_torch.table1 --seeds 0 1 2 --device cuda ...`.
+"""The Table-1 run driver on the torch port:
+`python -m port_torch.table1 --seeds 0 1 2 --device cuda ...`.
 
 Everything but the torch specifics is gan2014.table1 (its docstring gives the protocol). Here:
 
 * seed number k trains with the torch streams seeded 10097 + 1000 k (`python -m port_torch.run
-  --seed 10097+1000k`; seed 0 is the default run, and the noise, dropout and monitoring generators of
-  different seeds, seeded s, s+1, s+2, never share a seed). Weight initialisation and batch order
+  --seed 10097+1000k`; seed 0 is the default run, and the noise, dropout and monitoring generators
+  of different seeds, seeded s, s+1, s+2, never share a seed). Weight initialisation and batch order
   follow the YAML for every seed, as in `port_torch.run`;
 * Parzen samples come from a fresh `torch.Generator` on --device seeded --noise-seed (default 10097,
   as `port_torch.parzen`), so no training stream moves; on CUDA the log-likelihoods are computed on
@@ -80,7 +81,8 @@ class TorchBackend(table1.Backend):
 
     def describe(self):
         if self.device.type == "cuda":
-            index = self.device.index if self.device.index is not None else torch.cuda.current_device()
+            index = (self.device.index if self.device.index is not None
+                     else torch.cuda.current_device())
             hardware = (f"{torch.cuda.get_device_name(index)} (CUDA {torch.version.cuda}), host "
                         f"{table1.platform_description()}")
         else:

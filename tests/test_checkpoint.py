@@ -10,7 +10,8 @@ from gan2014 import checkpoint as ckpt
 
 
 def sample_arrays():
-    return {"G/h0_W": np.arange(6, dtype=np.float32).reshape(2, 3), "velocity/G/h0_W": np.ones((2, 3))}
+    return {"G/h0_W": np.arange(6, dtype=np.float32).reshape(2, 3),
+            "velocity/G/h0_W": np.ones((2, 3))}
 
 
 def test_round_trip_keeps_arrays_and_meta(tmp_path):
@@ -81,7 +82,8 @@ def test_parameter_mismatch_names_the_parameter(tmp_path):
 
 def test_rotation_keeps_the_newest(tmp_path):
     for epoch in range(1, 6):
-        ckpt.save_checkpoint(ckpt.checkpoint_path(tmp_path, epoch), sample_arrays(), {"epoch": epoch})
+        ckpt.save_checkpoint(ckpt.checkpoint_path(tmp_path, epoch), sample_arrays(),
+                             {"epoch": epoch})
         ckpt.rotate_checkpoints(tmp_path, keep=2)
     assert [e for e, _ in ckpt.list_checkpoints(tmp_path)] == [4, 5]
     assert ckpt.latest_checkpoint(tmp_path) == Path(tmp_path) / "epoch_000005.npz"

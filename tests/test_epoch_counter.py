@@ -24,7 +24,8 @@ def test_exactly_max_epochs_run(max_epochs):
 
 def test_new_epochs_false_counts_the_epochs_already_trained():
     """Property: with new_epochs=False a model already trained 3 epochs stops at max_epochs=5 in
-    all, after 2 more (Pylearn2 counted from the model's epochs seen); new_epochs=True runs 5 more."""
+    all, after 2 more (Pylearn2 counted from the model's epochs seen); new_epochs=True runs 5
+    more."""
     assert epochs_run(EpochCounter(5, new_epochs=False), already_seen=3) == 2
     assert epochs_run(EpochCounter(5, new_epochs=True), already_seen=3) == 5
 

@@ -6,7 +6,7 @@ in the real format from a temporary PYLEARN2_DATA_PATH (the train file has the f
 so that no constant needs patching in the child processes: the first 800 are random with pixels
 hitting 0 and 255, the rest zeros; the tiny config only reads rows 0-800).
 
-Aesara's graph compilation (~10-15 s per process even with the warm compile cache) dominates the
+Aesara's graph compilation (in every process, even with the warm compile cache) dominates the
 cost, so the runs are scheduled once per module on two background workers, in dependency order, and
 each scenario process serves several tests:
 
@@ -16,7 +16,8 @@ each scenario process serves several tests:
   K2  --resume, slowed, SIGINT after its second batch (exit 130, a mid-epoch checkpoint)
   K3  --resume to the end                            (kill -9 and Ctrl-C are exact)
   N   --resume from A1's epoch 2 with min_lr 1e30 (the learning rate explodes from the next batch)
-  X   --resume from the OTHER backend's epoch-2 checkpoint, --max-epochs 2 (what was loaded is saved)
+  X   --resume from the OTHER backend's epoch-2 checkpoint, --max-epochs 2 (what was loaded is
+  saved)
 
 "Slowed" runs go through a small launcher (LAUNCHER) that wraps the same CLI module and sleeps
 after each training step (printing a marker to stderr), so that the kill and the Ctrl-C land inside
@@ -51,13 +52,14 @@ FULL_YAML = REPO / "yaml_experiments" / "mnist.yaml"
 BACKENDS = ("legacy_aesara", "port_torch")
 OTHER = {"legacy_aesara": "port_torch", "port_torch": "legacy_aesara"}
 BATCHES_PER_EPOCH = 6  # 600 training examples, batch_size 100
-RUN_TIMEOUT = 400      # seconds for one CLI process (the Aesara ones compile for ~15 s)
+RUN_TIMEOUT = 400      # seconds for one CLI process (the Aesara ones compile first)
 SLOW_DELAY = "0.25"    # seconds slept after each training step in the slowed runs
 
 # Runs the CLI module named in argv[1] with the remaining arguments, as `python -m` would. With
-# GAN2014_TEST_BATCH_DELAY set, it first wraps the SGD's per-step hook to print a marker to stderr and
-# sleep. SIGINT gets Python's default handler back even where the test runner was started with SIGINT
-# ignored (a background job of a non-interactive shell), which a child would otherwise inherit.
+# GAN2014_TEST_BATCH_DELAY set, it first wraps the SGD's per-step hook to print a marker to stderr
+# and sleep. SIGINT gets Python's default handler back even where the test runner was started with
+# SIGINT ignored (a background job of a non-interactive shell), which a child would otherwise
+# inherit.
 LAUNCHER = r"""
 import os, runpy, signal, sys, time
 signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -478,7 +480,8 @@ def data_root(runs):
 def test_bad_yaml(tmp_path, data_root, in_process_cli, backend, case):
     """A bad YAML (unknown class, forbidden !obj: target, wrong type, missing required argument,
     duplicate key) stops before anything is built or written: exit code 2, one error naming the
-    file and line, no traceback, nothing created or deleted (an existing output folder untouched)."""
+    file and line, no traceback, nothing created or deleted (an existing output folder
+    untouched)."""
     (old, new), pattern = YAML_CASES[case]
     text = TINY_YAML.read_text(encoding="utf-8")
     assert old in text
@@ -559,10 +562,12 @@ def test_bad_checkpoint(tmp_path, runs, monkeypatch, in_process_cli, backend, ca
     if case == "truncated":
         data = template.read_bytes()
         bad.write_bytes(data[:len(data) // 2])
-        pattern = rf"{re.escape(str(bad))} is not a readable checkpoint \(\.npz\), it may be truncated"
+        pattern = (rf"{re.escape(str(bad))} is not a readable checkpoint \(\.npz\), "
+                   r"it may be truncated")
     elif case == "other_model":
         shape = _full_size_checkpoint(template, bad, runs.data, monkeypatch)
-        pattern = (rf"{re.escape(str(bad))}: parameter G/h0_W has shape \({shape[0]}, {shape[1]}\), "
+        pattern = (rf"{re.escape(str(bad))}: parameter G/h0_W has shape \({shape[0]}, "
+                   rf"{shape[1]}\), "
                    r"the model expects \(10, 32\): it comes from another model")
     elif case == "newer_format":
         arrays, meta = ckpt.load_checkpoint(template)
@@ -570,7 +575,8 @@ def test_bad_checkpoint(tmp_path, runs, monkeypatch, in_process_cli, backend, ca
         arrays[ckpt.META_KEY] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
         with open(bad, "wb") as handle:
             np.savez(handle, **arrays)
-        pattern = (rf"{re.escape(str(bad))} has checkpoint format version {ckpt.FORMAT_VERSION + 1}, "
+        pattern = (rf"{re.escape(str(bad))} has checkpoint format version "
+                   rf"{ckpt.FORMAT_VERSION + 1}, "
                    "newer than this code's")
     else:
         pattern = r"--resume: no checkpoint in \S+checkpoints"
@@ -659,7 +665,8 @@ def test_kill9_at_an_arbitrary_moment_then_resume(runs, backend):
     """SIGKILL at a random moment after the epoch-2 checkpoint exists: the latest checkpoint left
     on disk loads; resuming (here through a Ctrl-C stop and a second resume) ends with parameters,
     velocities and monitor rows bit-identical to the straight run; the temporary file a kill during
-    a save leaves is removed by the next run (a file of the user's is not), none is left at the end."""
+    a save leaves is removed by the next run (a file of the user's is not), none is left at the
+    end."""
     killed = runs.get("K1", backend)
     assert killed.facts["alive"], f"the run had already ended when killed: {killed}"
     assert killed.rc == -9, killed
@@ -693,8 +700,9 @@ def test_ctrl_c_saves_the_exact_place_and_resume_continues(runs, backend):
     state is bit-identical to the straight run's)."""
     interrupted, finished = runs.get("K2", backend), runs.get("K3", backend)
     assert_clean_exit(interrupted, 130)
-    match = re.search(r"Interrupted \(Ctrl-C\) in epoch (\d) after batch (\d) of 6\. Saved checkpoint "
-                      r"(\S+\.npz); --resume continues exactly from there", interrupted.stderr)
+    match = re.search(r"Interrupted \(Ctrl-C\) in epoch (\d) after batch (\d) of 6\. Saved "
+                      r"checkpoint (\S+\.npz); --resume continues exactly from "
+                      r"there", interrupted.stderr)
     assert match, interrupted
     epoch, batch, path = int(match.group(1)), int(match.group(2)), Path(match.group(3))
     assert epoch in (3, 4) and 1 <= batch < BATCHES_PER_EPOCH
@@ -715,8 +723,9 @@ def test_divergence_names_epoch_and_batch_and_keeps_last_good_checkpoint(runs, b
     assert_clean_exit(result, 1)
     folder = runs.dir("N", backend)
     good = folder / "checkpoints" / "epoch_000002.npz"
-    assert re.search(r"error: training diverged: non-finite values \(NaN or Inf\) in [GD]/\S+.* after "
-                     r"epoch 3, batch [1-6] of 6 \(batches seen in total: 1[3-8]\)", result.stderr), result
+    assert re.search(r"error: training diverged: non-finite values \(NaN or Inf\) in [GD]/\S+.* "
+                     r"after epoch 3, batch [1-6] of 6 \(batches seen in total: 1[3-8]\)",
+                     result.stderr), result
     assert f"last good checkpoint, {good}, which is intact" in result.stderr, result
     assert sorted(p.name for p in (folder / "checkpoints").iterdir()) == ["epoch_000002.npz"]
     assert good.read_bytes() == (runs.dir("A", backend).parent / "A_epoch2.npz").read_bytes()
@@ -727,7 +736,8 @@ def test_divergence_names_epoch_and_batch_and_keeps_last_good_checkpoint(runs, b
 
 # ------------------------------------------------------------------------------ 5. cross-backend
 def _epoch_counter(state):
-    """EpochCounter's count under either backend's key (legacy_aesara: epochs_done, torch: count)."""
+    """EpochCounter's count under either backend's key (legacy_aesara: epochs_done, torch:
+    count)."""
     value = state.get("epochs_done", state.get("count"))
     return value or 0
 

@@ -1,8 +1,8 @@
 """The campaign script's deadline and status commands (scripts/table1_campaign.sh).
 
 The script drives hours of background training across sittings; a deadline read wrongly either
-refuses to start (a sitting that crosses midnight) or trains past the end of a sitting, so the reading
-of UNTIL is tested exactly, with the clock fixed by choosing times relative to `date` now.
+refuses to start (a sitting that crosses midnight) or trains past the end of a sitting, so the
+reading of UNTIL is tested exactly, with the clock fixed by choosing times relative to `date` now.
 """
 import datetime as dt
 import json
@@ -30,7 +30,8 @@ def utc_now():
 
 
 def test_a_clock_time_already_past_today_means_tomorrow():
-    """`resume 00:30` said at 23:20 means 00:30 of the next day: exactly 24 h after today's 00:30."""
+    """`resume 00:30` said at 23:20 means 00:30 of the next day: exactly 24 h after today's
+    00:30."""
     past = utc_now() - dt.timedelta(hours=1)
     clock = past.strftime("%H:%M")
     result = run_script("_deadline", clock)

@@ -171,10 +171,10 @@ def test_resumed_commands_equal_one_uninterrupted_command(reference, resumed):
 def test_monitoring_and_saving_every_other_epoch_change_no_training_number(workspace,
                                                                          reference):
     """Property: --monitor-every 2 monitors after epochs 0, 2, 4 and the last (5) only,
-    --save-every 2 writes the checkpoints of epochs 2, 4 and 5 only, and the run ends with the same parameters, velocities, batch order and noise/dropout generator states
-    (bit for bit) and the same validation history as the reference, which monitored every epoch:
-    the monitor draws from a generator of its own ("rng/torch/monitor", the one array allowed to
-    differ). Tolerance 0."""
+    --save-every 2 writes the checkpoints of epochs 2, 4 and 5 only, and the run ends with the same
+    parameters, velocities, batch order and noise/dropout generator states (bit for bit) and the
+    same validation history as the reference, which monitored every epoch: the monitor draws from a
+    generator of its own ("rng/torch/monitor", the one array allowed to differ). Tolerance 0."""
     root, config = workspace
     out = root / "monitor_every_2"
     argv = ["--config", str(config), "--out", str(out), "--epochs", str(EPOCHS),
@@ -245,7 +245,8 @@ def test_best_checkpoint_survives_later_worse_epochs(workspace, monkeypatch):
             str(VALID_EVERY), "--n-samples", "5", "--keep-checkpoints", "1", "-q"]
     assert torch_table1.main(argv) == table1.EXIT_DONE
     folder = table1.seed_dir(out, 0)
-    assert [p.name for _, p in ckpt.list_checkpoints(folder / "checkpoints")] == ["epoch_000005.npz"]
+    assert ([p.name for _, p in ckpt.list_checkpoints(folder / "checkpoints")]
+            == ["epoch_000005.npz"])
     arrays, meta = ckpt.load_checkpoint(folder / table1.BEST)
     assert meta["epoch"] == 4
     for name, value in kept_params[4].items():
@@ -258,7 +259,8 @@ def test_best_checkpoint_survives_later_worse_epochs(workspace, monkeypatch):
 
 def test_best_row_prefers_the_earliest_of_equal_scores():
     """Property: ties go to the earliest epoch, whatever the row order in the file."""
-    rows = [{"epoch": 6, "valid_ll": 2.0}, {"epoch": 2, "valid_ll": 2.0}, {"epoch": 4, "valid_ll": 1.0}]
+    rows = [{"epoch": 6, "valid_ll": 2.0}, {"epoch": 2, "valid_ll": 2.0},
+            {"epoch": 4, "valid_ll": 1.0}]
     assert table1.best_row(rows)["epoch"] == 2
     assert table1.best_row([]) is None
 
@@ -268,10 +270,10 @@ def test_report_equals_a_direct_parzen_computation(reference, capsys):
     gan2014.parzen.evaluate (sigma on the first 1,000 validation images, mean and se over the test
     set) of 50 samples drawn from that seed's best_valid.npz with a torch.Generator seeded 10097,
     and its sigma is the one the validation chose; the same holds for the final epoch's checkpoint
-    (the model the original's overwritten pickle held); --recompute gives the same numbers. Tolerance
-    1e-9 nats: both are the float64 product form on the same samples; only the block split of the
-    rows may differ, which changes rounding at the 1e-12 level. A second report keeps the first as
-    table1_summary.previous-1.json."""
+    (the model the original's overwritten pickle held); --recompute gives the same numbers.
+    Tolerance 1e-9 nats: both are the float64 product form on the same samples; only the block split
+    of the rows may differ, which changes rounding at the 1e-12 level. A second report keeps the
+    first as table1_summary.previous-1.json."""
     argv = ["--out", str(reference), "--report", "-q"]
     assert torch_table1.main(argv) == table1.EXIT_DONE
     assert "| paper (Table 1) | 225 ± 2 |" in capsys.readouterr().out

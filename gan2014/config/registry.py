@@ -12,7 +12,8 @@ with :func:`backend_registry`, keyed by the ORIGINAL names so the unmodified 201
 * :func:`not_implemented` makes a placeholder for a name a backend has not written yet.
 """
 
-__all__ = ["KNOWN_NAMES", "SHARED", "backend_registry", "not_implemented", "shared_registry"]
+__all__ = ["KNOWN_NAMES", "SHARED",  # noqa: F822 -- SHARED is served by __getattr__ below
+           "backend_registry", "not_implemented", "shared_registry"]
 
 # Every `!obj:` name in mnist.yaml, tfd_pretrain/pretrain.yaml, tfd_pretrain/train.yaml,
 # cifar10_fully_connected.yaml and cifar10_convolutional.yaml (names inside comments excluded).

@@ -125,7 +125,8 @@ def pack_bundle(out, folder, mode="changed", piece_mib=BUNDLE_PIECE_MIB, max_pie
     files = bundle_files(out, mode)
     piece_bytes = max(1, int(piece_mib * 2 ** 20))
     pieces = _Pieces(folder, piece_bytes)
-    # gzip level 1: the logs shrink 4x at once; checkpoints (float32 mantissas) barely compress.
+    # gzip level 1: the text logs shrink a lot even at the fastest level; checkpoints (float32
+    # mantissas) barely compress, so a higher level would cost time for nothing.
     with gzip.GzipFile(fileobj=pieces, mode="wb", compresslevel=1, mtime=0) as stream, \
             tarfile.open(fileobj=stream, mode="w|") as archive:
         for relative in files:

@@ -1,10 +1,10 @@
 """The arithmetic of ExponentialDecay and MomentumAdjustor, shared by both backends.
 
-Pylearn2 kept the learning rate and momentum in floatX shared variables (float32 in every 2014 run) and
-recomputed them in Python between minibatches / epochs. These classes hold exactly that Python-side
-state and return the value to write, rounded to the storage's float type (`dtype`, float32 unless a
-float64 parity test asks otherwise); each backend's wrapper writes it to its own storage. Keeping the state here
-(plain ints, floats, bools) is also what makes it checkpointable.
+Pylearn2 kept the learning rate and momentum in floatX shared variables (float32 in every 2014 run)
+and recomputed them in Python between minibatches / epochs. These classes hold exactly that
+Python-side state and return the value to write, rounded to the storage's float type (`dtype`,
+float32 unless a float64 parity test asks otherwise); each backend's wrapper writes it to its own
+storage. Keeping the state here (plain ints, floats, bools) is also what makes it checkpointable.
 """
 import numpy as np
 
@@ -21,7 +21,8 @@ class ExponentialDecaySchedule:
         self.decay_factor = float(decay_factor)
         self.min_lr = float(min_lr)
         if self.decay_factor < 1.0:
-            raise ValueError(f"ExponentialDecay: decay_factor must be >= 1, got {self.decay_factor}")
+            raise ValueError("ExponentialDecay: decay_factor must be >= 1, "
+                             f"got {self.decay_factor}")
         self.count = 0
         self.min_reached = False
         self.base_lr = None

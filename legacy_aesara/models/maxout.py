@@ -132,7 +132,8 @@ class MaxoutConvC01B(Layer):
       then max pooling (cuda-convnet sizes, the last window partial). As in 2014 the channel max
       comes first when num_channels is a multiple of 16 and after the pooling otherwise (both orders
       give the same values: max is max).
-    * `partial_sum` only traded speed for memory in cuda-convnet's weight gradient: accepted, ignored.
+    * `partial_sum` only traded speed for memory in cuda-convnet's weight gradient: accepted,
+      ignored.
     * `max_kernel_norm` clips each output kernel's L2 norm (over input channels, rows, cols).
     """
 

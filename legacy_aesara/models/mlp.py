@@ -235,7 +235,8 @@ class RectifiedLinear(Linear):
 
 
 def presigmoid_value(Y_hat):
-    """The z of Y_hat = sigmoid(z): Pylearn2 recovered it from the graph to use the stable logit form.
+    """The z of Y_hat = sigmoid(z): Pylearn2 recovered it from the graph to use the stable logit
+    form.
 
     pylearn2/expr/nnet.py :: kl asserts that Y_hat was produced by an elementwise sigmoid, so Y_hat
     must be the direct output of Sigmoid.fprop / dropout_fprop.
@@ -331,7 +332,8 @@ class MLP(Layer):
         self.layers = layers
         self.batch_size = batch_size
         self.force_batch_size = batch_size
-        # Every MRG stream a dropout pass creates, in creation order (their states are checkpointed).
+        # Every MRG stream a dropout pass creates, in creation order (their states are
+        # checkpointed).
         self.dropout_streams = []
         if input_space is not None or nvis is not None:
             if layer_name is not None:

@@ -1,4 +1,5 @@
-"""adversarial/sgd.py :: SGD -- goodfeli/adversarial's own alternating SGD (NOT used by any 2014 config).
+"""adversarial/sgd.py :: SGD -- goodfeli/adversarial's own alternating SGD
+(NOT used by any 2014 config).
 
 goodfeli/adversarial ships a copy of Pylearn2's SGD with one extra argument, `discriminator_steps=1`
 (docs/pylearn2_semantics.md#alternating-sgd). Every paper config trains with Pylearn2's SGD instead
@@ -92,7 +93,8 @@ class SGD(PylearnSGD):
 
     def _network_params(self, step):
         model = self.model
-        return list((model.discriminator if step == "discriminator" else model.generator).get_params())
+        return list((model.discriminator if step == "discriminator"
+                     else model.generator).get_params())
 
     def _step_updates(self, model, grads, step):
         """get_func's updates: the learning rule on one network's parameters only (its velocities
@@ -191,7 +193,8 @@ class SGD(PylearnSGD):
             z = at.matrix("z")
             fed_masks, active = (mask_inputs(self.model.discriminator, self.cost) if masked
                                  else (NO_DROPOUT, []))
-            grads, updates = self.cost.get_gradients(self.model, X, noise=z, dropout_masks=fed_masks)
+            grads, updates = self.cost.get_gradients(self.model, X, noise=z,
+                                                     dropout_masks=fed_masks)
             self._check_no_cost_updates(updates)
             inputs = [X, z]
             if masked:

@@ -55,7 +55,8 @@ def layer_kind(layer):
 
 
 def unsupported(model, cost):
-    """Why the fused gradients cannot stand in for cost.get_gradients here (empty list: they can)."""
+    """Why the fused gradients cannot stand in for cost.get_gradients here (empty list: they
+    can)."""
     g, d = model.generator.mlp, model.discriminator
     problems = [f"layer {layer.layer_name} ({type(layer).__name__})"
                 for layer in list(g.layers) + list(d.layers) if layer_kind(layer) is None]
@@ -77,9 +78,10 @@ def unsupported(model, cost):
 
 
 # ------------------------------------------------------------------------------------ forward
-# Aesara compiles `cond ? x : y` and its `maximum` (which also propagates NaN) to branches; on the
-# unpredictable signs of activations those cost ~3 ns per element, so the formulas below are
-# written branch-free wherever that gives the same bits (measured 5-30x faster per op):
+# Aesara compiles `cond ? x : y` and its `maximum` (which also propagates NaN) to branches, which
+# the unpredictable signs of activations make mispredict, so the formulas below are written
+# branch-free wherever that gives the same bits (much faster per op; REPRODUCING.md §5 has the
+# figures and the command):
 # * ReLU with left_slope 0: a * (a > 0) is a for a > 0 and a * 0 = -0 / +0 otherwise, exactly
 #   Pylearn2's switch(a > 0, a, 0 * a); its gradient is delta * (out > 0);
 # * the maxout max is a chain of switch(piece > m, piece, m), which (fused by Aesara into one
@@ -96,7 +98,7 @@ def activate(kind, layer, a):
         return at.sigmoid(a)
     if kind == "maxout":
         # The max over each unit's adjacent pieces, over strided column slices as Pylearn2 wrote
-        # it (a reshape and max(axis=2) measured ~4x slower than the switch chain).
+        # it (a reshape and max(axis=2) was measured slower than the switch chain).
         return maxout_pieces(layer, a)[1]
     return a
 
@@ -116,7 +118,7 @@ def activation_backward(kind, layer, a, out, delta):
     if kind == "relu":
         if layer.left_slope == 0:
             # On the output, not on a, so that Aesara does not share one boolean array between
-            # the forward and backward loops (a separate bool array made both ~15x slower).
+            # the forward and backward loops (a separate bool array made both much slower).
             return delta * (out > 0.)
         return at.switch(a > 0., delta, layer.left_slope * delta)
     if kind == "sigmoid":

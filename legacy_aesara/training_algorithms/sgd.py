@@ -51,7 +51,8 @@ class ExponentialDecay:
 
     def __call__(self, algorithm):
         lr = algorithm.learning_rate
-        lr.set_value(np.asarray(self.schedule.next_lr(lr.get_value(), dtype=lr.dtype), dtype=lr.dtype))
+        lr.set_value(np.asarray(self.schedule.next_lr(lr.get_value(), dtype=lr.dtype),
+                                dtype=lr.dtype))
 
     def state_dict(self):
         return self.schedule.state_dict()
@@ -61,7 +62,8 @@ class ExponentialDecay:
 
 
 def _self_dot(array):
-    """sum(array**2), through BLAS for a contiguous array (overflow is possible: see _check_step)."""
+    """sum(array**2), through BLAS for a contiguous array (overflow is possible: see
+    _check_step)."""
     flat = array.reshape(-1)
     with np.errstate(over="ignore", invalid="ignore"):
         return np.dot(flat, flat)
@@ -106,7 +108,8 @@ class SGD(SGDState):
         self.batch_size = check_positive_int("SGD", "batch_size", batch_size)
         self.monitoring_batch_size = check_positive_int("SGD", "monitoring_batch_size",
                                                         monitoring_batch_size)
-        self.monitoring_batches = check_positive_int("SGD", "monitoring_batches", monitoring_batches)
+        self.monitoring_batches = check_positive_int("SGD", "monitoring_batches",
+                                                     monitoring_batches)
         if monitoring_dataset is not None and not isinstance(monitoring_dataset, dict):
             monitoring_dataset = {"": monitoring_dataset}
         self.monitoring_dataset = monitoring_dataset
@@ -140,7 +143,8 @@ class SGD(SGDState):
             raise ValueError("SGD: no batch_size given (and the model forces none)")
         self.model = model
         self._named_params = model.named_params()
-        # The cost's data specs: a batch of the model's input space (a 4-D c01b tensor for a conv D).
+        # The cost's data specs: a batch of the model's input space (a 4-D c01b tensor for a conv
+        # D).
         X = make_theano_batch(model.get_input_space(), "SGD[features]")
         cost_value = self.cost.expr(model, X)
         if cost_value is not None and getattr(cost_value, "name", None) is None:
@@ -162,7 +166,8 @@ class SGD(SGDState):
             raise ValueError("SGD: path 'reference' needs AdversaryCost2")
         if self.path in ("grad", "reference"):
             return False
-        problems = (["a cost other than AdversaryCost2"] if not isinstance(self.cost, AdversaryCost2)
+        problems = (["a cost other than AdversaryCost2"]
+                    if not isinstance(self.cost, AdversaryCost2)
                     else fused_step.unsupported(model, self.cost))
         if problems and self.path == "fused":
             raise ValueError("SGD: path 'fused' does not support " + "; ".join(problems))
@@ -234,7 +239,8 @@ class SGD(SGDState):
 
         Resumed inside an epoch (`batches_into_epoch` > 0 after load_state), it redraws that epoch's
         shuffle from the saved RandomState and continues at the next batch. Returns early, with
-        `batches_into_epoch` set, when `stop_requested()` is true after a batch that is not the last.
+        `batches_into_epoch` set, when `stop_requested()` is true after a batch that is not the
+        last.
         """
         if not hasattr(self, "sgd_update"):
             raise RuntimeError("train called without first calling setup")

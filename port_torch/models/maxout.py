@@ -33,14 +33,15 @@ class Maxout(Linear):
         if max_row_norm is not None:
             raise NotImplementedError("Maxout: max_row_norm (Pylearn2 raised this too)")
         if pool_stride not in (None, num_pieces) or randomize_pools or min_zero:
-            raise NotImplementedError(f"Maxout {layer_name!r}: only non-overlapping pools of adjacent "
-                                      "columns (pool_stride = num_pieces, no randomize_pools, "
-                                      "no min_zero) are implemented")
+            raise NotImplementedError(f"Maxout {layer_name!r}: only non-overlapping pools of "
+                                      "adjacent columns (pool_stride = num_pieces, no "
+                                      "randomize_pools, no min_zero) are implemented")
         self.num_units, self.num_pieces = int(num_units), int(num_pieces)
         super().__init__(dim=self.num_units, layer_name=layer_name, irange=irange,
                          sparse_init=sparse_init, sparse_stdev=sparse_stdev,
                          include_prob=include_prob, init_bias=init_bias, W_lr_scale=W_lr_scale,
-                         b_lr_scale=b_lr_scale, max_col_norm=max_col_norm, mask_weights=mask_weights)
+                         b_lr_scale=b_lr_scale, max_col_norm=max_col_norm,
+                         mask_weights=mask_weights)
 
     def output_width(self):
         """The detector width (columns of W, entries of b)."""
@@ -173,7 +174,8 @@ def channel_maxout(z, num_pieces):
 
 @torch.no_grad()
 def clip_kernel_norms_(W, max_kernel_norm):
-    """_modify_updates' max_kernel_norm: W[..., o] *= clip(n_o, 0, limit) / (1e-7 + n_o), in place."""
+    """_modify_updates' max_kernel_norm: W[..., o] *= clip(n_o, 0, limit) / (1e-7 + n_o), in
+    place."""
     norms = W.square().sum(dim=(0, 1, 2)).sqrt()
     W.mul_(norms.clamp(0, max_kernel_norm) / (1e-7 + norms))
 

@@ -1,12 +1,13 @@
-"""Pylearn2's MLP, fully connected layers and SpaceConverter as torch modules (pylearn2/models/mlp.py).
+"""Pylearn2's MLP, fully connected layers and SpaceConverter as torch modules
+(pylearn2/models/mlp.py).
 
 Layout: every weight is an nn.Parameter in Pylearn2's (input_dim, output_dim) layout and a layer
 computes x @ W + b, not torch's (out, in) nn.Linear convention. Parameters are therefore the 2014
 arrays as they are: `G/h0_W` here is element for element `G/h0_W` in legacy_aesara and in the
 fingerprints, with no transpose anywhere (AdversaryPair.get_param_values maps names 1:1).
 
-Weights are drawn with numpy (gan2014.models.init) from the MLP's RandomState in layer order, exactly
-as Pylearn2 did, and only then copied into torch tensors.
+Weights are drawn with numpy (gan2014.models.init) from the MLP's RandomState in layer order,
+exactly as Pylearn2 did, and only then copied into torch tensors.
 """
 from collections import OrderedDict
 
@@ -42,13 +43,15 @@ def clip_norms_(W, max_row_norm=None, max_col_norm=None, min_col_norm=None):
 
 
 class Linear(nn.Module):
-    """pylearn2/models/mlp.py :: Linear: h = x @ W + b, with Pylearn2's init and norm constraints."""
+    """pylearn2/models/mlp.py :: Linear: h = x @ W + b, with Pylearn2's init and norm
+    constraints."""
 
     kind = "linear"   # the activation, read by the fused step (training_algorithms/fused_step.py)
     param_suffixes = ("W", "b")   # its parameters, `<layer>_W` and `<layer>_b`, in get_params order
 
     def __init__(self, dim, layer_name, irange=None, istdev=None, sparse_init=None, sparse_stdev=1.,
-                 include_prob=1.0, init_bias=0., W_lr_scale=None, b_lr_scale=None, mask_weights=None,
+                 include_prob=1.0, init_bias=0., W_lr_scale=None, b_lr_scale=None,
+                 mask_weights=None,
                  max_row_norm=None, max_col_norm=None, min_col_norm=None, softmax_columns=None,
                  use_abs_loss=False, use_bias=True):
         super().__init__()
@@ -62,7 +65,8 @@ class Linear(nn.Module):
         self.init = dict(irange=irange, istdev=istdev, sparse_init=sparse_init,
                          sparse_stdev=sparse_stdev, include_prob=include_prob)
         self.lr_scales = {"W": W_lr_scale, "b": b_lr_scale}
-        self.max_row_norm, self.max_col_norm, self.min_col_norm = max_row_norm, max_col_norm, min_col_norm
+        (self.max_row_norm, self.max_col_norm,
+         self.min_col_norm) = max_row_norm, max_col_norm, min_col_norm
         # Pylearn2 created the bias in __init__, before the input space was known.
         self.b = nn.Parameter(torch.from_numpy(initial_bias(self.output_width(), init_bias)))
         self.W = None
@@ -120,7 +124,8 @@ class RectifiedLinear(Linear):
     def __init__(self, left_slope=0.0, **kwargs):
         super().__init__(**kwargs)
         if left_slope != 0.0:
-            # The fused step's backward assumes a plain rectifier; the autograd path handles any slope.
+            # The fused step's backward assumes a plain rectifier; the autograd path handles any
+            # slope.
             self.kind = "leaky_relu"
         self.left_slope = float(left_slope)
 

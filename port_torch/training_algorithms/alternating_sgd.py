@@ -1,5 +1,5 @@
-"""adversarial/sgd.py :: SGD for the torch port -- goodfeli/adversarial's alternating SGD (NOT used by
-any 2014 config; registered under the YAML name `adversarial.sgd.SGD`).
+"""adversarial/sgd.py :: SGD for the torch port -- goodfeli/adversarial's alternating SGD (NOT used
+by any 2014 config; registered under the YAML name `adversarial.sgd.SGD`).
 
 The semantics are those of legacy_aesara/training_algorithms/alternating_sgd.py (its docstring says
 what the original did and how it differs from the paper's Algorithm 1), restated for this backend:
@@ -43,8 +43,8 @@ class SGD(PylearnSGD):
     def setup(self, model, dataset):
         self.counter.d_steps_since_g = 0
         if self.cost.alternate_g:
-            raise ValueError("adversarial.sgd.SGD: the cost's alternate_g returns updates, which the "
-                             "alternating SGD does not support (the original asserted "
+            raise ValueError("adversarial.sgd.SGD: the cost's alternate_g returns updates, which "
+                             "the alternating SGD does not support (the original asserted "
                              "len(updates) == 0)")
         super().setup(model, dataset)
         if self.path_used == "graph":
@@ -88,7 +88,8 @@ class SGD(PylearnSGD):
         self._after_batch(self.model.discriminator.batch_size_of(X))
 
     def _step(self, X, step, feed):
-        """Gradients at the current parameters, then one network's momentum update and constraints."""
+        """Gradients at the current parameters, then one network's momentum update and
+        constraints."""
         model, cost = self.model, self.cost
         B = model.discriminator.batch_size_of(X)
         if feed is None:

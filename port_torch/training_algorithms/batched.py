@@ -35,14 +35,16 @@ class BatchedModels:
         self.names = model.param_names()
         self.seeds = [int(s) for s in seeds]
         with torch.no_grad():
-            self.params = [p.detach().to(self.device).unsqueeze(0).repeat(len(seeds), *[1] * p.dim())
+            self.params = [p.detach().to(self.device).unsqueeze(0)
+                           .repeat(len(seeds), *[1] * p.dim())
                            for _, p in model.named_params()]
         self.velocities = [torch.zeros_like(p) for p in self.params]
         self.streams = [RandomStreams(seed, self.device) for seed in self.seeds]
         self.g_flag = torch.tensor(1.0 if cost.ever_train_generator else 0.0, device=self.device)
 
     def draw(self, batch_size):
-        draws = [fused_step.draw(self.spec, streams, batch_size, self.device) for streams in self.streams]
+        draws = [fused_step.draw(self.spec, streams, batch_size, self.device)
+                 for streams in self.streams]
         z = torch.stack([d[0] for d in draws])
         masks = [None if draws[0][1][i] is None else torch.stack([d[1][i] for d in draws])
                  for i in range(len(draws[0][1]))]
@@ -68,7 +70,8 @@ def train_epochs(batched, data, algorithm, extensions, epochs):
     for extension in extensions:
         extension.on_monitor(None, None, algorithm)
     for _ in range(epochs):
-        for index in shuffled_sequential_batches(data.shape[0], algorithm.batch_size, algorithm.rng):
+        for index in shuffled_sequential_batches(data.shape[0], algorithm.batch_size,
+                                                 algorithm.rng):
             batched.step(data[torch.as_tensor(np.asarray(index), device=data.device)],
                          algorithm.learning_rate, algorithm.learning_rule.momentum)
             algorithm._after_batch(len(index))

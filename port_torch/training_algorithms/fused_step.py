@@ -52,14 +52,16 @@ class FusedSpec:
         self.alternate_g = cost.alternate_g
         # (index in the parameter list, layer) for every W with a norm constraint.
         layers = list(G.layers) + list(D.layers)
-        self.constrained = [(2 * i, layer) for i, layer in enumerate(layers) if layer.has_constraint()]
+        self.constrained = [(2 * i, layer) for i, layer in enumerate(layers)
+                            if layer.has_constraint()]
 
 
 def unsupported(model, cost):
     """Reasons the fused step cannot run this configuration (empty list: it can)."""
     G, D = model.generator.mlp, model.discriminator
     problems = [f"layer {layer.layer_name} ({type(layer).__name__})" for layer in
-                list(G.layers) + list(D.layers) if getattr(layer, "kind", None) not in SUPPORTED_KINDS]
+                list(G.layers) + list(D.layers)
+                if getattr(layer, "kind", None) not in SUPPORTED_KINDS]
     if D.layers[-1].kind != "sigmoid" or D.output_dim != 1:
         problems.append("D must end in a 1-unit Sigmoid")
     if not isinstance(D.input_space, VectorSpace):
@@ -105,7 +107,8 @@ def activate(kind, pieces, a):
 def activation_backward(kind, pieces, a, out, delta):
     """d(out)/d(a) applied to delta (the gradient w.r.t. the layer's output)."""
     if kind == "relu":
-        # delta where a > 0, else 0, in one pass (Pylearn2's switch(z > 0, z, 0) has gradient 0 at 0).
+        # delta where a > 0, else 0, in one pass (Pylearn2's switch(z > 0, z, 0) has gradient 0
+        # at 0).
         return torch.ops.aten.threshold_backward(delta, a, 0.0)
     if kind == "sigmoid":
         return delta * (out * (1 - out))
@@ -166,10 +169,12 @@ def gradients(spec, params, X, z, masks, g_flag):
 
     # Per-row weights of the two objectives (d/dlogit of each mean).
     sig = torch.sigmoid(logits)
-    c_d = torch.cat([0.5 * (sig[..., :B, :] - 1), 0.5 * sig[..., B:, :]], dim=-2) * (spec.train_d / B)
+    c_d = torch.cat([0.5 * (sig[..., :B, :] - 1), 0.5 * sig[..., B:, :]],
+                    dim=-2) * (spec.train_d / B)
     c_g = (sig[..., B:, :] - 1) / B
     if spec.minimax:
-        # generator_objective='minimax' (not in 2014): g_obj = -mean softplus(l), d/dl = -sigmoid(l)/B.
+        # generator_objective='minimax' (not in 2014): g_obj = -mean softplus(l),
+        # d/dl = -sigmoid(l)/B.
         c_g = -sig[..., B:, :] / B
         g_obj = -softplus(l_samp).mean(dim=(-2, -1))
     if spec.blend is not None:
@@ -182,7 +187,7 @@ def gradients(spec, params, X, z, masks, g_flag):
     last = len(spec.d_kinds) - 1
     d_grads[2 * last] = Outer(t(d_in[last]), c_d)
     d_grads[2 * last + 1] = c_d.sum(dim=-2)
-    delta = t(Dp[2 * last])                                   # d logit / d (input of the last layer)
+    delta = t(Dp[2 * last])  # d logit / d (input of the last layer)
     if scaled[last] is not None:
         delta = delta * scaled[last]
     for i in range(last - 1, -1, -1):

@@ -3,7 +3,8 @@
 Pylearn2's momentum folds the learning rate into the velocity:
     v <- mu * v - lr * g ;   p <- p + v ;   p <- constraint(p)   (the velocity is not projected)
 torch.optim.SGD instead keeps buf = mu * buf + g and steps p -= lr * buf, which rescales all past
-velocity by the *current* lr; with lr decaying every minibatch the two differ, so this is written out.
+velocity by the *current* lr; with lr decaying every minibatch the two differ, so this is written
+out.
 """
 import numpy as np
 import torch
@@ -69,7 +70,8 @@ class MomentumAdjustor:
 
     def on_monitor(self, model, dataset, algorithm):
         rule = algorithm.learning_rule
-        rule.momentum = float(self.schedule.next_momentum(rule.momentum, dtype=algorithm.float_type))
+        rule.momentum = float(self.schedule.next_momentum(rule.momentum,
+                                                          dtype=algorithm.float_type))
 
     def state_dict(self):
         return self.schedule.state_dict()

@@ -8,18 +8,19 @@ bit, the others to float32 rounding):
 
 * "autograd": adversarial.AdversaryCost2.gradients (torch.autograd) + learning_rule.update_;
   handles every option and layer;
-* "fused":    training_algorithms/fused_step.py, a hand-written backward (about 2x less work);
-* "graph":    training_algorithms/graph_step.py, the fused step captured in a CUDA graph and replayed
-  for a whole epoch (on CPU the same function runs eagerly).
+* "fused":    training_algorithms/fused_step.py, a hand-written backward (less work than autograd);
+* "graph":    training_algorithms/graph_step.py, the fused step captured in a CUDA graph and
+  replayed for a whole epoch (on CPU the same function runs eagerly).
 "auto" picks graph on CUDA, fused on CPU, autograd where the fused step does not support the model.
 
-Added for reliable long runs (not in Pylearn2), as in legacy_aesara's SGD: the parameters are checked
-for NaN/Inf after every batch (gan2014.train.TrainingDivergedError names the batch), and the epoch loop
-polls `stop_requested` (Ctrl-C, set by gan2014.train.Train) between batches; `batches_into_epoch` and
-the RandomState as it was before the epoch's shuffle then go into the checkpoint, so a resumed run
-redraws the same shuffle and continues at the next batch. On CUDA the check keeps the first bad batch
-on the device and looks at it every CHECK_EVERY_CUDA batches (no host sync per batch); the CUDA-graph
-path replays a whole epoch, so there it is checked, and Ctrl-C honoured, once per epoch.
+Added for reliable long runs (not in Pylearn2), as in legacy_aesara's SGD: the parameters are
+checked for NaN/Inf after every batch (gan2014.train.TrainingDivergedError names the batch), and the
+epoch loop polls `stop_requested` (Ctrl-C, set by gan2014.train.Train) between batches;
+`batches_into_epoch` and the RandomState as it was before the epoch's shuffle then go into the
+checkpoint, so a resumed run redraws the same shuffle and continues at the next batch. On CUDA the
+check keeps the first bad batch on the device and looks at it every CHECK_EVERY_CUDA batches (no
+host sync per batch); the CUDA-graph path replays a whole epoch, so there it is checked, and Ctrl-C
+honoured, once per epoch.
 """
 import numpy as np
 import torch
@@ -70,7 +71,8 @@ class SGD(SGDState):
                  set_batch_size=False, train_iteration_mode=None, batches_per_iter=None,
                  theano_function_mode=None, monitoring_costs=None, seed=SGD_BATCH_ORDER_SEED):
         if init_momentum is not None:
-            raise NotImplementedError("SGD: use learning_rule: Momentum (init_momentum was deprecated)")
+            raise NotImplementedError("SGD: use learning_rule: Momentum (init_momentum was "
+                                      "deprecated)")
         if train_iteration_mode not in (None, "shuffled_sequential") or \
                 monitor_iteration_mode != "sequential" or monitoring_costs or batches_per_iter:
             raise NotImplementedError("SGD: only shuffled_sequential training, sequential "
@@ -213,7 +215,8 @@ class SGD(SGDState):
             given = None if z is None else self._given_masks(masks)
             z = None if z is None else torch.as_tensor(z, device=self.device, dtype=self.dtype)
             reference_step(self.model, self.cost, self.learning_rule.velocities, X,
-                           self.learning_rate, self.learning_rule.momentum, self.lr_scales, z, given)
+                           self.learning_rate, self.learning_rule.momentum, self.lr_scales, z,
+                           given)
             self.g_flag.fill_(self.cost.now_train_generator if self.cost.ever_train_generator
                               else 0.0)
         else:
@@ -223,7 +226,8 @@ class SGD(SGDState):
                 d_masks = self._given_masks(masks)
             with torch.no_grad():
                 fused_step.step_core(self.spec, self.params, self.learning_rule.velocities, X,
-                                     torch.as_tensor(z, device=self.device, dtype=self.dtype), d_masks,
+                                     torch.as_tensor(z, device=self.device, dtype=self.dtype),
+                                     d_masks,
                                      self.learning_rate, self.learning_rule.momentum, self.g_flag)
             self.cost.now_train_generator = float(self.g_flag) if self.cost.alternate_g \
                 else self.cost.now_train_generator
@@ -275,7 +279,8 @@ class SGD(SGDState):
         saved, self.path_used = self.path_used, "fused"
         try:
             for index in rest:
-                self.train_batch(self.as_input(self.data[torch.as_tensor(index, device=self.device)]))
+                self.train_batch(self.as_input(
+                    self.data[torch.as_tensor(index, device=self.device)]))
         finally:
             self.path_used = saved
 
@@ -302,7 +307,8 @@ class SGD(SGDState):
         Names and the meta layout follow legacy_aesara's SGD, so each backend reads the other's
         checkpoints (random streams excepted: MRG and torch states do not translate)."""
         arrays = {name: v.detach().cpu().numpy().copy() for name, v in
-                  zip(self.learning_rule.velocity_names(self.param_names), self.learning_rule.velocities)}
+                  zip(self.learning_rule.velocity_names(self.param_names),
+                      self.learning_rule.velocities)}
         arrays.update(self._order_arrays())
         arrays.update(self.model.streams.checkpoint_arrays())
         return arrays
