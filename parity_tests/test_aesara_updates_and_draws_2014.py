@@ -222,6 +222,7 @@ def _record_training_draws(experiment):
     from aesara.graph.basic import Constant, graph_inputs
 
     from legacy_aesara.models.mlp import quiet_mrg
+    from legacy_aesara.monitor import Monitor
     with quiet_mrg():
         from aesara.sandbox.rng_mrg import MRG_RandomStream
 
@@ -240,7 +241,7 @@ def _record_training_draws(experiment):
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(MRG_RandomStream, "binomial", recording_binomial)
         patch.setattr(model.generator, "get_noise", recording_noise)
-        patch.setattr(algorithm, "_compile_monitor", lambda: None)
+        patch.setattr(Monitor, "compile", lambda monitor: None)
         algorithm.setup(model, experiment.dataset)
     streams = model.discriminator.dropout_streams
     # The MRG states (one shared variable per sampling call) that the update function advances.

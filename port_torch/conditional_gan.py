@@ -152,7 +152,7 @@ class ConditionalAdversaryCost(AdversaryCost2):
         self.g_dropout.update(input_include_probs=generator_input_include_probs,
                               input_scales=generator_input_scales)
 
-    def samples_and_objectives(self, model, X, z, d_masks, g_masks=None, streams=None):
+    def get_samples_and_objectives(self, model, X, z, d_masks, g_masks=None, streams=None):
         """S = G(z, c) on the real batch's labels c; D on [X; S|c] in one pass; d_obj, g_obj.
 
         Returns (S, d_obj, g_obj, logits_data, logits_samp), as AdversaryCost2's.
@@ -171,6 +171,8 @@ class ConditionalAdversaryCost(AdversaryCost2):
         l_data, l_samp = logits[:B], logits[B:]
         d_obj, g_obj = self.objectives(D.layers[-1].cost, l_data, l_samp)
         return S, d_obj, g_obj, l_data, l_samp
+
+    samples_and_objectives = get_samples_and_objectives   # the name the base class keeps too
 
     def objectives(self, cost, l_data, l_samp):
         """d_obj and g_obj from D's logits on each half (AdversaryCost2's formulas)."""

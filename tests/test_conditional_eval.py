@@ -26,10 +26,13 @@ def checkpoint(tmp_path_factory, one_torch_thread):
     patch = pytest.MonkeyPatch()
     patch.setenv("PYLEARN2_DATA_PATH", str(root / "data"))
     mnist.clear_cache()
-    assert run.main([str(TINY), "--max-epochs", "1", "--out", str(root / "run"), "--quiet"]) == 0
-    yield root / "run" / "checkpoints" / "epoch_000001.npz", root
-    patch.undo()
-    mnist.clear_cache()
+    try:   # the tiny MNIST must not outlive this module, even when training fails
+        assert run.main([str(TINY), "--max-epochs", "1", "--out", str(root / "run"),
+                         "--quiet"]) == 0
+        yield root / "run" / "checkpoints" / "epoch_000001.npz", root
+    finally:
+        patch.undo()
+        mnist.clear_cache()
 
 
 def test_class_labels_and_grid_rows_are_class_major():
