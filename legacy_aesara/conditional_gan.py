@@ -209,12 +209,12 @@ def _compile_evaluate(model, cost, masked):
         inputs += [masks["gen"][i] for i in g_active]
     parts = cost.build_objectives(model, X, noise=z, dropout_masks=masks)
     grads, _updates = cost.gradients_from_objectives(model, parts)
-    names = model.named_params()
+    named = model.named_params()          # [(name, shared variable)] in get_params() order
     outputs = [parts["d_obj"], parts["g_obj"], parts["S"], parts["y_hat1"], parts["y_hat0"]]
-    outputs += [grads[param] for param in names.values()]
+    outputs += [grads[param] for _, param in named]
     function = aesara.function(inputs, outputs, name="conditional_evaluate_step",
                                on_unused_input="ignore")
-    return function, list(names.keys()), d_active, g_active
+    return function, [name for name, _ in named], d_active, g_active
 
 
 def evaluate_step(model, cost, X, z, masks=None):
