@@ -359,16 +359,21 @@ class AdversaryCost2:
         CIFAR-10 conv run computed false_positives and sample_grad_norm on 3 samples.
         """
         G, D = model.generator, model.discriminator
-        m = X.shape[0]
-        channels = OrderedDict()
         with torch.no_grad():
-            channels["false_negatives"] = (D(X) < 0.5).float().mean()
-            samples = G.sample(m, generator)
+            false_negatives = (D(X) < 0.5).float().mean()
+            samples = G.sample(X.shape[0], generator)
+        return self._sample_channels(model, X, generator, false_negatives, samples, D.logits)
+
+    def _sample_channels(self, model, X, generator, false_negatives, samples, d_logits):
+        """The channels after D's error on the real batch: D's error on `samples` (d_logits maps
+        samples to D's logits), the gradient norm at them, fresh objectives, the G switch."""
+        D = model.discriminator
+        channels = OrderedDict(false_negatives=false_negatives)
         with torch.enable_grad():
             samples.requires_grad_(True)
             # Sigmoid.cost(Y = D(S), logits of D(S)): the "target" is D's own output, and the
             # gradient flows through both arguments, as in 2014 (a diagnostic only).
-            logits = D.logits(samples)
+            logits = d_logits(samples)
             y_hat = torch.sigmoid(logits)
             (sample_grad,) = torch.autograd.grad(-D.layers[-1].cost(y_hat, logits), samples)
         channels["false_positives"] = (y_hat.detach() > 0.5).float().mean()

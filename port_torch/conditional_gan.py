@@ -187,25 +187,11 @@ class ConditionalAdversaryCost(AdversaryCost2):
         """AdversaryCost2's channels, G conditioned on the batch's labels."""
         G, D = model.generator, model.discriminator
         _, c = model.split(X)
-        channels = OrderedDict()
         with torch.no_grad():
-            channels["false_negatives"] = (D(X) < 0.5).float().mean()
+            false_negatives = (D(X) < 0.5).float().mean()
             samples = G.sample(c, generator)
-        with torch.enable_grad():
-            samples.requires_grad_(True)
-            logits = D.logits(torch.cat([samples, c], dim=1))
-            y_hat = torch.sigmoid(logits)
-            (sample_grad,) = torch.autograd.grad(-D.layers[-1].cost(y_hat, logits), samples)
-        channels["false_positives"] = (y_hat.detach() > 0.5).float().mean()
-        channels["sample_grad_norm"] = sample_grad.square().sum().sqrt()
-        with torch.no_grad():
-            _, d_obj, g_obj = self._fresh_objectives(model, X, generator)
-            if model.monitor_discriminator:
-                channels["objective_d"] = d_obj
-            if model.monitor_generator:
-                channels["objective_g"] = g_obj
-        channels["now_train_generator"] = torch.tensor(self.now_train_generator)
-        return channels
+        return self._sample_channels(model, X, generator, false_negatives, samples,
+                                     lambda S: D.logits(torch.cat([S, c], dim=1)))
 
 
 def as_tensor_list(masks, model):
