@@ -34,17 +34,18 @@ def run(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("api")
     write_tiny_mnist(root / "data")
-    patch = pytest.MonkeyPatch()
-    patch.setenv("PYLEARN2_DATA_PATH", str(root / "data"))
-    mnist.clear_cache()
-    train = load_path(str(TINY_YAML), REGISTRY)
-    train.configure(out_dir=root / "seed_4", max_epochs=1, yaml_text=TINY_YAML.read_text(),
-                    backend="port_torch", verbose=False)
-    train.main_loop()
-    path = root / "seed_4" / "checkpoints" / "epoch_000001.npz"
-    _, model, _ = parzen_cli.load_run(path, REGISTRY)
-    patch.undo()
-    mnist.clear_cache()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PYLEARN2_DATA_PATH", str(root / "data"))
+        mnist.clear_cache()
+        try:
+            train = load_path(str(TINY_YAML), REGISTRY)
+            train.configure(out_dir=root / "seed_4", max_epochs=1,
+                            yaml_text=TINY_YAML.read_text(), backend="port_torch", verbose=False)
+            train.main_loop()
+            path = root / "seed_4" / "checkpoints" / "epoch_000001.npz"
+            _, model, _ = parzen_cli.load_run(path, REGISTRY)
+        finally:
+            mnist.clear_cache()
     return path, model
 
 

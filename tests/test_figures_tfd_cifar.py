@@ -30,16 +30,17 @@ def data_root(tmp_path_factory):
     root = tmp_path_factory.mktemp("figure_data")
     write_tiny_tfd(root)
     write_tiny_cifar10(root, CIFAR_PER_BATCH)
-    patch = pytest.MonkeyPatch()
-    patch.setenv("PYLEARN2_DATA_PATH", str(root))
-    patch.setattr(cifar10, "EXAMPLES_PER_BATCH", CIFAR_PER_BATCH)
     threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield root
-    torch.set_num_threads(threads)
-    patch.undo()
-    cifar10.clear_cache()
-    tfd.clear_cache()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PYLEARN2_DATA_PATH", str(root))
+        patch.setattr(cifar10, "EXAMPLES_PER_BATCH", CIFAR_PER_BATCH)
+        torch.set_num_threads(1)
+        try:
+            yield root
+        finally:
+            torch.set_num_threads(threads)
+            cifar10.clear_cache()
+            tfd.clear_cache()
 
 
 def fresh_checkpoint(config, folder):

@@ -44,8 +44,10 @@ def torch_pin():
 
 
 def pip(python, *args):
-    subprocess.run([str(python), "-m", "pip", "install", "-q", *args], check=True, timeout=900,
-                   cwd=python.parents[2])
+    # --no-compile: no bytecode for torch's thousands of modules (most of the install's time);
+    # Python compiles what the check imports when it imports it.
+    subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-compile", *args],
+                   check=True, timeout=900, cwd=python.parents[2])
 
 
 def test_the_torch_extra_installs_alone_under_numpy_2(tmp_path):

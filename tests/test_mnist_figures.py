@@ -33,16 +33,17 @@ def run_dir(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("figures")
     write_tiny_mnist(root / "data")
-    patch = pytest.MonkeyPatch()
-    patch.setenv("PYLEARN2_DATA_PATH", str(root / "data"))
-    mnist.clear_cache()
-    train = load_path(str(TINY_YAML), REGISTRY)
-    train.configure(out_dir=root / "run", max_epochs=1, yaml_text=TINY_YAML.read_text(),
-                    backend="port_torch", verbose=False)
-    train.main_loop()
-    yield root / "run"
-    patch.undo()
-    mnist.clear_cache()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PYLEARN2_DATA_PATH", str(root / "data"))
+        mnist.clear_cache()
+        try:
+            train = load_path(str(TINY_YAML), REGISTRY)
+            train.configure(out_dir=root / "run", max_epochs=1, yaml_text=TINY_YAML.read_text(),
+                            backend="port_torch", verbose=False)
+            train.main_loop()
+            yield root / "run"
+        finally:
+            mnist.clear_cache()
 
 
 @pytest.fixture(scope="module")

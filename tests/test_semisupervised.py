@@ -159,10 +159,9 @@ def tiny_pair(tmp_path_factory):
     folder = tmp_path_factory.mktemp("semi")
     path = ckpt.save_checkpoint(folder / "epoch_000001.npz", values,
                                 {"yaml": text, "param_names": list(values), "epoch": 1})
-    patch = pytest.MonkeyPatch()
-    patch.setenv("PYLEARN2_DATA_PATH", str(folder / "no_data"))
-    loaded, meta = semi.load_pair(path)
-    patch.undo()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PYLEARN2_DATA_PATH", str(folder / "no_data"))
+        loaded, meta = semi.load_pair(path)
     assert meta["epoch"] == 1
     return loaded, values
 

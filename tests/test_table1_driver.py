@@ -79,12 +79,13 @@ def workspace(tmp_path_factory):
     write_mnist(root / "data")
     config = root / "tiny.yaml"
     config.write_text(TINY_YAML.read_text().replace("max_epochs: 2", "max_epochs: 100"))
-    patch = pytest.MonkeyPatch()
-    patch.setenv("PYLEARN2_DATA_PATH", str(root / "data"))
-    mnist.clear_cache()
-    yield root, config
-    patch.undo()
-    mnist.clear_cache()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PYLEARN2_DATA_PATH", str(root / "data"))
+        mnist.clear_cache()
+        try:
+            yield root, config
+        finally:
+            mnist.clear_cache()
 
 
 def driver(config, out, *extra, budget=None):
