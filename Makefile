@@ -33,9 +33,13 @@ mnist: data
 lint: $(STAMP)
 	$(PY) -m ruff check .
 
+# Two pytest workers (one per core of the CI machine); --dist loadfile keeps each test file in one
+# worker, so a module's expensive fixtures (trained runs, compiled graphs) are built once.
+# TEST_WORKERS=0 runs everything in this process.
+TEST_WORKERS ?= 2
 test: data
 	$(PY) -m ruff check .
-	$(PY) -m pytest -q tests parity_tests
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile tests parity_tests
 
 parity: data
 	$(PY) -m parity_tests.report

@@ -7,7 +7,8 @@ numpy, scipy, PyYAML and pillow only; each backend is an extra:
     pip install '.[torch]'     gan2014 + port_torch; any Python >= 3.11, numpy 1.26 or 2.x
     pip install '.[aesara]'    gan2014 + legacy_aesara; Python 3.11, numpy < 2, scipy <= 1.12,
                                and a C++ compiler with the Python headers (Aesara compiles C code)
-    pip install '.[test]'      pytest, hypothesis and ruff (the linter `make test` runs first)
+    pip install '.[test]'      pytest, pytest-xdist (`make test` runs two workers), hypothesis and
+                               ruff (the linter `make test` runs first)
     pip install '.[figures]'   matplotlib, for the plotted figures (learning curves, comparisons)
     pip install '.[all]'       everything (what `make venv` installs)
 """
@@ -20,7 +21,7 @@ EXTRAS = {
         "numpy>=1.26,<2",          # Aesara 2.9.4 needs numpy < 2
         "scipy>=1.11,<=1.12",      # Aesara 2.9.4 breaks on scipy > 1.12
     ],
-    "test": ["pytest>=8", "hypothesis>=6", "ruff>=0.17"],
+    "test": ["pytest>=8", "pytest-xdist>=3", "hypothesis>=6", "ruff>=0.17"],
     "figures": ["matplotlib>=3.8"],
 }
 EXTRAS["all"] = sorted({requirement for group in EXTRAS.values() for requirement in group})
