@@ -237,6 +237,9 @@ def configure():
     try:
         quiet_import_noise()
         import aesara  # noqa: F401  (reads AESARA_FLAGS now, once)
+
+        from legacy_aesara.compile_cache import keep_composite_c_code
+        keep_composite_c_code()
     finally:
         if user_flags is None:
             del os.environ["AESARA_FLAGS"]
