@@ -10,6 +10,7 @@ this module reads or writes them. Weight init and batch order are numpy RandomSt
 YAML (gan2014.models.init, the SGD's RandomState) and are not here.
 """
 import contextlib
+import functools
 import os
 import warnings
 from collections import OrderedDict
@@ -129,29 +130,25 @@ def substream_states(first, n_streams):
     return states.astype(np.int32)
 
 
-_STREAM_CLASS = []
-
-
+@functools.cache
 def _stream_class():
     """MRG_RandomStream with its substream states computed by substream_states (same integers);
     built on first use, after the project's Aesara flags are set."""
-    if not _STREAM_CLASS:
-        with quiet_mrg():
-            from aesara.sandbox.rng_mrg import MRG_RandomStream
+    with quiet_mrg():
+        from aesara.sandbox.rng_mrg import MRG_RandomStream
 
-        class MRGStream(MRG_RandomStream):
-            """Theano's MRG_RandomStreams: every draw as Aesara's; only the substream start
-            states are computed in one vectorised pass (substream_states)."""
+    class MRGStream(MRG_RandomStream):
+        """Theano's MRG_RandomStreams: every draw as Aesara's; only the substream start states
+        are computed in one vectorised pass (substream_states)."""
 
-            def get_substream_rstates(self, n_streams, dtype, inc_rstate=True):
-                assert isinstance(dtype, str)
-                states = substream_states(self.rstate, n_streams)
-                if inc_rstate:
-                    self.inc_rstate()
-                return states
+        def get_substream_rstates(self, n_streams, dtype, inc_rstate=True):
+            assert isinstance(dtype, str)
+            states = substream_states(self.rstate, n_streams)
+            if inc_rstate:
+                self.inc_rstate()
+            return states
 
-        _STREAM_CLASS.append(MRGStream)
-    return _STREAM_CLASS[0]
+    return MRGStream
 
 
 def mrg_normal(stream, shape, dtype):

@@ -1,6 +1,7 @@
-"""Small helpers the parity and end-to-end tests share: an error measure, tiny dataset files, the
-real-MNIST skip marker, the unmodified mnist.yaml built by either backend, and the 2014 monitor
-printout reader."""
+"""Small helpers the parity and end-to-end tests share: an error measure, tiny dataset files (and
+a context that points Pylearn2's data path at them), the real-MNIST skip marker, the unmodified
+mnist.yaml built by either backend, and the 2014 monitor printout reader."""
+import contextlib
 import os
 from pathlib import Path
 
@@ -86,6 +87,22 @@ def relative_error(a, b):
     a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
     scale = float(np.abs(b).max()) or 1.0
     return float(np.abs(a - b).max()) / scale
+
+
+@contextlib.contextmanager
+def mnist_data_path(folder):
+    """Within the block PYLEARN2_DATA_PATH is `folder` and the MNIST loader's cache starts empty;
+    afterwards both are as before, even when the block fails (a tiny MNIST read here must not be
+    what a later test reads)."""
+    from gan2014.datasets import mnist
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PYLEARN2_DATA_PATH", str(folder))
+        mnist.clear_cache()
+        try:
+            yield folder
+        finally:
+            mnist.clear_cache()
 
 
 def write_tiny_mnist(root):

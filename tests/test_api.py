@@ -17,7 +17,7 @@ from gan2014 import checkpoint as ckpt
 from gan2014 import release_generator
 from gan2014.datasets import mnist
 from gan2014.image_grid import tile
-from parity_tests.helpers import write_tiny_mnist
+from parity_tests.helpers import mnist_data_path, write_tiny_mnist
 
 REPO = Path(__file__).resolve().parents[1]
 TINY_YAML = REPO / "yaml_experiments" / "smoke" / "mnist_tiny.yaml"
@@ -34,18 +34,13 @@ def run(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("api")
     write_tiny_mnist(root / "data")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("PYLEARN2_DATA_PATH", str(root / "data"))
-        mnist.clear_cache()
-        try:
-            train = load_path(str(TINY_YAML), REGISTRY)
-            train.configure(out_dir=root / "seed_4", max_epochs=1,
-                            yaml_text=TINY_YAML.read_text(), backend="port_torch", verbose=False)
-            train.main_loop()
-            path = root / "seed_4" / "checkpoints" / "epoch_000001.npz"
-            _, model, _ = parzen_cli.load_run(path, REGISTRY)
-        finally:
-            mnist.clear_cache()
+    with mnist_data_path(root / "data"):
+        train = load_path(str(TINY_YAML), REGISTRY)
+        train.configure(out_dir=root / "seed_4", max_epochs=1, yaml_text=TINY_YAML.read_text(),
+                        backend="port_torch", verbose=False)
+        train.main_loop()
+        path = root / "seed_4" / "checkpoints" / "epoch_000001.npz"
+        _, model, _ = parzen_cli.load_run(path, REGISTRY)
     return path, model
 
 

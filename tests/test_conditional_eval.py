@@ -10,9 +10,8 @@ import pytest
 from PIL import Image
 
 from gan2014.conditional_parzen import class_grid, class_labels
-from gan2014.datasets import mnist
 from parity_tests.conftest import REPO
-from parity_tests.helpers import write_tiny_mnist
+from parity_tests.helpers import mnist_data_path, write_tiny_mnist
 
 TINY = REPO / "yaml_experiments" / "smoke" / "mnist_conditional_tiny.yaml"
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -23,16 +22,10 @@ def checkpoint(tmp_path_factory, one_torch_thread):
     from port_torch import run
     root = tmp_path_factory.mktemp("conditional")
     write_tiny_mnist(root / "data")
-    patch = pytest.MonkeyPatch()
-    patch.setenv("PYLEARN2_DATA_PATH", str(root / "data"))
-    mnist.clear_cache()
-    try:   # the tiny MNIST must not outlive this module, even when training fails
+    with mnist_data_path(root / "data"):
         assert run.main([str(TINY), "--max-epochs", "1", "--out", str(root / "run"),
                          "--quiet"]) == 0
         yield root / "run" / "checkpoints" / "epoch_000001.npz", root
-    finally:
-        patch.undo()
-        mnist.clear_cache()
 
 
 def test_class_labels_and_grid_rows_are_class_major():

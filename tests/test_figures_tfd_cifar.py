@@ -10,7 +10,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
 from gan2014 import checkpoint as ckpt
@@ -24,21 +23,22 @@ CIFAR_PER_BATCH = 100
 ROWS, COLS, PAIRS, STEPS, SEED = 2, 3, 2, 4, 1234
 
 
+# One torch thread for every test of this module (tiny models; the top-level conftest.py).
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+
 @pytest.fixture(scope="module")
 def data_root(tmp_path_factory):
-    """Generated TFD and CIFAR-10 files on PYLEARN2_DATA_PATH; one torch thread (tiny models)."""
+    """Generated TFD and CIFAR-10 files on PYLEARN2_DATA_PATH."""
     root = tmp_path_factory.mktemp("figure_data")
     write_tiny_tfd(root)
     write_tiny_cifar10(root, CIFAR_PER_BATCH)
-    threads = torch.get_num_threads()
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("PYLEARN2_DATA_PATH", str(root))
         patch.setattr(cifar10, "EXAMPLES_PER_BATCH", CIFAR_PER_BATCH)
-        torch.set_num_threads(1)
         try:
             yield root
         finally:
-            torch.set_num_threads(threads)
             cifar10.clear_cache()
             tfd.clear_cache()
 

@@ -14,7 +14,7 @@ from PIL import Image
 
 from gan2014.datasets import mnist
 from gan2014.figures import curves, samples as figures
-from parity_tests.helpers import write_tiny_mnist
+from parity_tests.helpers import mnist_data_path, write_tiny_mnist
 
 REPO = Path(__file__).resolve().parents[1]
 TINY_YAML = REPO / "yaml_experiments" / "smoke" / "mnist_tiny.yaml"
@@ -33,17 +33,12 @@ def run_dir(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("figures")
     write_tiny_mnist(root / "data")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("PYLEARN2_DATA_PATH", str(root / "data"))
-        mnist.clear_cache()
-        try:
-            train = load_path(str(TINY_YAML), REGISTRY)
-            train.configure(out_dir=root / "run", max_epochs=1, yaml_text=TINY_YAML.read_text(),
-                            backend="port_torch", verbose=False)
-            train.main_loop()
-            yield root / "run"
-        finally:
-            mnist.clear_cache()
+    with mnist_data_path(root / "data"):
+        train = load_path(str(TINY_YAML), REGISTRY)
+        train.configure(out_dir=root / "run", max_epochs=1, yaml_text=TINY_YAML.read_text(),
+                        backend="port_torch", verbose=False)
+        train.main_loop()
+        yield root / "run"
 
 
 @pytest.fixture(scope="module")

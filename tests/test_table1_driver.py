@@ -24,6 +24,7 @@ from gan2014 import checkpoint as ckpt
 from gan2014 import parzen, parzen_cli, table1
 from gan2014.datasets import mnist
 from gan2014.datasets.idx import write_idx
+from parity_tests.helpers import mnist_data_path
 from port_torch import table1 as torch_table1
 
 REPO = Path(__file__).resolve().parents[1]
@@ -79,13 +80,8 @@ def workspace(tmp_path_factory):
     write_mnist(root / "data")
     config = root / "tiny.yaml"
     config.write_text(TINY_YAML.read_text().replace("max_epochs: 2", "max_epochs: 100"))
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("PYLEARN2_DATA_PATH", str(root / "data"))
-        mnist.clear_cache()
-        try:
-            yield root, config
-        finally:
-            mnist.clear_cache()
+    with mnist_data_path(root / "data"):
+        yield root, config
 
 
 def driver(config, out, *extra, budget=None):
