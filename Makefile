@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # Where datasets live (Pylearn2's variable); ./data unless the user points elsewhere.
 export PYLEARN2_DATA_PATH ?= $(CURDIR)/data
 
-.PHONY: venv mnist data lint test parity parity-slow mutations bench bench-steps original compare \
+.PHONY: venv mnist data lint test parity parity-slow mutations mutations-aesara bench bench-steps original compare \
 	clean-cache
 
 venv: $(STAMP)
@@ -50,6 +50,12 @@ parity-slow: data
 # Every named fidelity bug against all candidate fast tests (the map of killers; ~15 min on 2 cores).
 mutations: data
 	$(PY) -m parity_tests.mutations --markdown
+
+# The Aesara mutations against their recorded killers, one compile at a time. `make test` runs the
+# torch and shared ones; CI runs this right after `make test`, whose run of the same killer tests
+# on the unmodified code is the control (hence --no-control).
+mutations-aesara: data
+	$(PY) -m parity_tests.mutations --quick --no-control --jobs 1 --backend aesara --markdown
 
 # The real training loop of every row side by side (the original 2014 code too, once `make original`
 # has built it): compile, training epoch, monitoring pass, ratios, CPU and BLAS.

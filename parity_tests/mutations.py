@@ -303,16 +303,18 @@ AESARA_MUTATIONS = (
              (A_LAWS,), "the update does not advance the MRG streams (same noise and masks)"),
 )
 MUTATIONS = MUTATIONS + AESARA_MUTATIONS
-# The Aesara mutations the CI quick form runs (test_mutations.py). Each Aesara killer builds and
-# compiles the full mnist.yaml graphs of its mutated copy in a fresh process (the cost is measured
-# in REPRODUCING.md), so none is in CI while `make test` is over its time goal; `make mutations`
-# (--quick too) runs all of them.
-CI_AESARA = ()
+BACKENDS = ("torch", "shared", "aesara")
 
 
-def ci_subset():
-    """Every torch and shared mutation, and the Aesara ones named in CI_AESARA."""
-    return [m for m in MUTATIONS if m.backend != "aesara" or m.name in CI_AESARA]
+def of_backends(backends):
+    """The mutations of the named backends, in list order. `make test` (test_mutations.py) runs
+    the torch and shared ones; each Aesara killer builds and compiles the full mnist.yaml graphs of
+    its mutated copy in a fresh process (about a minute each), so CI runs those after `make test`
+    (`make mutations-aesara`, see .ci/run)."""
+    unknown = set(backends) - set(BACKENDS)
+    if unknown:
+        raise ValueError(f"unknown backend(s) {sorted(unknown)}; choose from {BACKENDS}")
+    return [m for m in MUTATIONS if m.backend in backends]
 
 
 def candidates(mutation):
@@ -441,6 +443,8 @@ def main(argv=None):
                         help="run only each mutation's recorded (cheapest) killer")
     parser.add_argument("--only", action="append", default=[], metavar="NAME",
                         help="run only the named mutation (repeatable)")
+    parser.add_argument("--backend", action="append", default=[], choices=BACKENDS,
+                        help="run only the mutations of this backend (repeatable)")
     parser.add_argument("--list", action="store_true", help="list the mutations and exit")
     parser.add_argument("--markdown", action="store_true", help="also print the table as markdown")
     parser.add_argument("--timeout", type=float, default=900, help="seconds per pytest run")
@@ -449,7 +453,8 @@ def main(argv=None):
                         help="skip the unmutated copy's run (only when its tests are known to "
                              "pass)")
     args = parser.parse_args(argv)
-    chosen = [m for m in MUTATIONS if not args.only or m.name in args.only]
+    chosen = [m for m in of_backends(args.backend or BACKENDS)
+              if not args.only or m.name in args.only]
     unknown = set(args.only) - {m.name for m in MUTATIONS}
     if unknown:
         parser.error(f"unknown mutation(s): {sorted(unknown)}")
