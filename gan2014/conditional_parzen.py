@@ -7,7 +7,9 @@ adversarial/parzen_ll.py, on the first 1,000 images of MNIST train[50000:60000] 
 logspace(-1, 0, 10); the estimator is gan2014.parzen's float64 one (gan2014/parzen_cli.py).
 
 The command also writes a class-by-class sample grid: one row per class, `--grid-cols` samples a
-row. Each backend supplies how its generator turns one-hot labels into samples
+row, and measures how much the samples vary (`class_diversity`), beside the same figures for real
+validation digits: a generator that ignores its noise, or its label, shows it there at once.
+Each backend supplies how its generator turns one-hot labels into samples
 (port_torch/conditional.py, legacy_aesara/conditional.py).
 """
 import argparse
@@ -95,6 +97,9 @@ def main(argv, backend, load_registry, draw, describe=None):
     labels = class_labels(args.per_class)
     samples = np.asarray(draw(model, meta, one_hot(labels, CLASSES), args), dtype=np.float64)
     timings["sample_s"] = time.perf_counter() - started
+    diversity = {"samples": class_diversity(samples, labels),
+                 "real_validation": real_diversity(args.per_class, args.data_path)}
+    print_diversity(diversity, args.per_class)
     folder = output_folder(args, backend)
     folder.mkdir(parents=True, exist_ok=True)
     stem = f"epoch{int(meta.get('epoch') or 0):06d}"
@@ -108,11 +113,49 @@ def main(argv, backend, load_registry, draw, describe=None):
     record = {"backend": backend, "checkpoint": str(args.checkpoint), "epoch": meta.get("epoch"),
               "checkpoint_backend": meta.get("backend"), "protocol": "conditional",
               "per_class": args.per_class, "classes": CLASSES, "figure": str(figure),
-              "limit": None if valid is None else int(valid.shape[0]), "seed": args.seed}
+              "limit": None if valid is None else int(valid.shape[0]), "seed": args.seed,
+              "diversity": diversity}
     if describe is not None:
         record.update(describe(args))
     parzen_cli.report(result, timings, record, folder / f"{stem}_parzen.json")
     return 0
+
+
+def class_diversity(images, labels):
+    """How much a set of images varies, within and between classes (pixel values in [0, 1]):
+
+    within_class -- the per-pixel standard deviation over the images of one class, averaged over
+                    pixels and classes (0 when the noise is ignored: one image per class);
+    between_classes -- the per-pixel standard deviation of the 10 class-mean images, averaged over
+                    pixels (0 when the label is ignored: the same images for every class).
+    """
+    images = np.asarray(images, dtype=np.float64)
+    members = [images[labels == k] for k in range(CLASSES)]
+    if any(len(m) < 2 for m in members):
+        raise ValueError("class_diversity needs at least 2 images of each of the 10 classes")
+    within = float(np.mean([m.std(axis=0).mean() for m in members]))
+    between = float(np.stack([m.mean(axis=0) for m in members]).std(axis=0).mean())
+    return {"within_class": within, "between_classes": between}
+
+
+def real_diversity(per_class, data_path=None):
+    """class_diversity of the first `per_class` validation digits (MNIST train[50000:60000]) of
+    each class: the reference for the samples' figures."""
+    from gan2014 import parzen
+    from gan2014.datasets.mnist import MNIST
+
+    with parzen._data_path(data_path):
+        valid = MNIST("train", start=50000, stop=60000)
+    y = np.asarray(valid.y).ravel()
+    rows = np.concatenate([np.flatnonzero(y == k)[:per_class] for k in range(CLASSES)])
+    return class_diversity(valid.X[rows], y[rows])
+
+
+def print_diversity(diversity, per_class):
+    s, r = diversity["samples"], diversity["real_validation"]
+    print(f"sample diversity ({per_class} per class; real validation digits in brackets): "
+          f"per-pixel std within a class {s['within_class']:.4f} [{r['within_class']:.4f}], "
+          f"between the class means {s['between_classes']:.4f} [{r['between_classes']:.4f}]")
 
 
 def class_grid(samples, labels, cols):

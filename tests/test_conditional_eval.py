@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from gan2014.conditional_parzen import class_grid, class_labels
+from gan2014.conditional_parzen import class_diversity, class_grid, class_labels
 from parity_tests.conftest import REPO
 from parity_tests.helpers import mnist_data_path, write_tiny_mnist
 
@@ -38,6 +38,22 @@ def test_class_labels_and_grid_rows_are_class_major():
                                 27, 28]
 
 
+def test_class_diversity_separates_ignored_noise_from_ignored_labels():
+    """Property: `within_class` is 0 exactly when every class is one repeated image (G ignores its
+    noise), `between_classes` is 0 exactly when every class holds the same images (G ignores its
+    label); on a hand-computable case both equal the population standard deviations. Exact up to
+    float64 rounding (1e-12)."""
+    labels = class_labels(4, 10)
+    per_class_image = np.repeat(np.linspace(0, 1, 10)[:, None] * np.ones((1, 6)), 4, axis=0)
+    one_per_class = class_diversity(per_class_image, labels)
+    assert one_per_class["within_class"] == 0.0
+    assert abs(one_per_class["between_classes"] - np.linspace(0, 1, 10).std()) < 1e-12
+    same_for_all = class_diversity(np.tile(np.array([[0.], [1.], [0.], [1.]]), (10, 3)), labels)
+    assert same_for_all["between_classes"] == 0.0 and abs(same_for_all["within_class"] - .5) < 1e-12
+    with pytest.raises(ValueError, match="at least 2 images"):
+        class_diversity(np.zeros((10, 3)), class_labels(1, 10))
+
+
 def test_the_command_scores_a_checkpoint_and_draws_the_grid(checkpoint, capsys):
     """Record fields (n_samples = 10 x per-class; sigma from the grid; finite mean) and a figure
     of 10 rows x grid-cols tiles of 28 x 28 pixels at scale 2, with 2 pixels between tiles."""
@@ -51,9 +67,14 @@ def test_the_command_scores_a_checkpoint_and_draws_the_grid(checkpoint, capsys):
     assert record["protocol"] == "conditional" and np.isfinite(record["mean"])
     assert len(record["sigma_table"]) == 10 and record["sigma"] in [s for s, _ in
                                                                     record["sigma_table"]]
+    for part in ("samples", "real_validation"):
+        assert set(record["diversity"][part]) == {"within_class", "between_classes"}
+    # The tiny data's validation rows are blank images with random labels: no variation at all.
+    assert record["diversity"]["real_validation"] == {"within_class": 0.0, "between_classes": 0.0}
     width, height = Image.open(out / "epoch000001_class_grid.png").size
     assert (width, height) == (2 + 5 * (2 * 28 + 2), 2 + 10 * (2 * 28 + 2))
-    assert "Log-Likelihood of test set" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "Log-Likelihood of test set" in printed and "sample diversity (20 per class" in printed
 
 
 def test_the_command_reports_a_missing_checkpoint(tmp_path):
