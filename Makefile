@@ -6,8 +6,8 @@ STAMP := $(VENV)/.installed
 # Where datasets live (Pylearn2's variable); ./data unless the user points elsewhere.
 export PYLEARN2_DATA_PATH ?= $(CURDIR)/data
 
-.PHONY: venv mnist data lint test parity parity-slow mutations mutations-aesara bench bench-steps original compare \
-	clean-cache
+.PHONY: venv mnist data lint test parity parity-slow mutations mutations-aesara bench bench-steps \
+	original compare clean-cache
 
 venv: $(STAMP)
 
