@@ -50,6 +50,9 @@ The flags, and why each is set:
 
 Thread counts: OpenBLAS and OpenMP read ``OPENBLAS_NUM_THREADS`` / ``OMP_NUM_THREADS`` when the
 library is loaded; we default them to the CPUs this process may use (a user's setting wins).
+OpenBLAS's kernels: ``OPENBLAS_CORETYPE``, read at the same moment, is chosen from the CPU's
+instruction set on Intel CPUs (``gan2014/blas.py`` says why: OpenBLAS 0.3.21 runs unknown newer
+models on its slowest kernels); a user's setting wins.
 """
 import glob
 import hashlib
@@ -59,6 +62,8 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+
+from gan2014.blas import choose_coretype
 
 FLOATX_VARIABLE = "GAN2014_FLOATX"
 FP_CONTRACT_VARIABLE = "GAN2014_FP_CONTRACT"
@@ -224,6 +229,7 @@ def configure():
     ours.
     """
     cpus = str(_available_cpus())
+    choose_coretype()
     os.environ.setdefault("OMP_NUM_THREADS", cpus)
     os.environ.setdefault("OPENBLAS_NUM_THREADS", cpus)
     if "aesara" in sys.modules:

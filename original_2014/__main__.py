@@ -27,6 +27,8 @@ import tempfile
 import urllib.request
 from pathlib import Path
 
+from gan2014.blas import choose_coretype
+
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DIR = REPO / "build" / "original_2014"
 DRIVER = Path(__file__).resolve().parent / "driver27.py"
@@ -191,6 +193,9 @@ def environment(facts, data_path=None, threads=None):
     env["THEANO_FLAGS"] = ",".join(ours + ([user] if user else []))
     if threads:
         env["OMP_NUM_THREADS"] = env["OPENBLAS_NUM_THREADS"] = str(threads)
+    # The kernels legacy_aesara chooses for this CPU (gan2014/blas.py), so the two stacks' matrix
+    # products add their terms in the same order; a user's OPENBLAS_CORETYPE wins on both sides.
+    choose_coretype(env)
     return env
 
 

@@ -26,6 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from gan2014.blas import choose_coretype
+
 REPO = Path(__file__).resolve().parents[1]
 PROJECT_YAML = REPO / "yaml_experiments" / "original" / "mnist.yaml"
 
@@ -48,9 +50,7 @@ def loop_worker(backend, path, epochs, config=PROJECT_YAML):
         import aesara
         from legacy_aesara.registry import load_registry
         registry = load_registry()
-        blas = aesara.config.blas__ldflags
-        named = [flag[3:] for flag in blas.split() if flag.startswith("-l:")]
-        blas = f"SciPy's OpenBLAS ({named[0]})" if named else blas
+        blas = None  # described after the run, once the compiled functions have loaded it
         extra = {"cxxflags": " ".join(aesara.config.gcc__cxxflags.split()[:2])}
     else:
         import torch
@@ -79,8 +79,22 @@ def loop_worker(backend, path, epochs, config=PROJECT_YAML):
     with tempfile.TemporaryDirectory() as out:
         train.configure(out_dir=out, max_epochs=epochs, verbose=False)
         train.main_loop()
+    if backend == "legacy_aesara":
+        blas = aesara_blas(aesara.config.blas__ldflags)
     print("BENCH " + json.dumps({"times": times, "blas": blas, **extra}), flush=True)
     return 0
+
+
+def aesara_blas(ldflags):
+    """The BLAS that Aesara's compiled functions link, with the kernels it runs on here."""
+    from gan2014.blas import loaded_openblas
+
+    folders = [flag[2:] for flag in ldflags.split() if flag.startswith("-L")]
+    named = [flag[3:] for flag in ldflags.split() if flag.startswith("-l:")]
+    if not named:
+        return ldflags
+    loaded = loaded_openblas(os.path.join(folders[0], named[0]) if folders else named[0])
+    return f"SciPy's {loaded}" if loaded else f"SciPy's OpenBLAS ({named[0]})"
 
 
 # ------------------------------------------------------------------------------------ the parent
@@ -137,7 +151,9 @@ def original_row(epochs, cold):
         setup, train, monitor = _original_times(command, env)
     return {"cold": cold_setup, "setup": setup, "train": statistics.median(train),
             "monitor": statistics.median(monitor[1:] or monitor),
-            "blas": "Debian libopenblas (-lopenblas)", "note": "Theano 0.7, Python 2.7"}
+            "blas": f"Debian's OpenBLAS (-lopenblas; kernels: "
+                    f"{env.get('OPENBLAS_CORETYPE') or 'its own detection'})",
+            "note": "Theano 0.7, Python 2.7"}
 
 
 def _original_times(command, env):
@@ -173,6 +189,9 @@ def main(argv=None):
     if args.worker:
         return loop_worker(args.worker, args.path, args.epochs, args.config)
     (REPO / "build").mkdir(exist_ok=True)
+    # One choice of OpenBLAS kernels for every row (gan2014/blas.py), inherited by the workers.
+    coretype, chooser = choose_coretype()
+    coretype = coretype or "OpenBLAS's detection"
     rows = []
     if not args.no_original:
         row = original_row(args.epochs, args.cold)
@@ -188,7 +207,8 @@ def main(argv=None):
     reference = rows[0][2]["train"] if rows and rows[0][0] == "original 2014" else None
     print(f"\nCPU: {cpu_model()} ({os.cpu_count()} CPUs); OMP_NUM_THREADS="
           f"{os.environ.get('OMP_NUM_THREADS')} OPENBLAS_NUM_THREADS="
-          f"{os.environ.get('OPENBLAS_NUM_THREADS')}; compile caches "
+          f"{os.environ.get('OPENBLAS_NUM_THREADS')}; OpenBLAS kernels: {coretype} ({chooser}); "
+          f"compile caches "
           f"{'cold (empty)' if args.cold else 'as found (warm after a first run)'}; "
           f"{args.epochs} epoch(s) per row, the real training loop "
           f"({os.path.relpath(args.config, REPO)})\n")

@@ -92,10 +92,11 @@ def main(argv=None):
     from pylearn2.termination_criteria import EpochCounter
 
     print("original: Python %s, numpy %s, Theano %s; floatX=%s, blas.ldflags=%r, "
-          "gcc.cxxflags=%r; OMP_NUM_THREADS=%s OPENBLAS_NUM_THREADS=%s" % (
+          "gcc.cxxflags=%r; OMP_NUM_THREADS=%s OPENBLAS_NUM_THREADS=%s OPENBLAS_CORETYPE=%s" % (
               sys.version.split()[0], __import__("numpy").__version__, theano.__version__,
               theano.config.floatX, theano.config.blas.ldflags, theano.config.gcc.cxxflags,
-              os.environ.get("OMP_NUM_THREADS"), os.environ.get("OPENBLAS_NUM_THREADS")))
+              os.environ.get("OMP_NUM_THREADS"), os.environ.get("OPENBLAS_NUM_THREADS"),
+              os.environ.get("OPENBLAS_CORETYPE")))
     sys.stdout.flush()
     began = time.time()
     train = yaml_parse.load_path(args.yaml)

@@ -10,6 +10,7 @@ from collections import OrderedDict
 import torch
 
 from gan2014.iteration import sequential_batches
+from port_torch.models.mlp import weights_fixed
 
 
 class ChannelTotals:
@@ -64,21 +65,25 @@ class Monitor:
         Noise, samples and masks come from the model's "monitor" generator."""
         channels = OrderedDict()
         generator = model.streams["monitor"]
-        for name, data in self.data.items():
-            prefix = f"{name}_" if name else ""
-            totals, rows = ChannelTotals(), 0
-            slices = sequential_batches(data.shape[0], self.batch_size)
-            if self.num_batches is not None:
-                slices = slices[: int(self.num_batches)]
-            for part in slices:
-                examples = part.stop - part.start
-                values = self.batch_channels(model, self.as_input[name](data[part]), generator)
-                totals.add(values, examples)
-                rows += examples
-            totals = totals.totals()
-            for key in sorted(totals):
-                channels[prefix + key] = totals[key] / rows
+        with weights_fixed():
+            for name, data in self.data.items():
+                channels.update(self._dataset_channels(model, name, data, generator))
         return channels
+
+    def _dataset_channels(self, model, name, data, generator):
+        """One dataset's channels: example-weighted means over its sequential batches."""
+        prefix = f"{name}_" if name else ""
+        totals, rows = ChannelTotals(), 0
+        slices = sequential_batches(data.shape[0], self.batch_size)
+        if self.num_batches is not None:
+            slices = slices[: int(self.num_batches)]
+        for part in slices:
+            examples = part.stop - part.start
+            values = self.batch_channels(model, self.as_input[name](data[part]), generator)
+            totals.add(values, examples)
+            rows += examples
+        totals = totals.totals()
+        return OrderedDict((prefix + key, totals[key] / rows) for key in sorted(totals))
 
     def batch_channels(self, model, X, generator):
         """The channel values of one batch: the cost's, the objective, the model's."""

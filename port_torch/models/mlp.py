@@ -10,6 +10,7 @@ Weights are drawn with numpy (gan2014.models.init) from the MLP's RandomState in
 exactly as Pylearn2 did, and only then copied into torch tensors.
 """
 from collections import OrderedDict
+from contextlib import contextmanager
 
 import numpy as np
 import torch
@@ -320,13 +321,35 @@ class MLP(nn.Module):
         return channels
 
 
+# While a monitoring pass runs, the weights are fixed: each weight's norm channels are computed on
+# its first batch and reused for the others ({id(W): channels}; None outside a pass).
+_PASS_NORMS = None
+
+
+@contextmanager
+def weights_fixed():
+    """Within: weight_norm_channels computes each weight's channels once. For a monitoring pass,
+    where every batch (mnist.yaml: 100 a pass, 9 weights each) would recompute the same values."""
+    global _PASS_NORMS
+    outer, _PASS_NORMS = _PASS_NORMS, {}
+    try:
+        yield
+    finally:
+        _PASS_NORMS = outer
+
+
 def weight_norm_channels(W):
     """row_norms_* and col_norms_* of W (in x out): rows are inputs, columns are units."""
+    if _PASS_NORMS is not None and id(W) in _PASS_NORMS:
+        return OrderedDict(_PASS_NORMS[id(W)])
     squares = W.square()
     rows, cols = squares.sum(dim=1).sqrt(), squares.sum(dim=0).sqrt()
-    return OrderedDict([("row_norms_min", rows.min()), ("row_norms_mean", rows.mean()),
-                        ("row_norms_max", rows.max()), ("col_norms_min", cols.min()),
-                        ("col_norms_mean", cols.mean()), ("col_norms_max", cols.max())])
+    channels = OrderedDict([("row_norms_min", rows.min()), ("row_norms_mean", rows.mean()),
+                            ("row_norms_max", rows.max()), ("col_norms_min", cols.min()),
+                            ("col_norms_mean", cols.mean()), ("col_norms_max", cols.max())])
+    if _PASS_NORMS is not None:
+        _PASS_NORMS[id(W)] = channels
+    return OrderedDict(channels)
 
 
 def state_channels(state, prefix, sep):
@@ -339,9 +362,9 @@ def state_channels(state, prefix, sep):
     per_unit["range"] = per_unit["max"] - per_unit["min"]
     channels = OrderedDict()
     for stat in ("range", "max", "mean", "min"):
-        for reduce_name in ("max", "mean", "min"):
-            values = per_unit[stat]
-            reduced = {"max": values.max(), "mean": values.mean(), "min": values.min()}[reduce_name]
+        values = per_unit[stat]
+        for reduce_name, reduced in (("max", values.max()), ("mean", values.mean()),
+                                     ("min", values.min())):
             channels[f"{prefix}{stat}_x{sep}{reduce_name}_u"] = reduced
     return channels
 

@@ -1,0 +1,75 @@
+"""The choice of OpenBLAS kernels (gan2014/blas.py): made from the CPU's instruction set on Intel,
+left to OpenBLAS elsewhere, never over a user's setting, and in force in the library Aesara
+links."""
+import pytest
+
+from gan2014 import blas
+
+AVX512_FLAGS = "fpu sse2 avx avx2 fma avx512f avx512dq avx512cd avx512bw avx512vl amx_tile"
+
+
+def cpuinfo(tmp_path, vendor, flags):
+    path = tmp_path / "cpuinfo"
+    path.write_text(f"processor\t: 0\nvendor_id\t: {vendor}\nmodel\t\t: 207\n"
+                    f"flags\t\t: {flags}\n\nprocessor\t: 1\nvendor_id\t: {vendor}\n"
+                    f"flags\t\t: {flags}\n")
+    return str(path)
+
+
+@pytest.mark.parametrize("vendor, flags, expected", [
+    ("GenuineIntel", AVX512_FLAGS, "SkylakeX"),
+    ("GenuineIntel", "sse2 avx avx2 fma", "Haswell"),
+    ("GenuineIntel", "sse2 avx avx2", None),             # no FMA: no AVX2 kernels
+    ("GenuineIntel", "sse2 avx avx2 fma avx512f", "Haswell"),  # AVX-512 F alone: not enough
+    ("AuthenticAMD", AVX512_FLAGS, None),                 # AMD: left to OpenBLAS
+])
+def test_kernel_family_follows_the_instruction_set(tmp_path, vendor, flags, expected):
+    """Intel with all of AVX-512 F/CD/BW/DQ/VL gets SkylakeX, with AVX2 and FMA (and no full
+    AVX-512) Haswell; another vendor, or no FMA, is the library's own call. Exact: a lookup."""
+    path = cpuinfo(tmp_path, vendor, flags)
+    environ = {}
+    choice, chooser = blas.choose_coretype(environ, path)
+    assert choice == expected
+    assert environ.get(blas.VARIABLE) == expected
+    assert chooser == ("cpu flags" if expected else "OpenBLAS's detection")
+
+
+def test_a_users_setting_wins(tmp_path):
+    """OPENBLAS_CORETYPE given by the user is kept as it is, whatever the CPU."""
+    environ = {blas.VARIABLE: "Haswell"}
+    assert blas.choose_coretype(environ, cpuinfo(tmp_path, "GenuineIntel", AVX512_FLAGS)) == \
+        ("Haswell", "user")
+    assert environ == {blas.VARIABLE: "Haswell"}
+
+
+def test_unreadable_cpuinfo_leaves_it_to_openblas(tmp_path):
+    """No /proc/cpuinfo (another OS): nothing is chosen, nothing is set."""
+    environ = {}
+    assert blas.choose_coretype(environ, str(tmp_path / "missing")) == \
+        (None, "OpenBLAS's detection")
+    assert environ == {}
+
+
+def test_the_library_aesara_links_runs_the_chosen_kernels():
+    """In this process legacy_aesara has configured Aesara: the OpenBLAS its compiled functions
+    link reports the kernels chosen for this CPU (on an Intel CPU that OpenBLAS 0.3.21 does not
+    know it would otherwise report Prescott, its SSE3 fallback)."""
+    import os
+
+    import legacy_aesara  # noqa: F401  (configures Aesara before it is imported)
+    import aesara
+    import aesara.tensor as at
+    import numpy as np
+
+    x = at.matrix("x")
+    aesara.function([x], at.dot(x, x))(np.eye(2, dtype=aesara.config.floatX))
+    flags = aesara.config.blas__ldflags.split()
+    folders = [f[2:] for f in flags if f.startswith("-L")]
+    named = [f[3:] for f in flags if f.startswith("-l:")]
+    if not named:
+        pytest.skip("Aesara links a system BLAS here, not SciPy's OpenBLAS")
+    described = blas.loaded_openblas(os.path.join(folders[0], named[0]))
+    assert described is not None and "OpenBLAS" in described
+    chosen = os.environ.get(blas.VARIABLE)
+    if chosen:
+        assert described.endswith(f"(kernels: {chosen})"), described
