@@ -73,3 +73,23 @@ def test_the_library_aesara_links_runs_the_chosen_kernels():
     chosen = os.environ.get(blas.VARIABLE)
     if chosen:
         assert described.endswith(f"(kernels: {chosen})"), described
+
+
+def test_blas_bench_runs_each_row_on_the_kernels_it_names():
+    """`python -m legacy_aesara.blas_bench` loads the library afresh for each row, so a row asked
+    for Haswell reports Haswell kernels whatever this process runs on, and a 'detected' row leaves
+    the choice to OpenBLAS (whatever it reports, it is a kernel name). One repeat: a smoke run."""
+    import subprocess
+    import sys
+
+    pytest.importorskip("scipy")
+    result = subprocess.run([sys.executable, "-m", "legacy_aesara.blas_bench", "--kernels",
+                             "detected,Haswell", "--threads", "1", "--repeats", "1"],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    rows = [line for line in result.stdout.splitlines()
+            if line.startswith(("| detected", "| Haswell"))]
+    assert len(rows) == 2, result.stdout
+    haswell = next(row for row in rows if row.startswith("| Haswell"))
+    assert "| Haswell (OpenBLAS" in haswell, haswell
+    assert all(float(cell) > 0 for cell in haswell.strip(" |").split("|")[3:]), haswell
