@@ -7,4 +7,5 @@ entry point of the project imports this package before numpy or SciPy load their
 """
 from gan2014.blas import choose_coretype as _choose_coretype
 
-_choose_coretype()
+# (kernel family or None, who chose it) as this process started: reported by the benches.
+OPENBLAS_CHOICE = _choose_coretype()

@@ -26,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from gan2014.blas import choose_coretype
+from gan2014 import OPENBLAS_CHOICE
 
 REPO = Path(__file__).resolve().parents[1]
 PROJECT_YAML = REPO / "yaml_experiments" / "original" / "mnist.yaml"
@@ -189,8 +189,9 @@ def main(argv=None):
     if args.worker:
         return loop_worker(args.worker, args.path, args.epochs, args.config)
     (REPO / "build").mkdir(exist_ok=True)
-    # One choice of OpenBLAS kernels for every row (gan2014/blas.py), inherited by the workers.
-    coretype, chooser = choose_coretype()
+    # One choice of OpenBLAS kernels for every row (gan2014/blas.py, made when gan2014 was
+    # imported), inherited by the workers.
+    coretype, chooser = OPENBLAS_CHOICE
     coretype = coretype or "OpenBLAS's detection"
     rows = []
     if not args.no_original:
