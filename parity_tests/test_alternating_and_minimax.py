@@ -246,6 +246,13 @@ def algorithm1_by_hand(inputs, config, n_batches, k):
 
 @pytest.mark.parametrize("config,k", [("kstep", 2), ("minimax", 1)])
 def test_torch_matches_algorithm1_written_out(config, k, inputs, torch64, parity_record):
+    """The torch port's alternating SGD is Algorithm 1 as adversarial/sgd.py runs it: its
+    velocities and parameters after minibatches 1 and 2 equal those of algorithm1_by_hand (D step,
+    then every k-th minibatch a G step at the updated D with its own noise and masks, lr decayed
+    once per minibatch), float64, within 1e-9 relative (the cross-backend float64 bound: the two
+    sides differ only in summation order, ~1e-15 per operation over a handful of steps, while a G
+    step taken before the D update or with D's noise, or a per-step decay, is an error of 1e-3 or
+    more); for k = 2, minibatch 1 leaves G bitwise unchanged with exactly zero velocities."""
     arrays, _ = inputs
     by_hand = algorithm1_by_hand(arrays, config, 2, k)
     for batch, snapshot in enumerate(by_hand, start=1):
@@ -319,6 +326,11 @@ def torch_run(config, path, arrays, batches=3):
 
 @pytest.mark.parametrize("config", ["kstep", "minimax", "minimax_pylearn2"])
 def test_torch_fused_and_autograd_steps_agree(config, inputs, parity_record):
+    """The torch port's two step implementations (hand-written backward "fused", "autograd") give
+    the same velocities and parameters after 3 fed minibatches, float64, within 1e-9 relative, for
+    the k-step and minimax configurations and Pylearn2's SGD with the minimax objective: the same
+    mathematics in another summation order (~1e-15 per operation), while a wrong term of either
+    backward is an error far above 1e-9; each run reports the path it really used."""
     arrays, _ = inputs
     fused, algorithm = torch_run(config, "fused", arrays)
     assert algorithm.path_used == "fused"
@@ -332,6 +344,13 @@ def test_torch_fused_and_autograd_steps_agree(config, inputs, parity_record):
 
 # ------------------------------------------------------------------------------ (1) k-step parity
 def test_kstep_float64_trajectory(inputs, aesara64, torch64, parity_record):
+    """Cross-backend parity of the k = 2 alternating SGD over 20 fed minibatches, float64: the
+    parameter changes, the velocities after the last minibatch and G's velocities after its first
+    step, and the largest change per minibatch of each net, within 1e-9 relative
+    (test_parity_backends.py's bound: float64 summation-order differences stay orders of magnitude
+    below it over 20 steps, a wrong schedule or momentum rule is an error of 1e-3 or more).
+    Changes and velocities, not values: a single G step moves a weight by ~1e-8 of its size
+    (module docstring)."""
     arrays, _ = inputs
     a, t = aesara64["kstep"], torch64["kstep"]
     parity_record(f"kstep (k=2): param changes after {N_STEPS} minibatches (float64)",
@@ -347,6 +366,11 @@ def test_kstep_float64_trajectory(inputs, aesara64, torch64, parity_record):
 
 
 def test_kstep_float32_first_minibatches(inputs, aesara32, torch32, parity_record):
+    """Cross-backend parity in float32, as training runs: the parameters after minibatch 1 (D step
+    only) and 2 (D step and the first G step) within 1e-5 relative to each array's largest value
+    (float32 rounding of ~6e-8 per operation through products of ~1,000 terms, and the two
+    backends' BLAS orders, stay below ~1e-6; a G step in minibatch 1 or a missing one in 2 moves
+    G's parameters by its whole step)."""
     a, t = aesara32["kstep"], torch32["kstep"]
     for batch, what in ((1, "D step only"), (2, "D step + first G step")):
         worst = max(relative_error(a[f"step{batch}/{p}"], t[f"step{batch}/{p}"]) for p in PARAMS)
@@ -356,6 +380,11 @@ def test_kstep_float32_first_minibatches(inputs, aesara32, torch32, parity_recor
 
 # ------------------------------------------------------------------------------ (2) minimax parity
 def test_minimax_float64_step_and_trajectory(inputs, aesara64, torch64, parity_record):
+    """Cross-backend parity of the minimax objective, float64: one step's d_obj, g_obj, D's outputs
+    on the data and on the samples and all 12 gradients, then the parameter changes and velocities
+    after 20 minibatches of Algorithm 1 with k = 1, within 1e-9 relative (the float64 bound above;
+    a non-saturating G objective in one backend would change G's gradients by a factor of order
+    one)."""
     arrays, _ = inputs
     a, t = aesara64["minimax"], torch64["minimax"]
     for key in ("eval/d_obj", "eval/g_obj", "eval/D_samp", "eval/D_data"):
@@ -370,6 +399,10 @@ def test_minimax_float64_step_and_trajectory(inputs, aesara64, torch64, parity_r
 
 
 def test_minimax_float32_first_minibatch(aesara32, torch32, parity_record):
+    """Cross-backend parity of the minimax objective in float32: d_obj, g_obj and G's gradients of
+    one step, and the parameters after minibatch 1 (D step then G step), within 1e-5 relative
+    (float32 rounding as in the k-step float32 test; the objectives differ between the minimax and
+    the 2014 forms by a factor of order one)."""
     a, t = aesara32["minimax"], torch32["minimax"]
     for key in ("eval/d_obj", "eval/g_obj"):
         parity_record(f"minimax: {key[5:]} (1 step, float32)", "aesara/torch",
@@ -401,6 +434,9 @@ def test_kstep_schedule_of_d_and_g_steps(backend, aesara64, torch64):
 
 @pytest.mark.parametrize("backend", ["legacy_aesara", "port_torch"])
 def test_minimax_g_obj_is_mean_log_one_minus_d(backend, aesara64, torch64):
+    """Both backends: the minimax g_obj is mean log(1 - D(G(z))) computed from D's own outputs on
+    the samples, within 1e-12 relative in float64 (two evaluations of one formula: ~1e-15 apart),
+    and negative (the non-saturating objective, -mean log D(G(z)), would be positive)."""
     result = (aesara64 if backend == "legacy_aesara" else torch64)["minimax"]
     D_samp = np.asarray(result["eval/D_samp"], np.float64)
     assert relative_error(result["eval/g_obj"], np.log1p(-D_samp).mean()) < 1e-12
@@ -408,6 +444,11 @@ def test_minimax_g_obj_is_mean_log_one_minus_d(backend, aesara64, torch64):
 
 
 def test_options_are_checked():
+    """Bad option combinations are refused with a message naming them, in both backends: an
+    unknown generator_objective, minimax with blend_obj, cost updates (now_train_generator) under
+    the alternating SGD, a feed of noise without its pair or masks without noise, and alternate_g
+    with the alternating SGD. Exact: the error type and message. The last check needs MNIST and
+    skips (fails under CI) naming what is missing."""
     import legacy_aesara  # noqa: F401  (Aesara flags before Aesara)
     from legacy_aesara.adversarial import AdversaryCost2 as AesaraCost
     from legacy_aesara.training_algorithms.alternating_sgd import SGD as AesaraSGD
@@ -434,6 +475,9 @@ def test_options_are_checked():
 
 
 def test_counter_carries_over_and_round_trips():
+    """The D-step counter decides G steps as k = 3 prescribes (after every third D step) and keeps
+    its count across a checkpoint: its state round-trips, a Pylearn2-SGD checkpoint (no state)
+    starts it at 0, and a state from a different k is refused. Exact: integers."""
     counter = DiscriminatorStepCounter(3)
     pattern = [counter.d_step_done() for _ in range(7)]
     assert pattern == [False, False, True, False, False, True, False]
@@ -451,6 +495,12 @@ def test_counter_carries_over_and_round_trips():
 # ------------------------------------------------------------------------------ (4) YAML + CLIs
 @pytest.mark.parametrize("backend", ["legacy_aesara", "port_torch"])
 def test_tiny_algorithm1_yaml_runs_one_epoch(backend, children):
+    """yaml_experiments/smoke/mnist_tiny_algorithm1.yaml runs one epoch through each backend's
+    command line on generated IDX files: epochs 0 and 1 logged, 6 minibatches seen, the minimax
+    objective reached the cost (objective_g < 0: -mean softplus, which the 2014 objective never
+    is), and the checkpoint holds the step counter (k = 2, no D step pending) and non-zero
+    velocities for all 12 parameters (6 D steps and 3 G steps ran). Exact checks on the logs and
+    files."""
     rc, output, _seconds = children.result(f"cli/{backend}")
     assert rc == 0, output[-4000:]
     out = children.outputs[f"cli/{backend}"]
