@@ -107,6 +107,9 @@ def test_npz_files_and_run_folders_named_directly(tmp_path):
 
 
 def test_an_existing_pickle_is_refused_with_the_reason(tmp_path):
+    """An existing ./pretrain.pkl is refused even though a run folder with a checkpoint exists, and
+    the error says why (pickles are never loaded: unpickling runs whatever code the file names).
+    Exact (error type and message words): the message is the user's only guide."""
     touch(tmp_path / "runs" / "pretrain-port_torch" / "checkpoints" / "epoch_000001.npz")
     (tmp_path / "pretrain.pkl").write_bytes(b"\x80\x02}q\x00.")
     with pytest.raises(pretrained.PretrainedModelError) as info:
@@ -116,6 +119,10 @@ def test_an_existing_pickle_is_refused_with_the_reason(tmp_path):
 
 
 def test_nothing_found_lists_what_was_tried_and_what_to_run(tmp_path):
+    """With no checkpoint anywhere, the error lists the paths tried (pretrain.npz, both backends'
+    run folders), the first-stage command and where its checkpoints land; a missing .npz path and a
+    run folder holding no checkpoint get their own messages. Exact (message contents): the message
+    is the user's only guide."""
     with pytest.raises(pretrained.PretrainedModelError) as info:
         pretrained.resolve("./pretrain.pkl", "legacy_aesara", tmp_path)
     message = str(info.value)

@@ -71,11 +71,17 @@ def test_the_test_suite_pins_its_fp_contract_build():
                                              ("off", "-ffp-contract=off -g0"),
                                              ("", "-ffp-contract=fast -g0")])
 def test_fp_contract_choice(monkeypatch, value, expected):
+    """Property: $GAN2014_FP_CONTRACT picks the -ffp-contract mode of the base compile flags, for
+    fast, off and an empty value (which falls back to the default, fast), each followed by -g0.
+    Exact (string equality): this string begins the flags every Aesara module is compiled with."""
     monkeypatch.setenv("GAN2014_FP_CONTRACT", value)
     assert aesara_flags.base_cxxflags() == expected
 
 
 def test_fp_contract_bad_value_is_named(monkeypatch):
+    """Property: a value other than fast or off ('on' here) raises a ValueError that names the
+    variable and the value given. Exact (error type and message): the message is the user's only
+    guide."""
     monkeypatch.setenv("GAN2014_FP_CONTRACT", "on")
     with pytest.raises(ValueError, match="GAN2014_FP_CONTRACT.*'on'"):
         aesara_flags.fp_contract()

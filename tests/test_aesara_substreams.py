@@ -54,5 +54,7 @@ def test_the_streams_draw_as_aesaras_and_advance_the_master_state_alike():
 
 
 def test_a_bad_count_is_refused():
+    """Property: asking for 0 substreams raises a ValueError saying the count must be positive.
+    Exact (error type and message): the message is the user's only guide."""
     with pytest.raises(ValueError, match="positive"):
         random_streams.substream_states([1] * 6, 0)

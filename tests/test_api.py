@@ -65,6 +65,9 @@ def test_the_tiny_run_really_needs_its_dataset(run, no_dataset):
 
 
 def test_load_generator_equals_the_training_backend_bit_for_bit(run, no_dataset):
+    """With no dataset, port_torch.api.load_generator gives an eval-mode G of the checkpoint (epoch
+    1, 10-d noise) whose outputs, sample() included, equal the training backend's G bit for bit;
+    the output bias is the checkpoint's. Exact: the same float32 operations on the same values."""
     from port_torch.api import load_generator, noise, sample
 
     path, model = run
@@ -84,6 +87,9 @@ def test_load_generator_equals_the_training_backend_bit_for_bit(run, no_dataset)
 
 
 def test_release_keeps_only_g_and_what_rebuilds_it(run, tmp_path, no_dataset, capsys):
+    """A released generator holds exactly G's float32 arrays (equal to the checkpoint's), the YAML
+    and its provenance (epoch, seed from the run folder or given, backend, source and its sha256),
+    is under half the checkpoint's size, and rebuilds the same G. Exact: arrays are copied."""
     from port_torch.api import load_generator, noise
 
     path, model = run
@@ -110,6 +116,8 @@ def test_release_keeps_only_g_and_what_rebuilds_it(run, tmp_path, no_dataset, ca
 
 
 def test_a_file_that_lacks_a_generator_parameter_is_refused(run, tmp_path, no_dataset):
+    """A checkpoint without G/h1_W is a CheckpointError naming that parameter; releasing a file
+    that does not exist exits with status 2. Exact: the message and the exit code."""
     from port_torch.api import load_generator
 
     arrays, meta = ckpt.load_checkpoint(run[0])
@@ -142,6 +150,9 @@ def test_the_readme_snippet_runs(run, tmp_path, monkeypatch, no_dataset, capsys)
 
 
 def test_tile_places_each_image_scaled_and_clipped():
+    """tile() puts each 2 x 2 image at twice its size between 1-pixel black borders, maps 0.5 to
+    rint(127.5) = 128 and clips values outside [0, 1] to 0 and 255. Exact: uint8 pixels of
+    hand-chosen values."""
     images = np.stack([np.full(4, 0.5), np.array([0.0, 1.0, 2.0, -1.0]), np.zeros(4)])
     grid = tile(images, shape=(2, 2), cols=2, padding=1, scale=2)
     assert grid.shape == (1 + 2 * 5, 1 + 2 * 5) and grid.dtype == np.uint8
@@ -179,6 +190,9 @@ def test_the_aesara_api_loads_the_same_generator(run, no_dataset):
 
 
 def test_a_generator_its_yaml_cannot_build_is_reported_as_such(run, tmp_path, no_dataset):
+    """A checkpoint whose YAML cannot build its generator (a layer of dim -32) is a CheckpointError
+    saying the generator of that file could not be rebuilt. Exact: the message is the user's only
+    guide."""
     from port_torch.api import load_generator
 
     arrays, meta = ckpt.load_checkpoint(run[0])

@@ -15,6 +15,8 @@ def sample_arrays():
 
 
 def test_round_trip_keeps_arrays_and_meta(tmp_path):
+    """A saved checkpoint loads back with its metadata (epoch, YAML text, format_version 1) and its
+    float32 array, dtype included. Exact: .npz stores arrays bit for bit."""
     path = ckpt.save_checkpoint(tmp_path / "a.npz", sample_arrays(), {"epoch": 3, "yaml": "x: 1"})
     arrays, meta = ckpt.load_checkpoint(path)
     assert meta["epoch"] == 3 and meta["yaml"] == "x: 1" and meta["format_version"] == 1
@@ -23,6 +25,9 @@ def test_round_trip_keeps_arrays_and_meta(tmp_path):
 
 
 def test_rng_state_survives_json(tmp_path):
+    """A numpy RandomState's state, cached Gaussian included, goes through JSON and, set on another
+    generator, gives the same next 5 draws. Exact: the state is integers, so a resumed run draws
+    the same numbers."""
     rng = np.random.RandomState([2012, 10, 5])
     rng.shuffle(np.arange(10))
     rng.randn()  # leaves a cached Gaussian in the state
@@ -49,6 +54,9 @@ def test_failed_write_keeps_previous_checkpoint(tmp_path, monkeypatch):
 
 
 def test_refuses_foreign_corrupt_and_newer_files(tmp_path):
+    """Loading a plain .npz, a file that is not a zip, a checkpoint of a newer format_version and a
+    missing file each raise CheckpointError saying which. Exact: the error type and message, the
+    user's only guide."""
     np.savez(tmp_path / "plain.npz", x=np.zeros(2))
     with pytest.raises(ckpt.CheckpointError, match="not a gan2014 checkpoint"):
         ckpt.load_checkpoint(tmp_path / "plain.npz")
@@ -74,6 +82,8 @@ def test_object_arrays_are_never_unpickled(tmp_path):
 
 
 def test_parameter_mismatch_names_the_parameter(tmp_path):
+    """check_parameters_match names a parameter whose shape differs (G/h0_W) and says when the file
+    lacks a parameter the model has. Exact: the error type and message."""
     with pytest.raises(ckpt.CheckpointError, match="G/h0_W has shape"):
         ckpt.check_parameters_match("f.npz", sample_arrays(), {"G/h0_W": (3, 2)})
     with pytest.raises(ckpt.CheckpointError, match="lacks parameters"):
@@ -81,6 +91,8 @@ def test_parameter_mismatch_names_the_parameter(tmp_path):
 
 
 def test_rotation_keeps_the_newest(tmp_path):
+    """Rotating with keep=2 after each of epochs 1-5 leaves epochs 4 and 5, and the latest
+    checkpoint is epoch_000005.npz. Exact: integer epochs and file names."""
     for epoch in range(1, 6):
         ckpt.save_checkpoint(ckpt.checkpoint_path(tmp_path, epoch), sample_arrays(),
                              {"epoch": epoch})

@@ -93,6 +93,9 @@ def small_cifar(tmp_path, monkeypatch):
 # --- values ---------------------------------------------------------------------------------------
 
 def test_raw_values_planar_and_labels(small_cifar):
+    """'train' is the five batches in order and 'test' is test_batch: X float32 in raw 0..255 (no
+    division by 255) in the files' planar column order, y the N x 1 uint8 labels. Exact: uint8
+    values are integers, which float32 holds exactly."""
     data = CIFAR10("train")
     images, labels = small_cifar.train
     assert data.X.shape == (N_TRAIN, 3072) and data.X.dtype == np.float32
@@ -107,6 +110,9 @@ def test_raw_values_planar_and_labels(small_cifar):
 
 
 def test_topological_view_is_channel_planar(small_cifar):
+    """The topological view reads column c * 1024 + 32 * i + j as pixel (i, j) of channel c, for the
+    default b01c axes and for c01b, and get_design_matrix inverts it. Exact: the views only move
+    values."""
     data = CIFAR10("train")
     topo = data.get_topological_view()
     assert topo.shape == (N_TRAIN, 32, 32, 3)
@@ -121,6 +127,8 @@ def test_topological_view_is_channel_planar(small_cifar):
 
 
 def test_center_and_rescale_are_independent(small_cifar):
+    """center subtracts 127.5, rescale divides by 127.5, and both do one then the other, in float32.
+    Exact: the expected values repeat the same float32 operations in the same order."""
     raw = small_cifar.train[0].astype(np.float32)
     np.testing.assert_array_equal(CIFAR10("train", center=True).X, raw - np.float32(127.5))
     np.testing.assert_array_equal(CIFAR10("train", rescale=True).X, raw / np.float32(127.5))
@@ -129,6 +137,10 @@ def test_center_and_rescale_are_independent(small_cifar):
 
 
 def test_gcn_55_gives_zero_mean_and_norm_55(small_cifar):
+    """gcn=55. leaves the constant image at 0 (norm below min_divisor: divided by 1) and gives the
+    other rows mean 0 (1e-5 absolute), norm 55 (1e-5 relative) and the float64 formula's values
+    (1e-5 relative and absolute): the output is float32, rounded at 6e-8 per operation over sums
+    of 3072 terms, while a wrong centring or scale is off by far more."""
     data = CIFAR10("train", gcn=55.)
     X = data.X
     assert X.dtype == np.float32
@@ -145,6 +157,9 @@ def test_gcn_55_gives_zero_mean_and_norm_55(small_cifar):
 
 
 def test_gcn_after_slice_equals_pylearn2_gcn_before_slice(small_cifar):
+    """gcn on rows 3:17 equals Pylearn2's global_contrast_normalize of the whole train set, then
+    sliced, labels included. Exact (bit for bit): GCN works row by row, so each row gets the same
+    float32 operations either way."""
     full = global_contrast_normalize(small_cifar.train[0].astype(np.float32), scale=55.)
     part = CIFAR10("train", gcn=55., start=3, stop=17)
     np.testing.assert_array_equal(part.X, full[3:17])  # bit for bit
@@ -152,6 +167,9 @@ def test_gcn_after_slice_equals_pylearn2_gcn_before_slice(small_cifar):
 
 
 def test_toronto_prepro_uses_the_training_pixel_means(small_cifar):
+    """toronto_prepro divides by 255 and subtracts the per-pixel mean of the whole training set,
+    before any slice and for the test set too; it is refused with center or gcn. Exact: the expected
+    values repeat the same float32 operations; errors by type and message."""
     train = small_cifar.train[0].astype(np.float32) / np.float32(255)
     means = train.mean(axis=0)
     np.testing.assert_array_equal(CIFAR10("train", toronto_prepro=True).X, train - means)
@@ -166,6 +184,8 @@ def test_toronto_prepro_uses_the_training_pixel_means(small_cifar):
 
 
 def test_one_hot(small_cifar):
+    """one_hot gives N x 10 float32 rows with a single 1 at the label. Exact: the values are
+    0 and 1."""
     data = CIFAR10("test", one_hot=True)
     assert data.y.shape == (N_TEST, 10) and data.y.dtype == np.float32
     np.testing.assert_array_equal(data.y.argmax(axis=1), small_cifar.test[1])
@@ -175,6 +195,10 @@ def test_one_hot(small_cifar):
 # --- global_contrast_normalize itself ------------------------------------------------------------
 
 def test_gcn_options_and_min_divisor():
+    """global_contrast_normalize leaves its input alone and rows of norm below min_divisor centred
+    but undivided, follows the formula for scale, use_std, sqrt_bias, subtract_mean=False and one
+    feature (no nan), keeps float32, refuses bad input. Exact where nothing is divided and for
+    errors; else assert_allclose's 1e-7 relative (float64: the formula up to rounding)."""
     X = np.array([[1., 2., 3., 6.], [5., 5., 5., 5.], [0., 1e-12, 0., 0.]])
     before = X.copy()
     out = global_contrast_normalize(X)
@@ -208,11 +232,17 @@ def test_gcn_options_and_min_divisor():
     (None, 3, ValueError),          # stop without start (Pylearn2 ignored it silently)
 ])
 def test_bad_slices_rejected(small_cifar, start, stop, error):
+    """Pylearn2's slice checks: a negative start, stop not above start, start without stop and stop
+    beyond N raise AssertionError; stop without start raises ValueError (Pylearn2 ignored it).
+    Exact: the error type."""
     with pytest.raises(error):
         CIFAR10("train", start=start, stop=stop)
 
 
 def test_slices_and_which_set(small_cifar):
+    """start:stop selects those rows of the full set (all of it, the last 3, 2 test rows) and is
+    kept as attributes; 'valid' is refused saying CIFAR-10 has no validation set. Exact: values,
+    integers and message."""
     full = CIFAR10("train")
     part = CIFAR10("train", start=0, stop=N_TRAIN)
     np.testing.assert_array_equal(part.X, full.X)
@@ -225,6 +255,9 @@ def test_slices_and_which_set(small_cifar):
 
 
 def test_get_test_set_keeps_preprocessing_not_slice(small_cifar):
+    """get_test_set() keeps gcn, center, rescale and axes but not the slice or the preprocessor: its
+    X is test_batch centred, rescaled then normalized, and the preprocessor ran once, for train.
+    Exact: the same float32 operations in the same order."""
     seen = []
 
     class Recorder:
@@ -243,6 +276,9 @@ def test_get_test_set_keeps_preprocessing_not_slice(small_cifar):
 
 
 def test_viewer_scaling(small_cifar):
+    """adjust_for_viewer divides each GCN row by its largest magnitude and maps raw 0..255 to
+    [-1, 1] as (x - 127.5) / 127.5; adjust_to_be_viewed_with clips to [-1, 1]. assert_allclose's
+    1e-7 relative (float32, one or two operations), exact for the peaks and clipped ends."""
     gcn = CIFAR10("train", gcn=55.)
     rows = np.delete(gcn.X, PER_BATCH, axis=0)
     np.testing.assert_allclose(np.abs(gcn.adjust_for_viewer(rows)).max(axis=1), 1.0)
@@ -254,6 +290,9 @@ def test_viewer_scaling(small_cifar):
 
 
 def test_files_read_once_and_cache_is_read_only(small_cifar, monkeypatch):
+    """Two train sets read the five batch files once in all (5 reads), each dataset owns its X
+    (zeroing one leaves the next at 255), and cached batch arrays are read-only. Exact: counts and
+    values."""
     reads = []
     real = cifar10._unpickle
     monkeypatch.setattr(cifar10, "_unpickle", lambda path: reads.append(path) or real(path))
@@ -272,6 +311,8 @@ def test_files_read_once_and_cache_is_read_only(small_cifar, monkeypatch):
 @pytest.mark.parametrize("dump", [lambda obj: pickle.dumps(obj, protocol=2),
                                   lambda obj: pickle.dumps(obj, protocol=4)])
 def test_python3_pickles_with_bytes_keys_load_too(tmp_path, monkeypatch, dump):
+    """A batch re-pickled by Python 3 with bytes keys loads to the same pixels, with protocol 2
+    (bytes rebuilt through _codecs.encode) and protocol 4. Exact: uint8 pixels as float32."""
     monkeypatch.setenv("PYLEARN2_DATA_PATH", str(tmp_path))
     monkeypatch.setattr(cifar10, "EXAMPLES_PER_BATCH", PER_BATCH)
     cifar10.clear_cache()
@@ -284,6 +325,8 @@ def test_python3_pickles_with_bytes_keys_load_too(tmp_path, monkeypatch, dump):
 
 
 def test_missing_file_says_how_to_get_it(tmp_path, monkeypatch):
+    """A missing batch raises DatasetError naming the file, the fetch command and
+    PYLEARN2_DATA_PATH. Exact (substrings): the message is the user's only guide."""
     monkeypatch.setenv("PYLEARN2_DATA_PATH", str(tmp_path))
     cifar10.clear_cache()
     with pytest.raises(DatasetError) as info:
@@ -304,6 +347,9 @@ def test_missing_file_says_how_to_get_it(tmp_path, monkeypatch):
     ([1, 2], "expected a pickled dict"),
 ])
 def test_malformed_batches_rejected(tmp_path, monkeypatch, batch, match):
+    """Too many rows, float data, too few labels, a label of 10, no labels entry or a list instead
+    of a dict raise DatasetError naming the file and the problem; so does a pickle cut short. Exact:
+    the error type and message, the user's only guide to the bad file."""
     monkeypatch.setenv("PYLEARN2_DATA_PATH", str(tmp_path))
     monkeypatch.setattr(cifar10, "EXAMPLES_PER_BATCH", PER_BATCH)
     cifar10.clear_cache()
@@ -329,6 +375,9 @@ class _RunsShell:
 
 
 def test_restricted_unpickler_refuses_code(tmp_path, monkeypatch):
+    """A batch whose pickle calls os.system is refused before it runs (no marker file), as are
+    builtins.eval and _codecs.encode with an encoding other than latin1. Exact: error type and
+    message, and the marker must not exist."""
     monkeypatch.setenv("PYLEARN2_DATA_PATH", str(tmp_path))
     cifar10.clear_cache()
     marker = tmp_path / "pwned"
@@ -387,6 +436,9 @@ def quiet(line):
 
 
 def test_fetch_extracts_only_known_members(tmp_path, monkeypatch):
+    """fetch writes only the archive's eight known files (members escaping with ../ or an absolute
+    path, or unknown, are skipped and counted in the log), leaves no download folder, CIFAR10 reads
+    the result, and a second run only says the files are present. Exact: listings, lines, values."""
     evil = [("../escaped", b"x"), ("cifar-10-batches-py/../../escaped2", b"x"),
             ("/tmp/absolute-%d" % os.getpid(), b"x"), ("cifar-10-batches-py/extra", b"x")]
     archive = write_archive(tmp_path / "a.tar.gz", extra=evil)
@@ -413,6 +465,8 @@ def test_fetch_extracts_only_known_members(tmp_path, monkeypatch):
 
 
 def test_md5_mismatch_extracts_nothing(tmp_path):
+    """An archive whose md5 is not the published one is refused with both md5s in the message, and
+    no batch folder is created. Exact: substrings and file system state."""
     archive = write_archive(tmp_path / "a.tar.gz")
     root = tmp_path / "data"
     with pytest.raises(DatasetError) as info:
@@ -427,6 +481,8 @@ def test_md5_mismatch_extracts_nothing(tmp_path):
     ((("cifar-10-batches-py/test_batch", b"again"),), (), "repeated"),
 ])
 def test_incomplete_or_repeated_members_extract_nothing(tmp_path, extra, skip, match):
+    """An archive without test_batch, or with test_batch twice, is refused and leaves the batch
+    folder empty (no batch, no .part file). Exact: error message and folder listing."""
     archive = write_archive(tmp_path / "a.tar.gz", extra=extra, skip=skip)
     root = tmp_path / "data"
     with pytest.raises(DatasetError, match=match):
@@ -436,6 +492,8 @@ def test_incomplete_or_repeated_members_extract_nothing(tmp_path, extra, skip, m
 
 
 def test_link_member_refused(tmp_path):
+    """A batch member that is a symbolic link is refused as not a file, and nothing is written.
+    Exact: error message and folder listing."""
     archive = str(tmp_path / "links.tar.gz")
     with tarfile.open(archive, "w:gz") as tar:
         add_member(tar, "cifar-10-batches-py/data_batch_1", type=tarfile.SYMTYPE,
@@ -446,6 +504,8 @@ def test_link_member_refused(tmp_path):
 
 
 def test_not_an_archive_or_cut_short(tmp_path):
+    """A file that is not gzip and an archive cut in the middle of a batch both raise DatasetError
+    'cannot read', leaving no .part file. Exact: error type, message and folder listing."""
     path = tmp_path / "a.tar.gz"
     path.write_bytes(b"not gzip")
     with pytest.raises(DatasetError, match="cannot read"):
@@ -460,6 +520,9 @@ def test_not_an_archive_or_cut_short(tmp_path):
 
 
 def test_download_through_the_opener(tmp_path):
+    """Without an archive, the download opens ARCHIVE_URL (the Toronto address) with
+    DOWNLOAD_TIMEOUT_S, unpacks it and removes the download. Exact: call arguments, URL and folder
+    listing."""
     archive = write_archive(tmp_path / "a.tar.gz")
     payload = open(archive, "rb").read()
     calls = []
@@ -480,6 +543,9 @@ def test_download_through_the_opener(tmp_path):
 
 
 def test_no_network_says_where_to_get_the_archive(tmp_path):
+    """A failed download raises DatasetError giving the network error, the archive's URL, the home
+    page, the --archive option and the published md5. Exact (substrings): offline, the message is
+    the user's only guide."""
     def blocked(url, timeout):
         raise urllib.error.URLError("network is unreachable")
 
@@ -493,6 +559,9 @@ def test_no_network_says_where_to_get_the_archive(tmp_path):
 
 
 def test_command_line(tmp_path, monkeypatch, capsys):
+    """main() exits 1 with the md5 error on stderr for an archive that is not the published one, 0
+    with 'CIFAR-10 ready' once the md5 matches, and unpacks again with --force. Exact: exit codes
+    and messages."""
     archive = write_archive(tmp_path / "a.tar.gz")
     root = str(tmp_path / "data")
     assert fetch_cifar10.main(["--data-path", root, "--archive", archive]) == 1
@@ -505,6 +574,8 @@ def test_command_line(tmp_path, monkeypatch, capsys):
 
 
 def test_module_entry_point(tmp_path):
+    """python -m gan2014.datasets.fetch_cifar10 runs and, with six (empty) batch files present,
+    exits 0 saying they are already there. Exact: exit status and message."""
     folder = tmp_path / "cifar10" / "cifar-10-batches-py"
     folder.mkdir(parents=True)
     for name in BATCH_NAMES:

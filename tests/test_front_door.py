@@ -21,6 +21,9 @@ def setup_py():
 
 
 def test_license_lists_existing_files_and_covers_every_yaml_of_the_project():
+    """LICENSE keeps goodfeli/adversarial's copyright notice, every YAML path or pattern it names
+    exists, and together they cover every YAML file under yaml_experiments/. Exact: file names; a
+    YAML the LICENSE does not mention would leave its origin unstated."""
     text = (REPO / "LICENSE").read_text()
     assert "Copyright (c) 2014, Ian Goodfellow" in text  # goodfeli/adversarial's notice
     listed = re.findall(r"yaml_experiments/[\w/*.]+\.yaml", text)
@@ -34,6 +37,9 @@ def test_license_lists_existing_files_and_covers_every_yaml_of_the_project():
 
 
 def test_citation_file_names_the_paper_and_this_version():
+    """CITATION.cff (format 1.2) cites the 2014 paper (title, year, 8 authors, Goodfellow first),
+    and its version and license match setup.py's; the README's BibTeX has the title, pages
+    2672--2680 and the same version. Exact: text compared as written."""
     cff = yaml.safe_load((REPO / "CITATION.cff").read_text())
     assert cff["cff-version"].startswith("1.2")
     paper = cff["preferred-citation"]
@@ -49,6 +55,9 @@ def test_citation_file_names_the_paper_and_this_version():
 
 
 def test_the_torch_extra_does_not_bring_aesara_nor_cap_numpy():
+    """The core requirements name neither Aesara, torch nor a numpy cap (<2); the torch extra is
+    torch>=2.11 alone, the aesara extra pins aesara 2.9.4 and numpy <2, "all" holds every extra, and
+    make installs the extras with every requirement pinned in constraints.txt. Exact: text."""
     extras, kwargs = setup_py()
     core = " ".join(kwargs["install_requires"])
     assert "aesara" not in core and "<2" not in core and "torch" not in core
@@ -66,6 +75,9 @@ def test_the_torch_extra_does_not_bring_aesara_nor_cap_numpy():
 
 
 def test_readme_first_screen_says_what_is_and_is_not_reproduced():
+    """The README's "Results at a glance" gives the paper's 225 ± 2, says what is **not yet**
+    reproduced, has the Table 1 campaign status line, and quotes each parity figure exactly as
+    REPRODUCING.md reports it. Exact: the figures are copied text, which must not drift apart."""
     readme = (REPO / "README.md").read_text()
     glance = readme[readme.index("## Results at a glance"):readme.index("## How long things take")]
     assert "225 ± 2" in glance and "**not yet**" in glance

@@ -84,6 +84,8 @@ def test_the_reference_comparison_detects_a_wrong_target():
 
 
 def test_the_reference_refuses_a_code_of_the_wrong_size():
+    """The float64 reference given codes of 3 dimensions for an E of 5 outputs is a ValueError
+    about the codes' dimension, not a broadcast. Exact: the error type and message."""
     params, x, z = random_problem()
     with pytest.raises(ValueError, match="dimensional codes"):
         core.reference_loss_and_grads(params, x, z[:, :3])
@@ -128,6 +130,9 @@ def assert_learns_the_inverse(G):
 
 
 def test_E_learns_to_predict_z_from_G_of_z():
+    """An E trained 200 steps on the tiny G's (G(z), z) pairs predicts z with a per-dimension
+    squared error under 0.6 on fresh draws: E = 0 scores 1.0 (the noise's variance) and the right
+    training about 0.35, so the bound separates learning from none (assert_learns_the_inverse)."""
     assert_learns_the_inverse(tiny_generator())
 
 
@@ -193,6 +198,9 @@ def test_training_is_repeatable_with_a_seed():
 
 
 def test_encoder_file_round_trip_and_refusals(tmp_path):
+    """An encoder file loads back with its parameter names in order, its arrays and its metadata; a
+    checkpoint of another kind is a CheckpointError saying it is not an encoder file. Exact: the
+    arrays are stored bit for bit, and the message is the user's only guide."""
     params = core.init_params(784, (8,), 10, seed=0)
     path = core.save_encoder(tmp_path / "encoder.npz", params, {"steps": 3})
     loaded, meta = core.load_encoder(path)
@@ -218,6 +226,9 @@ def test_error_summaries():
 
 
 def test_pairs_grid_puts_each_image_beside_its_reconstruction():
+    """With three black left images and three white right ones, the six 28 x 28 tiles of the row (2
+    pixels apart) alternate black, white: each image sits directly before its reconstruction.
+    Exact: uint8 pixels of constant images."""
     left = np.zeros((3, 784))
     right = np.ones((3, 784))
     grid = core.pairs_grid(left, right, pairs_per_row=3, scale=1)
@@ -226,6 +237,8 @@ def test_pairs_grid_puts_each_image_beside_its_reconstruction():
 
 
 def test_the_command_refuses_bad_hidden_widths():
+    """A --hidden value that is not a list of positive integers ("12,x") is a usage error
+    (SystemExit from the parser). Exact: the exception type."""
     with pytest.raises(SystemExit):
         inf.parse_hidden(inf.build_parser(), "12,x")
 
@@ -247,6 +260,8 @@ def test_jacobian_spectrum_of_a_known_linear_map():
 
 
 def test_the_command_names_a_missing_checkpoint(tmp_path, capsys):
+    """`train` on a checkpoint that does not exist exits with status 2 and names the file on
+    stderr, not a traceback. Exact: the exit code and the path in the message."""
     missing = tmp_path / "missing.npz"
     assert inf.main(["train", str(missing), "--out", str(tmp_path / "out"), "--quiet"]) == 2
     assert str(missing) in capsys.readouterr().err

@@ -48,12 +48,18 @@ def test_shuffle_stream_persists_across_epochs():
 
 
 def test_partial_last_batch_and_sequential_mode():
+    """250 examples in batches of 100 give batches of 100, 100 and a last partial 50, in shuffled
+    and in sequential (monitoring) mode, and num_batches counts 3. Exact: integer sizes and
+    slices."""
     batches = shuffled_sequential_batches(250, 100, np.random.RandomState(0))
     assert [len(b) for b in batches] == [100, 100, 50] and num_batches(250, 100) == 3
     assert sequential_batches(250, 100) == [slice(0, 100), slice(100, 200), slice(200, 250)]
 
 
 def test_exactly_one_init_option_is_required():
+    """draw_weights with two initialisation options (irange and istdev) or none is a ValueError
+    naming the layer and what was set, as Pylearn2 asserted exactly one. Exact: the error type and
+    message."""
     with pytest.raises(ValueError, match="exactly one of irange"):
         draw_weights(mlp_rng(), (3, 4), irange=.1, istdev=.1, layer_name="h0")
     with pytest.raises(ValueError, match="'h0'.*none"):
@@ -61,6 +67,9 @@ def test_exactly_one_init_option_is_required():
 
 
 def test_sparse_init_puts_k_gaussians_per_column():
+    """sparse_weights with sparse_init = 5 gives exactly 5 non-zero entries in each of the 7
+    columns; a sparse_init above the input dimension is a ValueError. Exact: integer counts and the
+    message."""
     W = sparse_weights(np.random.RandomState(1), (50, 7), 5, sparse_stdev=2.0)
     assert ((W != 0).sum(axis=0) == 5).all()
     with pytest.raises(ValueError, match="exceeds"):
@@ -68,6 +77,8 @@ def test_sparse_init_puts_k_gaussians_per_column():
 
 
 def test_bias_and_dropout_seed():
+    """initial_bias is init_bias repeated, in float32; the dropout seed drawn from 20 RandomStates
+    lies in [1, 2**15). Exact: small integers and values exact in float32."""
     assert initial_bias(3, -2.0).tolist() == [-2.0, -2.0, -2.0]
     assert initial_bias(3).dtype == np.float32
     seeds = [dropout_seed(np.random.RandomState(s)) for s in range(20)]

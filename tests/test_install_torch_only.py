@@ -52,6 +52,10 @@ def pip(python, *args):
 
 def test_the_torch_extra_installs_alone_under_numpy_2(tmp_path):
     # A "training checkpoint" of the tiny config's generator (freshly drawn values): no data needed.
+    """In a new virtual environment with only the pinned torch and '.[torch]', numpy is 2 or later,
+    Aesara is absent, and a generator released there gives the same 16 samples (seed 2) as here.
+    Exact (bit for bit): both sides run constraints.txt's torch version on the same parameters, so
+    any difference means the install or numpy 2 changed what is loaded."""
     from port_torch.api import load_generator, sample
     from port_torch.registry import REGISTRY
 

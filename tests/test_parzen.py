@@ -31,6 +31,9 @@ def mnist_like(rng, n, dim=30):
 # --- log_mean_exp --------------------------------------------------------------------------------
 
 def test_log_mean_exp_matches_definition_on_moderate_values():
+    """log_mean_exp equals the naive log(mean(exp(a))) along axis 1 and, transposed, along axis 0,
+    on values where the naive form is accurate. 1e-12 absolute: two float64 evaluations of the same
+    quantity (results below 4) differ only by rounding, ~1e-15."""
     a = np.array([[0.0, 1.0, 2.0], [-3.0, -3.0, 5.0]])
     expected = np.log(np.exp(a).mean(axis=1))
     np.testing.assert_allclose(log_mean_exp(a), expected, rtol=0, atol=1e-12)
@@ -38,6 +41,9 @@ def test_log_mean_exp_matches_definition_on_moderate_values():
 
 
 def test_log_mean_exp_survives_underflow():
+    """Rows near -1,000 and -5,000, where the naive form underflows to -inf (checked), give the
+    hand-computed finite values. 1e-12 absolute: float64 spacing near 1,000 is 1.1e-13, and the
+    -5,000 row (equal terms) comes out exact."""
     a = np.array([[-1000.0, -1001.0], [-5000.0, -5000.0]])
     with np.errstate(divide="ignore"):
         assert np.all(np.isinf(np.log(np.exp(a).mean(axis=1))))  # the naive form fails here
@@ -46,6 +52,9 @@ def test_log_mean_exp_survives_underflow():
 
 
 def test_log_mean_exp_all_minus_infinity_row():
+    """A row that is entirely -inf gives -inf (exactly; the original gave nan), and a row with one
+    -inf term gives log(1/2), to pytest.approx's default relative 1e-6: loose for a result of one
+    float64 log."""
     out = log_mean_exp(np.array([[-np.inf, -np.inf], [0.0, -np.inf]]))
     assert out[0] == -np.inf
     assert out[1] == pytest.approx(math.log(0.5))
@@ -55,6 +64,9 @@ def test_log_mean_exp_all_minus_infinity_row():
 
 @pytest.mark.parametrize("estimator", [parzen_log_likelihood_bruteforce, parzen_log_likelihood])
 def test_one_sample_is_the_gaussian_log_density(estimator):
+    """Parametrized over the brute force and the fast form: with one sample the estimate is the
+    Gaussian log-density, hand-computed for |x - mu|^2 = 25 in two dimensions at sigma 1 and 0.5.
+    1e-12 nats: float64 rounding on values of size 14 to 51 is ~1e-14."""
     # |x - mu|^2 = 3^2 + 4^2 = 25, D = 2, sigma = 1.
     ll = estimator(np.array([[0.0, 0.0]]), np.array([[3.0, 4.0]]), 1.0)
     assert ll[0] == pytest.approx(-12.5 - LOG_2PI, abs=1e-12)
@@ -65,6 +77,9 @@ def test_one_sample_is_the_gaussian_log_density(estimator):
 
 @pytest.mark.parametrize("estimator", [parzen_log_likelihood_bruteforce, parzen_log_likelihood])
 def test_two_samples_average_the_densities(estimator):
+    """Parametrized over both estimators: with two samples a point gets the log of the mean of the
+    two kernel densities (hand-computed in one dimension, at distances 0 and 2, and 1 and 1). 1e-12
+    nats: float64 rounding on values near -1.5 is ~1e-15."""
     x = np.array([[0.0], [1.0]])
     mu = np.array([[0.0], [2.0]])
     # x = 0: distances 0 and 4 -> log((1 + e^-2) / 2) - log(sqrt(2 pi)); x = 1: both distances 1.
@@ -73,6 +88,9 @@ def test_two_samples_average_the_densities(estimator):
 
 
 def test_bruteforce_chunking_does_not_change_the_result(monkeypatch):
+    """Cutting the brute force into chunks of 3 samples x 1 row (BRUTE_FORCE_BYTES set to 120) gives
+    the values of the unchunked run. 1e-12 nats: each squared distance is the same float64 sum
+    either way; the bound only leaves room for rounding."""
     rng = np.random.default_rng(0)
     x, mu = rng.random((9, 5)), rng.random((11, 5))
     whole = parzen_log_likelihood_bruteforce(x, mu, 0.3)
@@ -86,6 +104,10 @@ def test_bruteforce_chunking_does_not_change_the_result(monkeypatch):
 @pytest.mark.parametrize("sigma", [0.1, 0.2154, 1.0])
 @pytest.mark.parametrize("block_rows", [None, 1, 7])
 def test_fast_equals_bruteforce_on_random_data(sigma, block_rows):
+    """The fast form equals the brute force on MNIST-like data (40 points, 300 samples, 30 columns)
+    for sigma 0.1, 0.2154 and 1.0, in one default block, 1-row blocks and 7-row blocks (last one
+    short). TOL = 1e-6 nats: the forms differ only by float64 rounding (~1e-11 nats on MNIST); a
+    wrong normaliser, weight or distance is off by far more."""
     rng = np.random.default_rng(1)
     x, mu = mnist_like(rng, 40), mnist_like(rng, 300)
     fast = parzen_log_likelihood(x, mu, sigma, block_rows=block_rows)
@@ -94,6 +116,9 @@ def test_fast_equals_bruteforce_on_random_data(sigma, block_rows):
 
 
 def test_fast_equals_bruteforce_with_duplicates_and_near_duplicates():
+    """Points equal to a sample or 1e-7 from one, with norms made large (offset 10) so the product
+    form cancels badly and sigma 0.1 scales its error by 50: the fast form stays within TOL = 1e-6
+    nats of the brute force, and no near-duplicate scores above one kernel's peak share (+ TOL)."""
     # sigma = 0.1 scales squared-distance errors by 1/(2 sigma^2) = 50, and large norms (offset 10)
     # make |x|^2 - 2x.mu + |mu|^2 cancel badly for (near-)duplicates, whose true distance is 0 or
     # ~1e-14.
@@ -111,6 +136,9 @@ def test_fast_equals_bruteforce_with_duplicates_and_near_duplicates():
 
 
 def test_fast_equals_bruteforce_when_exp_underflows_without_the_shift():
+    """Points and samples so far apart (values up to 50, sigma 0.1) that every kernel value exp() is
+    exactly 0 in float64 (checked): the fast form, thanks to its max shift, stays finite and within
+    TOL = 1e-6 nats of the brute force (the bound of every fast-vs-brute-force test here)."""
     rng = np.random.default_rng(3)
     x, mu = 50.0 * rng.random((10, 20)), 50.0 * rng.random((60, 20))
     # Every kernel value exp(-d / (2 sigma^2)) is exactly 0 in float64 here.
@@ -123,6 +151,9 @@ def test_fast_equals_bruteforce_when_exp_underflows_without_the_shift():
 
 
 def test_fast_equals_bruteforce_when_columns_of_x_are_blank():
+    """With 12 of 30 columns 0 in every point, the fast form drops them from the product (checked)
+    yet still counts the samples' values there through |mu|^2: it equals the brute force at sigma
+    0.1 and 0.5, in 10-row blocks, to TOL = 1e-6 nats (as above)."""
     # Columns that are 0 in every test point (MNIST's borders) are left out of the product; the
     # samples' values there must still count, through |mu|^2.
     rng = np.random.default_rng(14)
@@ -136,6 +167,9 @@ def test_fast_equals_bruteforce_when_columns_of_x_are_blank():
 
 
 def test_cancellation_never_gives_negative_distances():
+    """For points on a sample or 1e-9 from it (norms near 3,300), _excess_distances gives row minima
+    in [0, 1e-9) and excess distances >= 0 with each row's minimum exactly 0. The signs are exact;
+    1e-9 because the true minima are 0 and 3e-17, the rest being float64 cancellation."""
     rng = np.random.default_rng(15)
     mu = 10.0 + rng.random((50, 30))
     x = np.concatenate([mu, mu + 1e-9])  # every point on (or next to) a sample
@@ -147,6 +181,8 @@ def test_cancellation_never_gives_negative_distances():
 
 
 def test_fast_accepts_float32_and_sequences():
+    """The fast form takes x as a nested list (of float32 values) and mu as a float32 array, and
+    gives the brute force's float64 result on the same values, to TOL = 1e-6 nats (as above)."""
     rng = np.random.default_rng(4)
     x, mu = mnist_like(rng, 5), mnist_like(rng, 8)
     expected = parzen_log_likelihood_bruteforce(x.astype(np.float64), mu.astype(np.float64), 0.2)
@@ -157,6 +193,9 @@ def test_fast_accepts_float32_and_sequences():
 # --- several sigmas at once ----------------------------------------------------------------------
 
 def test_sigma_grid_equals_one_sigma_at_a_time():
+    """The 10-sigma default grid at once (33-row blocks) gives a (10, 70) table whose rows equal
+    single-sigma calls (one 70-row block). 1e-12 nats: the same float64 formula, only blocked
+    differently, so at most the BLAS summation order differs."""
     rng = np.random.default_rng(5)
     x, mu = mnist_like(rng, 70), mnist_like(rng, 150)
     grid = parzen_log_likelihood(x, mu, DEFAULT_SIGMAS, block_rows=33)
@@ -166,6 +205,8 @@ def test_sigma_grid_equals_one_sigma_at_a_time():
 
 
 def test_scalar_sigma_gives_one_row_and_a_sequence_gives_a_table():
+    """A scalar sigma gives shape (N,) and a one-element sequence gives shape (1, N). Exact: shapes
+    are integers."""
     rng = np.random.default_rng(6)
     x, mu = rng.random((4, 3)), rng.random((5, 3))
     assert parzen_log_likelihood(x, mu, 0.5).shape == (4,)
@@ -174,11 +215,17 @@ def test_scalar_sigma_gives_one_row_and_a_sequence_gives_a_table():
 
 @pytest.mark.parametrize("sigma", [0.0, -1.0, np.nan, [0.1, 0.0], []])
 def test_bad_sigma_is_refused(sigma):
+    """Parametrized over 0, a negative sigma, nan, a sequence holding 0 and an empty sequence: each
+    raises ValueError. Exact (error type): each would otherwise give nan, inf or an empty table
+    without a word."""
     with pytest.raises(ValueError):
         parzen_log_likelihood(np.zeros((2, 3)), np.zeros((4, 3)), sigma)
 
 
 def test_mismatched_dimensions_are_refused():
+    """x and mu with different numbers of columns are refused by the fast form with a message about
+    the columns, and a 1-D x by the brute force. Exact (error type and message): the message is the
+    user's only guide."""
     with pytest.raises(ValueError, match="columns"):
         parzen_log_likelihood(np.zeros((2, 3)), np.zeros((4, 5)), 0.2)
     with pytest.raises(ValueError):
@@ -188,6 +235,9 @@ def test_mismatched_dimensions_are_refused():
 # --- protocol ------------------------------------------------------------------------------------
 
 def test_select_sigma_picks_the_argmax_of_the_validation_means():
+    """select_sigma's table lists the default grid in order, each mean within TOL = 1e-6 nats of the
+    brute force's, and the chosen sigma is the argmax of those means (here strictly inside the
+    grid). Sigmas and choice are compared exactly: they are copied from the grid, not computed."""
     rng = np.random.default_rng(7)
     samples, valid = mnist_like(rng, 200), mnist_like(rng, 30)
     best, table = select_sigma(samples, valid)
@@ -202,6 +252,9 @@ def test_select_sigma_picks_the_argmax_of_the_validation_means():
 
 
 def test_evaluate_reports_mean_and_population_standard_error():
+    """evaluate's mean is the brute-force test mean (TOL = 1e-6 nats) and its se is std(ddof=0) /
+    sqrt(N) to relative 1e-9 (the same float64 statistic), more than 1e-3 away from the ddof=1 value
+    (4.4% apart at N = 12); counts, the chosen sigma and the 10-row table are exact."""
     rng = np.random.default_rng(8)
     samples, valid, test = mnist_like(rng, 200), mnist_like(rng, 30), mnist_like(rng, 12)
     result = evaluate(samples, valid, test, progress=False)
@@ -215,6 +268,8 @@ def test_evaluate_reports_mean_and_population_standard_error():
 
 
 def test_evaluate_with_given_sigma_skips_selection():
+    """Given sigma=0.25 and no validation set, evaluate uses that sigma (exactly), leaves the sigma
+    table empty, and reports the brute-force test mean to TOL = 1e-6 nats (as above)."""
     rng = np.random.default_rng(9)
     samples, test = mnist_like(rng, 50), mnist_like(rng, 6)
     result = evaluate(samples, None, test, sigma=0.25, progress=False)
@@ -224,6 +279,8 @@ def test_evaluate_with_given_sigma_skips_selection():
 
 
 def test_evaluate_with_own_grid():
+    """A caller's grid [0.05, 0.3] replaces the default: the table lists exactly those sigmas and
+    the choice is one of them. Exact: the sigmas are copied, not computed."""
     rng = np.random.default_rng(10)
     samples, valid, test = mnist_like(rng, 50), mnist_like(rng, 10), mnist_like(rng, 6)
     result = evaluate(samples, valid, test, sigmas=[0.05, 0.3], progress=False)
@@ -232,6 +289,9 @@ def test_evaluate_with_own_grid():
 
 
 def test_result_json_round_trip(tmp_path):
+    """A ParzenResult written as JSON (returned, and saved to a file) reads back equal, with the
+    sigma table stored as [sigma, mean] pairs. Exact: JSON writes floats in shortest round-trip
+    form, so float64 values come back bit for bit."""
     result = ParzenResult(sigma=0.17782794100389226, mean=225.1234567890123, se=2.0123456789,
                           n_samples=10000, n_test=10000,
                           sigma_table=[(0.1, -12.5), (0.17782794100389226, 3.25)], seconds=4.5)
@@ -244,6 +304,9 @@ def test_result_json_round_trip(tmp_path):
 # --- progress ------------------------------------------------------------------------------------
 
 def test_progress_callback_sees_every_block():
+    """10 rows in blocks of 4: the callback gets (done, total) = (1, 3), (2, 3), (3, 3) with 4, 8
+    and 10 values, each the start of the final result. Exact: the callback is shown the very values
+    that are returned."""
     rng = np.random.default_rng(11)
     x, mu = rng.random((10, 4)), rng.random((6, 4))
     calls, parts = [], []
@@ -260,6 +323,9 @@ def test_progress_callback_sees_every_block():
 
 
 def test_progress_line_writes_one_updating_line():
+    """With no delay or interval, ProgressLine rewrites one line (a carriage return per update),
+    ends it with a newline on close, and shows the block count and running mean (3.00 for 1, 3, 5).
+    Exact (text): this is what the user sees."""
     stream = io.StringIO()
     line = parzen.ProgressLine("parzen test", stream=stream, delay=0.0, interval=0.0)
     line(1, 2, np.array([1.0, 3.0]))
@@ -271,6 +337,8 @@ def test_progress_line_writes_one_updating_line():
 
 
 def test_progress_line_is_silent_for_short_runs():
+    """A run that ends before the 60 s delay writes nothing, not even the closing newline. Exact
+    (empty output): fast runs stay silent by design."""
     stream = io.StringIO()
     line = parzen.ProgressLine("parzen test", stream=stream, delay=60.0)
     line(1, 1, np.array([1.0]))
@@ -279,6 +347,8 @@ def test_progress_line_is_silent_for_short_runs():
 
 
 def test_evaluate_without_progress_prints_nothing(capsys):
+    """evaluate(progress=False) writes nothing to stdout or stderr. Exact (empty output): quiet
+    means nothing at all."""
     rng = np.random.default_rng(12)
     evaluate(rng.random((20, 3)), rng.random((5, 3)), rng.random((5, 3)), progress=False)
     captured = capsys.readouterr()
@@ -309,6 +379,10 @@ def fake_mnist(monkeypatch):
 
 
 def test_mnist_protocol_uses_the_first_1000_held_out_images_and_the_test_set(fake_mnist):
+    """With a stand-in MNIST: mnist_protocol reads train[50000:60000] (validating on its first
+    1,000) and the whole test set under the given data path, restores $PYLEARN2_DATA_PATH, and
+    reports evaluate's result on those arrays. Reads, paths and sigma exact; the mean to 1e-9 nats,
+    the same float64 evaluation of the same values."""
     samples = np.random.default_rng(13).random((40, 2))
     result = parzen.mnist_protocol(samples, data_path="/elsewhere", progress=False)
     assert {call[:3] for call in fake_mnist.calls} == {("train", 50000, 60000),
@@ -322,6 +396,8 @@ def test_mnist_protocol_uses_the_first_1000_held_out_images_and_the_test_set(fak
 
 
 def test_real_data_sanity_check_scores_the_first_10000_training_images(fake_mnist, monkeypatch):
+    """real_data_sanity_check hands train[0:10000] (a stand-in MNIST) to the MNIST protocol as the
+    samples, with the data path it was given. Exact: arrays and a path passed along."""
     seen = {}
 
     def fake_protocol(samples, data_path=None, progress=True):

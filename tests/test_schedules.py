@@ -36,6 +36,9 @@ def test_decay_after_one_mnist_epoch_matches_the_2014_monitor():
 
 
 def test_decay_clamps_at_min_lr_and_stays():
+    """ExponentialDecay with factor "2." and min_lr "0.3" (strings converted, as Pylearn2 did) uses
+    1, 0.5, then float32(0.3) for good once a value falls below it (0.25). Exact: float32 values
+    computed from powers of two and a rounded constant."""
     schedule = ExponentialDecaySchedule("2.", "0.3")   # strings are converted, as Pylearn2 did
     used = run_decay(schedule, 1.0, 5)
     assert [float(v) for v in used] == [1.0, 0.5, 0.30000001192092896, 0.30000001192092896,
@@ -44,6 +47,9 @@ def test_decay_clamps_at_min_lr_and_stays():
 
 
 def test_decay_state_round_trip():
+    """A decay schedule restored from another's state_dict after 7 minibatches gives the same next
+    learning rate. Exact: the same float64 formula on the same base and count, rounded to
+    float32."""
     a = ExponentialDecaySchedule(1.1, 1e-6)
     run_decay(a, .1, 7)
     b = ExponentialDecaySchedule(1.1, 1e-6)
@@ -65,6 +71,9 @@ def test_momentum_schedule_includes_the_epoch0_call():
 
 
 def test_momentum_jump_and_validation():
+    """With start = saturate = 3 the momentum stays 0.5 for the first two calls and is 0.9 from the
+    third; saturate below start is refused. Exact: float32 values of the two constants, and the
+    error type and message."""
     schedule = MomentumAdjustorSchedule(.9, 3, 3)
     values = [schedule.next_momentum(np.float32(.5)) for _ in range(4)]
     assert values == [np.float32(.5), np.float32(.5), np.float32(.9), np.float32(.9)]

@@ -103,6 +103,10 @@ def test_select_and_fit_chooses_on_the_held_out_labels():
 # --- label draws and scaling ---------------------------------------------------------------------
 
 def test_balanced_label_draws():
+    """100 labels of a 10-class pool are 100 distinct indices, 10 of each class; the same seed
+    gives the same draw and another seed another; a count that is not a multiple of 10, or a class
+    with too few examples, is refused naming it. Exact: integer indices and counts, and the
+    messages."""
     labels = np.repeat(np.arange(10), 50)[np.random.RandomState(0).permutation(500)]
     first = ss.balanced_labels(labels, 100, seed=0)
     assert len(set(first)) == 100 and np.all(np.bincount(labels[first]) == 10)
@@ -115,6 +119,8 @@ def test_balanced_label_draws():
 
 
 def test_holdout_split_is_a_stratified_partition():
+    """Holding out 0.2 of 6 examples per class gives disjoint fit and held-out sets that cover all
+    60 positions, with exactly one held-out example of each class. Exact: integer indices."""
     labels = np.repeat(np.arange(10), 6)
     fit, held = ss.holdout_split(labels, 0.2, seed=0)
     assert len(np.intersect1d(fit, held)) == 0 and len(fit) + len(held) == 60
@@ -122,6 +128,10 @@ def test_holdout_split_is_a_stratified_partition():
 
 
 def test_standardiser_centres_and_scales_with_one_number():
+    """On 300 rows of 4 columns of very different scales (0.01 to 10), the scaled features have
+    column means 0 (1e-12 absolute), overall RMS 1 (pytest.approx's default 1e-6 relative) and one
+    common factor for all columns (1e-7 relative): float64 arithmetic, rounding ~1e-15, far
+    below."""
     rng = np.random.RandomState(0)
     pool = rng.randn(300, 4) * np.array([1., 10., 0.01, 3.]) + 5
     scaled = ss.Standardiser(pool, block_rows=64)(pool)
@@ -132,6 +142,9 @@ def test_standardiser_centres_and_scales_with_one_number():
 
 
 def test_markdown_table_and_figure(tmp_path):
+    """The table shows each label count's error as percent mean ± sd with two decimals
+    (25.00 ± 1.00, 10.00 ± 2.00), and the figure is written (a non-empty file). Exact: the
+    formatted row."""
     summary = {"pixels": {"100": {"mean": .25, "sd": .01, "n": 2},
                           "600": {"mean": .1, "sd": .02, "n": 2}}}
     table = ss.markdown_table(summary, [100, 600], ["pixels"])
@@ -180,6 +193,8 @@ def independent_d_layers(values, x):
 
 
 def test_load_pair_sets_every_parameter_from_the_checkpoint(tiny_pair):
+    """Every parameter of the model load_pair builds (G's and D's) equals the checkpoint's array.
+    Exact: loading copies float32 values unchanged."""
     model, values = tiny_pair
     for name, value in model.get_param_values().items():
         np.testing.assert_array_equal(value, values[name], err_msg=name)
@@ -225,6 +240,8 @@ def test_the_feature_sets_are_wired_to_their_layers(tiny_pair):
 
 
 def test_asking_for_a_layer_D_does_not_have_is_an_error(tiny_pair):
+    """Asking for D's output layer "y" or an absent "h2" as features is a ValueError listing D's
+    hidden layers ['h0', 'h1']. Exact: the message is the user's only guide."""
     model, _ = tiny_pair
     x = torch.zeros(2, 784)
     for name in ("y", "h2"):
@@ -233,6 +250,8 @@ def test_asking_for_a_layer_D_does_not_have_is_an_error(tiny_pair):
 
 
 def test_load_pair_refuses_a_released_generator(tmp_path, tiny_pair):
+    """A released generator (G's parameters only) given to load_pair is a CheckpointError saying it
+    holds no discriminator parameters. Exact: the error type and message."""
     _, values = tiny_pair
     generator_only = {k: v for k, v in values.items() if k.startswith("G/")}
     path = ckpt.save_checkpoint(tmp_path / "generator.npz", generator_only,

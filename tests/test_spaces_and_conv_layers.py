@@ -18,6 +18,9 @@ C01B = ("c", 0, 1, "b")
 
 # ------------------------------------------------------------------------------------ spaces
 def test_conv2d_space_defaults_and_shapes():
+    """Conv2DSpace's axes, total dimension, batch axis, batch shape and origin for the CIFAR-10
+    generator's 80 x 10 x 10 c01b space; Pylearn2's default axes b01c; equality includes the axes.
+    Exact: integers and tuples."""
     space = Conv2DSpace(shape=[10, 10], num_channels=80, axes=["c", 0, 1, "b"])
     assert space.axes == C01B and space.get_total_dimension() == 8000
     assert space.get_batch_axis() == 3 and space.batch_shape(128) == (80, 10, 10, 128)
@@ -35,6 +38,9 @@ def test_conv2d_space_defaults_and_shapes():
     (dict(shape=[10, 10], num_channels=3, channels=3), "exactly one of num_channels"),
 ])
 def test_conv2d_space_rejects_bad_arguments(kwargs, message):
+    """Each bad argument is a ValueError with its own message: axes that are not a permutation of
+    (b, 0, 1, c), a shape of one or a zero size, zero channels, and both num_channels and channels.
+    Exact: the error type and message."""
     with pytest.raises(ValueError, match=message):
         Conv2DSpace(**kwargs)
 
@@ -55,6 +61,9 @@ def test_vector_to_conv_reads_rows_channel_fastest():
 
 
 def test_conversion_rejects_mismatched_spaces():
+    """Converting a VectorSpace to a Conv2DSpace of another total dimension, or between
+    Conv2DSpaces that differ in more than the axis order, is a ValueError saying so. Exact: the
+    message."""
     with pytest.raises(ValueError, match="total dimension 100 can't format a batch"):
         conversion(VectorSpace(100), Conv2DSpace([10, 10], num_channels=80))
     with pytest.raises(ValueError, match="only the axis order may"):
@@ -90,6 +99,9 @@ def test_dataset_rows_become_planar_c01b_images(tiny_cifar):
 
 # ------------------------------------------------------------------------------- geometry
 def test_detector_and_pool_geometry_of_the_cifar10_conv_discriminator():
+    """The three conv layers of the CIFAR-10 discriminator give cuda-convnet's sizes, input ->
+    detector -> pooled: 32 -> 33 -> 16, 16 -> 15 -> 7, 7 -> 9 -> 5, and filters (input channels,
+    kernel, kernel, detector channels). Exact: integer arithmetic."""
     space, shapes = Conv2DSpace([32, 32], num_channels=3, axes=C01B), []
     for pad, kernel, channels, pool, stride in ((4, 8, 64, 4, 2), (3, 8, 64, 4, 2),
                                                 (3, 5, 384, 2, 2)):
@@ -103,6 +115,9 @@ def test_detector_and_pool_geometry_of_the_cifar10_conv_discriminator():
 
 
 def test_detector_geometry_adds_dummy_channels_and_fixes_kernels():
+    """5 input channels get 3 zero dummy channels (filters over 8); fix_kernel_shape shrinks a
+    6 x 6 kernel to the padded 3 x 3 input (5 x 5, a 1 x 1 detector); fix_pool_shape and
+    fix_pool_stride shrink a 4 x 4 pool and stride to the 3 x 3 detector. Exact: integers."""
     geometry = DetectorGeometry(Conv2DSpace([9, 9], num_channels=5, axes=C01B), [4, 4], 2, 16, "c")
     assert geometry.dummy_channels == 3 and geometry.filter_shape == (8, 4, 4, 16)
     fixed = DetectorGeometry(Conv2DSpace([3, 3], num_channels=3, axes=C01B), [6, 6], 1, 16, "c",
@@ -121,6 +136,9 @@ def test_detector_geometry_adds_dummy_channels_and_fixes_kernels():
     (dict(kernel_stride=[2, 2], kernel_shape=[5, 5]), NotImplementedError, "does not tile"),
 ])
 def test_detector_geometry_errors_name_the_layer(arguments, error, message):
+    """Each check cuda-convnet made (at least 16 and a multiple of 16 detector channels, square
+    kernels, a kernel that fits, c01b input, a stride that tiles the input) raises its error and
+    names the layer. Exact: the error type and message, which tell the user what to change."""
     options = dict(kernel_shape=[8, 8], detector_channels=32, axes=C01B)
     options.update(arguments)
     space = Conv2DSpace([32, 32], num_channels=3, axes=options.pop("axes"))
@@ -134,11 +152,16 @@ def test_detector_geometry_errors_name_the_layer(arguments, error, message):
                                                    ([4, 4], [5, 5], "too big for pool shape"),
                                                    ([4, 2], [2, 2], "pools must be square")])
 def test_pool_geometry_errors(pool, stride, message):
+    """A pool larger than the detector, a stride larger than the pool and a non-square pool are
+    each a ValueError saying so. Exact: the error type and message."""
     with pytest.raises(ValueError, match=message):
         PoolGeometry((33, 33), pool, stride, "dh0")
 
 
 def test_deconv_geometry_of_the_cifar10_conv_generator_and_its_errors():
+    """The CIFAR-10 generator's Deconv (80 x 10 x 10, kernel 5, stride 3) makes a 3 x 32 x 32 c01b
+    output with filters (3, 5, 5, 80); fewer than 16 input channels, 5 output channels and a stride
+    above the kernel are refused. Exact: integer shapes, error type and message."""
     space = Conv2DSpace([10, 10], num_channels=80, axes=C01B)
     geometry = DeconvGeometry(space, [5, 5], [3, 3], 0, 3, "y")
     assert geometry.output_space == Conv2DSpace([32, 32], num_channels=3, axes=C01B)
@@ -159,6 +182,8 @@ def layers(backend):
 
 @pytest.mark.parametrize("backend", ["legacy_aesara", "port_torch"])
 def test_space_converter_with_the_wrong_size_names_the_layer(backend):
+    """In both backends, an MLP whose 7999 inputs cannot fill the SpaceConverter's 8000-dimensional
+    space is a ValueError naming the converter layer and the input space. Exact: the message."""
     registry = layers(backend)
     converter = registry["pylearn2.models.mlp.SpaceConverter"](
         layer_name="converter", output_space=Conv2DSpace([10, 10], num_channels=80, axes=C01B))
@@ -169,6 +194,9 @@ def test_space_converter_with_the_wrong_size_names_the_layer(backend):
 
 @pytest.mark.parametrize("backend", ["legacy_aesara", "port_torch"])
 def test_conv_layers_need_irange_and_refuse_normalisations(backend):
+    """In both backends, MaxoutConvC01B and Deconv without irange are refused, and an
+    output_normalization (not reproduced) is a NotImplementedError. Exact: the error type and
+    message."""
     registry = layers(backend)
     conv = registry["pylearn2.models.maxout.MaxoutConvC01B"]
     arguments = dict(layer_name="dh0", num_channels=8, num_pieces=2, kernel_shape=[8, 8],
@@ -223,6 +251,9 @@ def small_conv_pair(W_lr_scale=None):
 
 
 def test_torch_fused_step_refuses_a_conv_model_and_lr_scales_skip_the_converter():
+    """The torch fused step lists what it cannot run in a small conv pair (the SpaceConverter, the
+    conv layer, the conv input space), and the per-parameter learning-rate scales follow the
+    parameters (the converter has none): 0.5 for G/y_W, 1 elsewhere. Exact: names and constants."""
     from port_torch.training_algorithms import fused_step
     from port_torch.training_algorithms.sgd import _lr_scales
 

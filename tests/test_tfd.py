@@ -60,6 +60,8 @@ def floats(arrays, rows):
 # --- splits and labels ----------------------------------------------------------------------------
 
 def test_unlabeled_is_fold_code_0_without_labels(small_tfd):
+    """'unlabeled' is the rows with fold code 0, in file order, as float32 raw 0..255, with y,
+    y_identity and y_labels None. Exact: uint8 pixels are integers, which float32 holds exactly."""
     data = TFD("unlabeled")
     assert data.X.shape == (N_UNLABELED, 48 * 48) and data.X.dtype == np.float32
     np.testing.assert_array_equal(data.X, floats(small_tfd, np.arange(N_UNLABELED)))
@@ -71,6 +73,9 @@ def test_unlabeled_is_fold_code_0_without_labels(small_tfd):
 @pytest.mark.parametrize("fold", [0, 3, 4])
 @pytest.mark.parametrize("which_set", ["train", "valid", "test", "full_train"])
 def test_labelled_splits_follow_the_fold_column(small_tfd, which_set, fold):
+    """For folds 0, 3 and 4 and each labelled split, the rows are those whose code in that column of
+    folds selects the split (1, 2, 3, or 1 and 2 for full_train), y = labs_ex - 1 (0..6, N x 1) and
+    y_identity = labs_id. Exact: integer labels and integer pixels."""
     rows = rows_of(small_tfd, which_set, fold)
     data = TFD(which_set, fold=fold)
     np.testing.assert_array_equal(data.X, floats(small_tfd, rows))
@@ -82,6 +87,8 @@ def test_labelled_splits_follow_the_fold_column(small_tfd, which_set, fold):
 
 
 def test_full_train_keeps_file_order_of_train_and_valid(small_tfd):
+    """full_train holds the train and valid rows together in file order (not train then valid).
+    Exact: row indices and pixels."""
     full, train, valid = TFD("full_train"), TFD("train"), TFD("valid")
     assert full.get_num_examples() == train.get_num_examples() + valid.get_num_examples()
     rows = rows_of(small_tfd, "full_train")
@@ -90,6 +97,8 @@ def test_full_train_keeps_file_order_of_train_and_valid(small_tfd):
 
 
 def test_example_range_slices_the_split(small_tfd):
+    """example_range (1, 4) slices the split's X, y and y_identity; an empty one keeps everything;
+    [15, 99] is a plain slice, not a checked range. Exact: the same values."""
     full = TFD("train")
     part = TFD("train", example_range=(1, 4))
     np.testing.assert_array_equal(part.X, full.X[1:4])
@@ -101,6 +110,8 @@ def test_example_range_slices_the_split(small_tfd):
 
 
 def test_one_hot_has_seven_columns(small_tfd):
+    """one_hot gives N x 7 float32 rows with a single 1 at the class; 'unlabeled' keeps y None.
+    Exact: the values are 0 and 1."""
     plain, coded = TFD("test"), TFD("test", one_hot=True)
     assert coded.y.shape == (plain.y.shape[0], 7) and coded.y.dtype == np.float32
     np.testing.assert_array_equal(coded.y.argmax(axis=1), plain.y[:, 0])
@@ -111,6 +122,9 @@ def test_one_hot_has_seven_columns(small_tfd):
 # --- scaling and shuffling ------------------------------------------------------------------------
 
 def test_scale_and_center_arithmetic(small_tfd):
+    """scale divides by 255, center subtracts 127.5, both give (x - 127.5) / 127.5, in float32,
+    reaching [0, 1] and [-1, 1] exactly. Exact: the expected values repeat the same float32
+    operations."""
     raw = floats(small_tfd, np.arange(N_UNLABELED))
     scaled = TFD("unlabeled", scale=True).X
     np.testing.assert_array_equal(scaled, raw / np.float32(255))
@@ -122,6 +136,9 @@ def test_scale_and_center_arithmetic(small_tfd):
 
 
 def test_shuffle_uses_the_seed_or_the_given_rng(small_tfd):
+    """shuffle permutes X, y and y_identity together with RandomState(132987) by default,
+    RandomState(5) for rng=5 or a given RandomState(5), and RandomState(42) for seed=None
+    (make_np_rng's fallback). Exact: the same permutations."""
     plain = TFD("train")
     order = np.random.RandomState(132987).permutation(plain.get_num_examples())
     shuffled = TFD("train", shuffle=True)
@@ -139,6 +156,8 @@ def test_shuffle_uses_the_seed_or_the_given_rng(small_tfd):
 # --- other methods --------------------------------------------------------------------------------
 
 def test_get_test_set_keeps_arguments_and_can_change_fold(small_tfd):
+    """get_test_set() keeps fold, scale and axes; get_test_set(fold=4) changes only the fold. Exact:
+    the same float32 division by 255."""
     train = TFD("train", fold=2, scale=True, axes=("c", 0, 1, "b"))
     test = train.get_test_set()
     assert (test.which_set, test.fold, test.axes) == ("test", 2, ("c", 0, 1, "b"))
@@ -149,6 +168,7 @@ def test_get_test_set_keeps_arguments_and_can_change_fold(small_tfd):
 
 
 def test_preprocessor_is_applied_last(small_tfd):
+    """The preprocessor is applied once, to the scaled X. Exact: the same float32 values."""
     seen = []
 
     class Recorder:
@@ -160,6 +180,9 @@ def test_preprocessor_is_applied_last(small_tfd):
 
 
 def test_axes_and_topological_view(small_tfd):
+    """With c01b axes the topological view is 1 x 48 x 48 x N, holding the file's images, and
+    get_design_matrix inverts it; axes that are not a permutation of b01c are refused. Exact: the
+    views only move values."""
     data = TFD("unlabeled", axes=("c", 0, 1, "b"))
     topo = data.get_topological_view()
     assert topo.shape == (1, 48, 48, N_UNLABELED)
@@ -170,6 +193,8 @@ def test_axes_and_topological_view(small_tfd):
 
 
 def test_viewer_scaling(small_tfd):
+    """adjust_for_viewer divides by the largest magnitude and adjust_to_be_viewed_with clips to
+    [-1, 1]. Exact: the peak divided by itself is 1 and clipping gives the bounds."""
     data = TFD("unlabeled", center=True)
     assert np.abs(data.adjust_for_viewer(data.X)).max() == 1.0
     clipped = data.adjust_to_be_viewed_with(2 * data.X, data.X)
@@ -177,6 +202,8 @@ def test_viewer_scaling(small_tfd):
 
 
 def test_96_pixel_file(tmp_path, monkeypatch):
+    """image_size=96 reads TFD_96x96.mat (96 x 96 images, 9,216 columns); with only that file, the
+    default size fails naming TFD_48x48.mat. Exact: shapes, integer pixels and message."""
     monkeypatch.setenv("PYLEARN2_DATA_PATH", str(tmp_path))
     tfd.clear_cache()
     arrays = make_tfd_arrays(image_size=96)
@@ -192,6 +219,8 @@ def test_96_pixel_file(tmp_path, monkeypatch):
 
 
 def test_file_read_once_and_cache_is_read_only(small_tfd, tmp_path, monkeypatch):
+    """'unlabeled' and 'valid' from one file read it once, each dataset owns its X (zeroing one
+    leaves the next at 255), and the cached arrays are read-only. Exact: counts and values."""
     reads = []
     real_read = tfd.read_mat
     monkeypatch.setattr(tfd, "read_mat", lambda path: reads.append(path) or real_read(path))
@@ -207,6 +236,8 @@ def test_file_read_once_and_cache_is_read_only(small_tfd, tmp_path, monkeypatch)
 # --- errors ---------------------------------------------------------------------------------------
 
 def test_argument_errors(small_tfd):
+    """An unknown which_set (the message lists the valid ones), fold 5 or -1 and image_size 64 are
+    refused. Exact: error type and message."""
     with pytest.raises(ValueError, match="'unlabeled', 'train'"):
         TFD("training")
     with pytest.raises(AssertionError, match="fold"):
@@ -218,6 +249,9 @@ def test_argument_errors(small_tfd):
 
 
 def test_missing_file_explains_tfd_is_not_public(tmp_path, monkeypatch):
+    """A missing file raises DatasetError naming the path, saying TFD is not publicly distributed
+    (ask the University of Toronto) and naming PYLEARN2_DATA_PATH. Exact (substrings): TFD cannot be
+    downloaded, so the message is the user's only guide."""
     monkeypatch.setenv("PYLEARN2_DATA_PATH", str(tmp_path))
     tfd.clear_cache()
     with pytest.raises(DatasetError) as info:
@@ -236,6 +270,9 @@ def test_missing_file_explains_tfd_is_not_public(tmp_path, monkeypatch):
     (lambda a: a.update(labs_ex=a["labs_ex"].T), "labs_ex has shape"),
 ])
 def test_malformed_variables_rejected(tmp_path, monkeypatch, change, match):
+    """A file without labs_id, with 47 x 48 images, 4 fold columns, one expression label too few or
+    the labels as a row raises DatasetError naming the file and the variable. Exact: error type and
+    message."""
     monkeypatch.setenv("PYLEARN2_DATA_PATH", str(tmp_path))
     tfd.clear_cache()
     arrays = make_tfd_arrays()
@@ -247,6 +284,8 @@ def test_malformed_variables_rejected(tmp_path, monkeypatch, change, match):
 
 
 def test_empty_split_and_bad_one_hot_labels(tmp_path, monkeypatch):
+    """A fold without test rows raises DatasetError; an expression label 0 in the file (class -1) is
+    kept in plain y, as Pylearn2 did, but refused with one_hot. Exact: messages and integers."""
     monkeypatch.setenv("PYLEARN2_DATA_PATH", str(tmp_path))
     tfd.clear_cache()
     arrays = make_tfd_arrays()
@@ -261,6 +300,8 @@ def test_empty_split_and_bad_one_hot_labels(tmp_path, monkeypatch):
 
 
 def test_corrupt_file_rejected(tmp_path, monkeypatch):
+    """A file with a MATLAB header and garbage after it raises DatasetError 'cannot read TFD file'.
+    Exact: error type and message."""
     monkeypatch.setenv("PYLEARN2_DATA_PATH", str(tmp_path))
     tfd.clear_cache()
     folder = tmp_path / "faces" / "TFD"
@@ -276,6 +317,8 @@ def _v73_header():
 
 
 def test_v73_file_without_h5py_says_what_to_do(tmp_path, monkeypatch):
+    """A MATLAB v7.3 file without h5py installed raises DatasetError saying it is v7.3 and to pip
+    install h5py. Exact: the message is the user's only guide."""
     monkeypatch.setenv("PYLEARN2_DATA_PATH", str(tmp_path))
     tfd.clear_cache()
     monkeypatch.setattr(tfd, "_import_h5py", lambda: None)

@@ -133,6 +133,9 @@ def test_resume_continues_to_the_same_parameters_bit_for_bit(tmp_path):
 
 
 def test_divergence_stops_with_epoch_and_keeps_last_good_checkpoint(tmp_path):
+    """A parameter made NaN in epoch 3 stops training with an error naming the parameter, the epoch
+    and the last good checkpoint (epoch 2), and no checkpoint of the NaN epoch is written. Exact:
+    the message and the checkpoints' epoch numbers (integers)."""
     train = make_train(tmp_path, [], blow_up_at=3)
     with pytest.raises(TrainingDivergedError, match=r"G/h0_W after epoch 3.*epoch_000002"):
         train.main_loop()
@@ -140,11 +143,15 @@ def test_divergence_stops_with_epoch_and_keeps_last_good_checkpoint(tmp_path):
 
 
 def test_time_budget_is_checked_at_epoch_start(tmp_path):
+    """With a time budget of 0 s the loop starts no epoch and returns 0 epochs seen, although 50
+    are allowed. Exact: an integer count."""
     train = make_train(tmp_path, [], max_epochs=50)
     assert train.main_loop(time_budget=0.0) == 0
 
 
 def test_resume_refuses_a_checkpoint_of_another_model(tmp_path):
+    """Resuming from a checkpoint whose G/h0_W has another shape is a CheckpointError naming the
+    parameter and its shape. Exact: the error type and message."""
     train = make_train(tmp_path, [], max_epochs=1)
     train.main_loop()
     path = ckpt.latest_checkpoint(tmp_path / "checkpoints")
@@ -158,6 +165,9 @@ def test_resume_refuses_a_checkpoint_of_another_model(tmp_path):
 
 # ---------------------------------------------------------------- the progress line
 def test_progress_line_shows_epoch_of_total_wall_time_and_time_left():
+    """The progress line shows epoch N/M, the epoch's seconds, s/epoch and the time left (2,988
+    epochs at 25 s: 20 h 45 min) before the channels; without the total or the rate those parts are
+    left out. Exact: the formatted text."""
     from gan2014.monitor_log import progress_line
 
     line = progress_line(12, 15.2, {"valid_objective_d": 0.5}, total_epochs=3000,
@@ -172,12 +182,17 @@ def test_progress_line_shows_epoch_of_total_wall_time_and_time_left():
 @pytest.mark.parametrize("seconds, text", [(0, "0 s"), (59.4, "59 s"), (61, "1 min 01 s"),
                                            (3600, "1 h 00 min"), (90061, "1 d 01 h")])
 def test_time_left_formats(seconds, text):
+    """format_duration gives the two largest units of the rounded seconds: 0 s, 59 s (59.4),
+    1 min 01 s, 1 h 00 min, 1 d 01 h (90,061 s). Exact: the text."""
     from gan2014.monitor_log import format_duration
 
     assert format_duration(seconds) == text
 
 
 def test_epoch_clock_spreads_a_lap_over_its_epochs_and_keeps_the_recent_ones():
+    """The first lap only starts the clock; a lap over two epochs counts half its seconds for each;
+    only the last window (3) epochs are kept. Exact: the fake clock's times are sums and halves of
+    small round numbers, exact in float64."""
     from gan2014.train import EpochClock
 
     now = [100.0]
@@ -196,6 +211,10 @@ def test_epoch_clock_spreads_a_lap_over_its_epochs_and_keeps_the_recent_ones():
 
 
 def test_train_prints_epoch_of_total_from_max_epochs_and_the_criterion(tmp_path, capsys):
+    """Train's progress lines read epoch 0/2 (no wall time yet), 1/2 and 2/2 with s/epoch and time
+    left (0 s at the end); the total is the smaller of --max-epochs (2) and the criterion's
+    max_epochs (7), and the criterion's alone when --max-epochs is unset. Exact: text and
+    integers."""
     events = []
     train = make_train(tmp_path, events, max_epochs=None)
 

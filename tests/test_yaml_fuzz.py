@@ -316,6 +316,10 @@ def _check_raw(text, opts):
 
 @pytest.mark.filterwarnings("ignore:Generating overly large repr")
 def test_structured_documents_are_safe():
+    """For STRUCTURED_EXAMPLES (6,000) derandomized structured documents and random load options,
+    check_document's safety checks hold, and each outcome of OUTCOMES occurs at least 10 times, so
+    the documents reach every stage of the loader. Exact: the checks are yes or no; the 10 is a
+    floor on coverage, not a tolerance."""
     before = COUNTS.copy()
     _check_structured()
     seen = COUNTS - before
@@ -326,6 +330,9 @@ def test_structured_documents_are_safe():
 
 @pytest.mark.filterwarnings("ignore:Generating overly large repr")
 def test_raw_text_is_safe():
+    """For RAW_EXAMPLES (4,000) derandomized raw texts (YAML punctuation, tags and arbitrary
+    characters) and random load options, check_document's safety checks hold. Exact: the checks are
+    yes or no (only YAMLConfigError, no import or audit event, no call outside the registry)."""
     before = COUNTS["raw"]
     _check_raw()
     assert COUNTS["raw"] - before >= RAW_EXAMPLES

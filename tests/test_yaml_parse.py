@@ -140,12 +140,17 @@ def names_in_file_text(path):
 
 # ------------------------------------------------------------------------- !obj: two phases
 def test_obj_is_called_with_keyword_arguments_only(reg, calls):
+    """!obj:m.f {mapping} calls the registered callable once, with the mapping as keyword arguments
+    and nothing positional, and gives back its result. Exact: the call is recorded as made."""
     result = load("!obj:m.f {a: 1, b: [x, y]}", reg)
     assert calls == [("m.f", (), {"a": 1, "b": ["x", "y"]})]
     assert isinstance(result, Built) and result.kwargs == {"a": 1, "b": ["x", "y"]}
 
 
 def test_instantiate_false_returns_proxies_and_calls_nothing(reg, calls):
+    """instantiate=False gives the parsed tree of ObjectProxy nodes (name, registry target, 1-based
+    line and column, nested proxies, yaml_src) without calling anything or substituting ${}. Exact:
+    a parse-only check must not act, and the tree is plain data."""
     tree = load("!obj:m.Outer {inner: !obj:m.Inner {n: 1}, path: '${NOT_SET_ANYWHERE}'}", reg,
                 instantiate=False)
     assert calls == []
@@ -159,6 +164,8 @@ def test_instantiate_false_returns_proxies_and_calls_nothing(reg, calls):
 
 
 def test_children_are_built_before_parents_in_file_order(reg, calls):
+    """Arguments are built before the object that takes them, in the order of the file (b before a),
+    not sorted. Exact (call order): an order holds or it does not."""
     result = load("!obj:m.Outer {b: !obj:m.Inner {n: 1}, a: !obj:m.Inner {n: 2}}", reg)
     assert [(name, kwargs.get("n")) for name, _, kwargs in calls] == [
         ("m.Inner", 1), ("m.Inner", 2), ("m.Outer", None)]
@@ -168,18 +175,26 @@ def test_children_are_built_before_parents_in_file_order(reg, calls):
 @pytest.mark.parametrize("text, kind", [("!obj:m.f [1, 2]", "list"), ("!obj:m.f 'x'", "scalar"),
                                         ("a:\n  !obj:m.f\n", "scalar")])
 def test_obj_must_be_followed_by_a_mapping(reg, calls, text, kind):
+    """Parametrized over a list, a quoted scalar and no value after the tag (an empty scalar): each
+    is refused while parsing, naming what was found, and nothing is called. Exact (error type and
+    message): the message is the user's only guide."""
     with pytest.raises(YAMLConfigError, match=f"must be followed by a mapping.*not a {kind}"):
         load(text, reg, instantiate=False)
     assert calls == []
 
 
 def test_obj_keys_must_be_strings(reg):
+    """A keyword name that is not a string (the integer 1) is refused, naming the key and pointing
+    at it (line 2, column 3). Exact (message and position): the position is how the user finds the
+    line."""
     with pytest.raises(YAMLConfigError, match="keyword names must be strings, got 1") as info:
         load("!obj:m.f {a: 2,\n  1: x}", reg)
     assert (info.value.line, info.value.column) == (2, 3)
 
 
 def test_proxy_keys_of_plain_mappings_are_built(reg):
+    """An !obj: used as a key of a plain mapping is built like a value: the key becomes the built
+    object. Exact: the key's type and arguments are discrete."""
     result = load("{? !obj:m.f {n: 1} : value}", reg)
     [(key, value)] = result.items()
     assert isinstance(key, Built) and key.kwargs == {"n": 1} and value == "value"
@@ -187,6 +202,8 @@ def test_proxy_keys_of_plain_mappings_are_built(reg):
 
 # ------------------------------------------------------------------ !import, !float, scalars
 def test_import_returns_the_registered_object_uncalled(reg, calls):
+    """!import 'm.f', and !import:m.g with no value or an empty one, give the registry's object
+    itself, uncalled. Exact (identity): it must be the very object registered."""
     result = load("[!import 'm.f', !import:m.g , !import:m.g '']", reg)
     assert result[0] is reg["m.f"] and result[1] is reg["m.g"] and result[2] is reg["m.g"]
     assert calls == []
@@ -199,11 +216,17 @@ def test_import_returns_the_registered_object_uncalled(reg, calls):
     ("!import [m.f]", "expected a scalar node"),
 ])
 def test_bad_imports(reg, text, message):
+    """Parametrized over a name without a dot (both spellings), an unregistered dotted name and a
+    list as argument: each raises YAMLConfigError with its own message. Exact (error type and
+    message): the message is the user's only guide."""
     with pytest.raises(YAMLConfigError, match=message):
         load(text, reg)
 
 
 def test_float_tag():
+    """!float reads '1e-3' (quoted or plain; plain YAML 1.1 leaves it a string) and '.5' as floats,
+    and a non-number is refused at line 2, column 4. Exact: float('1e-3') and the literal 1e-3 are
+    the same double; the position is how the user finds the line."""
     assert load("[!float '1e-3', !float 1e-3, !float '.5']", {}) == [1e-3, 1e-3, 0.5]
     with pytest.raises(YAMLConfigError, match="!float needs a number, got 'abc'") as info:
         load("a: 1\nb: !float abc", {})
@@ -216,12 +239,18 @@ def test_float_tag():
     ("True", True), ("0", 0), ("1", 1), ("-2.0", -2.0), ("'train'", "train"), ("null", None),
 ])
 def test_scalars_follow_yaml_1_1_as_pyyaml_safeloader(text, expected):
+    """Parametrized over plain scalars: floats need a dot, and an exponent needs a sign (1e-6 and
+    1.0e6 stay strings), plus booleans, integers, a quoted string and null; value and type both
+    match. Exact: one literal, one parse."""
     value = load(f"v: {text}", {})["v"]
     assert value == expected and type(value) is type(expected)
 
 
 # ------------------------------------------------------------------------ anchors and aliases
 def test_alias_sites_receive_the_identical_object(reg, calls):
+    """An anchored !obj: and its aliases (in another object's arguments, twice in a list) are one
+    proxy when parsed and one object, built once. Exact (identity and call count): the configs share
+    the training set this way."""
     text = textwrap.dedent("""\
         !obj:m.Outer {
             dataset: &train !obj:m.Inner {which_set: 'train'},
@@ -239,17 +268,24 @@ def test_alias_sites_receive_the_identical_object(reg, calls):
 
 
 def test_aliased_plain_containers_stay_shared_and_recursive_ones_terminate():
+    """An aliased plain list is the same object at both sites, and a list that contains itself is
+    built as a list that contains itself instead of recursing forever. Exact (identity)."""
     result = load("a: &l [1, {k: v}]\nb: *l\nc: &r [0, *r]", {})
     assert result["a"] is result["b"]
     assert result["c"][1] is result["c"]
 
 
 def test_an_object_that_contains_itself_is_rejected(reg):
+    """An !obj: whose arguments hold an alias of itself is refused with an error about recursion
+    (PyYAML's, raised while parsing). Exact (error type and message word): such an object cannot be
+    built."""
     with pytest.raises(YAMLConfigError, match="recursive"):
         load("&p !obj:m.f {k: [*p]}", reg)
 
 
 def test_merge_keys_work_and_explicit_keys_override_them(reg):
+    """A << merge key in !obj: arguments brings in the anchored mapping's keys, and an explicit key
+    overrides a merged one instead of counting as a duplicate. Exact: parsed values."""
     result = load("base: &b {x: 1, y: 2}\nobj: !obj:m.f {<<: *b, y: 3}", reg)
     assert result["obj"].kwargs == {"x": 1, "y": 3}
 
@@ -263,6 +299,10 @@ def test_merge_keys_work_and_explicit_keys_override_them(reg):
     ("{1: a, 1.0: b}", 1),                                    # equal keys of other spellings
 ])
 def test_duplicate_keys_are_rejected_everywhere(reg, calls, text, line):
+    """Parametrized over an !obj: mapping, a top-level block mapping, a nested flow mapping, a
+    mapping inside an !obj: value and equal keys spelt differently (1, 1.0): each is refused at the
+    repeated key's line, nothing called. Exact (message and line): a silent overwrite would change
+    the experiment."""
     with pytest.raises(YAMLConfigError, match="duplicate key") as info:
         load(text, reg, instantiate=False)
     assert info.value.line == line
@@ -271,6 +311,8 @@ def test_duplicate_keys_are_rejected_everywhere(reg, calls, text, line):
 
 # ---------------------------------------------------------------------------- ${} substitution
 def test_preprocess_prefers_environ_then_os_environ(monkeypatch):
+    """preprocess takes a variable from the given dict before os.environ, replaces several in one
+    string, and leaves a text without '${' as it is. Exact (strings): substitution is text."""
     monkeypatch.setenv("GAN2014_TEST_VAR", "from-os")
     assert preprocess("${GAN2014_TEST_VAR}/x") == "from-os/x"
     assert preprocess("${GAN2014_TEST_VAR}/x", {"GAN2014_TEST_VAR": "mine"}) == "mine/x"
@@ -279,11 +321,16 @@ def test_preprocess_prefers_environ_then_os_environ(monkeypatch):
 
 
 def test_preprocess_does_not_expand_recursively_nor_tilde():
+    """A substituted value is not scanned again ('${B}' stays) and '~' is not expanded, as in
+    Pylearn2. Exact (strings): substitution is text."""
     assert preprocess("${A}", {"A": "${B}"}) == "${B}"
     assert preprocess("~/${A}", {"A": "x"}) == "~/x"
 
 
 def test_preprocess_errors(monkeypatch):
+    """An unterminated '${', an unknown variable (the closest known name suggested) and an unset
+    PYLEARN2_DATA_PATH (with the export line that fixes it) each raise YAMLConfigError. Exact
+    (message text): the message is the user's only guide."""
     with pytest.raises(YAMLConfigError, match=r"open '\$\{' not followed by '\}'"):
         preprocess("${A}/${B", {"A": "1", "B": "2"})
     with pytest.raises(YAMLConfigError, match='unrecognized environment variable "MY_VARIABEL". '
@@ -296,6 +343,8 @@ def test_preprocess_errors(monkeypatch):
 
 
 def test_substitution_in_mapping_values_and_lists_but_not_keys(reg):
+    """${X} is replaced in plain-mapping values, list items, nested mappings, !obj: arguments and a
+    top-level string, but not in mapping keys. Exact (strings): substitution is text."""
     text = "{'${X}': ['${X}', {k: '${X}'}], o: !obj:m.f {p: '${X}.pkl', q: ['${X}']}}"
     result = load(text, reg, environ={"X": "v"})
     assert result["${X}"] == ["v", {"k": "v"}]
@@ -304,6 +353,9 @@ def test_substitution_in_mapping_values_and_lists_but_not_keys(reg):
 
 
 def test_substitution_errors_point_at_the_value(reg, monkeypatch):
+    """A substitution error points at the value that holds it: an unset PYLEARN2_DATA_PATH at the
+    file, line 3, column 9; an unterminated '${' in a list item at line 2, column 3. Exact
+    (positions): they are how the user finds the line."""
     monkeypatch.delenv("PYLEARN2_DATA_PATH", raising=False)
     with pytest.raises(YAMLConfigError, match="PYLEARN2_DATA_PATH is not set") as info:
         load("!obj:m.f {\n  a: 1,\n  path: '${PYLEARN2_DATA_PATH}/x'}", reg, filename="c.yaml")
@@ -321,10 +373,16 @@ def test_substitution_errors_point_at_the_value(reg, monkeypatch):
     ("/abs/dir/exp.yml", ("/abs/dir/exp.yml", "/abs/dir/", "exp.yml", "exp.yml")),
 ])
 def test_train_file_variables(path, expected):
+    """Parametrized over a path in a subfolder, a bare file name (empty directory) and an absolute
+    .yml path (only .yaml is stripped, so the stem keeps .yml): each gives the four PYLEARN2_TRAIN_*
+    values. Exact (strings): the configs build save paths from them."""
     assert train_file_variables(path) == dict(zip(TRAIN_FILE_VARIABLES, expected))
 
 
 def test_load_path_publishes_the_train_file_variables(tmp_path, monkeypatch, clean_train_variables):
+    """load_path publishes the PYLEARN2_TRAIN_* variables of a relative path before reading it, so
+    the file can use all four (save path sub/exp.pkl), and leaves them in os.environ. Exact
+    (strings): they become file names."""
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "exp.yaml").write_text(
         "{save: '${PYLEARN2_TRAIN_FILE_FULL_STEM}.pkl', dir: '${PYLEARN2_TRAIN_DIR}',\n"
@@ -336,6 +394,9 @@ def test_load_path_publishes_the_train_file_variables(tmp_path, monkeypatch, cle
 
 
 def test_load_path_reports_the_file_name(tmp_path, clean_train_variables):
+    """An error in a loaded file starts with that file's path, line 2, column 4 and the unknown
+    name; a missing file is reported as unreadable. Exact (message and position): they are how the
+    user finds the problem."""
     path = tmp_path / "bad.yaml"
     path.write_text("a: 1\nb: !obj:no.Such {}\n")
     with pytest.raises(YAMLConfigError) as info:
@@ -348,6 +409,9 @@ def test_load_path_reports_the_file_name(tmp_path, clean_train_variables):
 
 # ------------------------------------------------------------------------ names and safety
 def test_unknown_name_error_names_file_line_column_and_suggests(reg, calls):
+    """A misspelt !obj: name (MPL) is reported with file, line 2, column 12 and the closest
+    registered name (MLP), and nothing is called. Exact (message and position): the message is the
+    user's only guide."""
     text = "!obj:pylearn2.train.Train {\n    model: !obj:pylearn2.models.mlp.MPL {}\n}"
     with pytest.raises(YAMLConfigError) as info:
         load(text, reg, filename="mnist.yaml", instantiate=False)
@@ -359,6 +423,9 @@ def test_unknown_name_error_names_file_line_column_and_suggests(reg, calls):
 
 
 def test_the_audit_watch_sees_imports_and_opens(monkeypatch):
+    """The control for the safety test below: an import and an open() inside forbidden_events() are
+    seen (import, exec and open events). Exact (event names): unless the watch sees these, an empty
+    log below proves nothing."""
     # The control for the safety tests below: the watch does detect these events.
     monkeypatch.delitem(sys.modules, "colorsys", raising=False)
     with forbidden_events() as events:
@@ -380,6 +447,10 @@ def test_the_audit_watch_sees_imports_and_opens(monkeypatch):
     "!pkl: 'evil.pkl'",
 ])
 def test_names_outside_the_registry_import_and_call_nothing(reg, calls, monkeypatch, text):
+    """Parametrized over unregistered names via !obj: (also nested) and both !import forms, PyYAML's
+    python/object/apply, python/name and python/module tags, and a !pkl: path: each raises
+    YAMLConfigError with no forbidden audit event (import, exec, open, spawn, unpickling and the
+    like), no new module and no call. Exact: one event would be a hole."""
     system_calls = []
     monkeypatch.setattr(os, "system", lambda *args: system_calls.append(args))
     modules_before = set(sys.modules)
@@ -393,6 +464,9 @@ def test_names_outside_the_registry_import_and_call_nothing(reg, calls, monkeypa
 
 # ----------------------------------------------------------------------------------------- !pkl:
 def test_pkl_is_refused_by_default_even_without_building(reg):
+    """Without allow_pickle, !pkl: is refused while parsing, even with instantiate=False, at line 2,
+    column 4, and the loader is never called. Exact: unpickling can run any code, so the refusal
+    must be certain."""
     loads = []
     with pytest.raises(YAMLConfigError, match="!pkl: is refused") as info:
         load("a: 1\nb: !pkl: 'model.pkl'", reg, instantiate=False, pickle_loader=loads.append)
@@ -401,6 +475,9 @@ def test_pkl_is_refused_by_default_even_without_building(reg):
 
 
 def test_pkl_calls_the_hook_when_allowed(reg):
+    """With allow_pickle, parsing leaves a PickleProxy and loads nothing; building calls the given
+    loader once, with the substituted path, and the anchor and its aliases share the result. Exact
+    (calls and identity)."""
     loads = []
 
     def pickle_loader(path):
@@ -421,11 +498,17 @@ def test_pkl_calls_the_hook_when_allowed(reg):
     ("!pkl: [a]", {"pickle_loader": print}, "expected a scalar node"),
 ])
 def test_pkl_misuse(text, options, message):
+    """Parametrized over '!pkl:path' without the space, no pickle_loader, and a list as argument:
+    each is refused with its own message. Exact (error type and message): the message is the user's
+    only guide."""
     with pytest.raises(YAMLConfigError, match=message):
         load(text, {}, allow_pickle=True, **options)
 
 
 def test_pkl_loader_failures_are_wrapped_with_location():
+    """An exception from the pickle loader becomes a YAMLConfigError naming the path and the
+    exception, at the !pkl: node (line 2, column 5), with the original as __cause__. Exact (message,
+    position, cause): the user needs both where and why."""
     def pickle_loader(path):
         raise FileNotFoundError(path)
 
@@ -437,6 +520,9 @@ def test_pkl_loader_failures_are_wrapped_with_location():
 
 # ---------------------------------------------------------------------------------- yaml_src
 def test_yaml_src_is_set_when_the_object_allows_it():
+    """A built object that takes attributes gets yaml_src, which parses back to the same name and
+    arguments; objects that refuse attributes (a numpy array, a __slots__ class) still build. Exact
+    (parsed values and types)."""
     class Slotted:
         __slots__ = ()
 
@@ -465,6 +551,9 @@ class Layer:
                     "layer_name? m.Layer did not get these expected arguments: layer_name, dim."),
 ])
 def test_keyword_errors_name_the_class_and_suggest(body, message):
+    """Parametrized over one misspelt keyword, two, a missing required argument, and a wrong keyword
+    with missing ones: each error's whole text (location, class, keywords, suggestions) is checked,
+    and its cause is the TypeError. Exact (full string): the message is the user's only guide."""
     with pytest.raises(YAMLConfigError) as info:
         load(f"layers:\n  - !obj:m.Layer {body}", {"m.Layer": Layer}, filename="c.yaml")
     assert str(info.value) == f"c.yaml:2:5: {message}"
@@ -472,6 +561,9 @@ def test_keyword_errors_name_the_class_and_suggest(body, message):
 
 
 def test_other_exceptions_are_wrapped_with_location_and_cause():
+    """A ValueError from a configured callable becomes a YAMLConfigError with location, name and the
+    original message, chained as __cause__; a TypeError raised inside a callable that accepts its
+    arguments is reported as that TypeError. Exact (full string and cause)."""
     def boom_type(**kwargs):
         raise TypeError("inner type problem")
 
@@ -490,6 +582,8 @@ def test_other_exceptions_are_wrapped_with_location_and_cause():
 
 
 def test_a_nested_yaml_config_error_passes_through_unchanged():
+    """A YAMLConfigError raised while building (e.g. by a nested load) reaches the caller as the
+    same object, keeping its own file and line. Exact (identity)."""
     inner = YAMLConfigError("inner problem", "other.yaml", 7, 3)
 
     def nested(**kwargs):
@@ -502,6 +596,9 @@ def test_a_nested_yaml_config_error_passes_through_unchanged():
 
 # ------------------------------------------------------------------------- syntax and others
 def test_syntax_errors_become_yaml_config_errors_with_line():
+    """PyYAML syntax errors become YAMLConfigErrors with the file name and position (an unclosed
+    flow list at line 3; 'b: c: d' at line 2, column 5). Exact (message and position): they are how
+    the user finds the line."""
     text = "a: 1\nb: [1, 2\nc: 3\n"
     with pytest.raises(YAMLConfigError, match="while parsing a flow sequence") as info:
         load(text, {}, filename="s.yaml")
@@ -521,17 +618,23 @@ def test_syntax_errors_become_yaml_config_errors_with_line():
     ("[" * 2000 + "]" * 2000, "nested too deeply", None),
 ])
 def test_other_yaml_problems_are_converted(text, message, line):
+    """Parametrized over a NUL character, a second document, an unknown tag, an undefined alias, an
+    impossible date, a bad !!int and 2,000 nested lists: each becomes a YAMLConfigError with the
+    reason and line (none for the nesting). Exact (message and line)."""
     with pytest.raises(YAMLConfigError, match=message) as info:
         load(text, {})
     assert info.value.line == line
 
 
 def test_empty_document_is_none():
+    """An empty text and a text of only a comment both load as None. Exact."""
     assert load("", {}) is None
     assert load("# only a comment\n", {}) is None
 
 
 def test_error_message_format_and_pickling():
+    """str() of a YAMLConfigError is 'file:line:column: message' ('<string>' with no file), and a
+    pickle round trip keeps message, file, line and column. Exact (strings and fields)."""
     error = YAMLConfigError("problem", "f.yaml", 3, 7)
     assert str(error) == "f.yaml:3:7: problem"
     assert str(YAMLConfigError("problem")) == "<string>: problem"
@@ -541,6 +644,9 @@ def test_error_message_format_and_pickling():
 
 # ----------------------------------------------------------------------------- the registry
 def test_not_implemented_stub():
+    """A not_implemented stub raises NotImplementedError naming the dotted name and the backend;
+    built from a config it surfaces as a YAMLConfigError with that error as cause. Exact (full
+    message): it tells the user what is missing."""
     stub = not_implemented("pylearn2.models.maxout.MaxoutConvC01B", "torch")
     with pytest.raises(NotImplementedError, match=r"^pylearn2.models.maxout.MaxoutConvC01B is not "
                                                   r"implemented in the torch backend yet$"):
@@ -551,6 +657,9 @@ def test_not_implemented_stub():
 
 
 def test_backend_registry_covers_every_known_name(monkeypatch):
+    """backend_registry holds every KNOWN_NAMES entry plus the backend's extras; the backend's own
+    entries win over the shared ones, shared ones fill in, and a name neither gives is a stub naming
+    the backend. Exact (keys and entries)."""
     shared = {"pylearn2.datasets.mnist.MNIST": "shared MNIST",
               "pylearn2.models.dbm.init_sigmoid_bias_from_marginals": "shared init"}
     monkeypatch.setattr(registry_module, "shared_registry", lambda: dict(shared))
@@ -567,6 +676,8 @@ def test_backend_registry_covers_every_known_name(monkeypatch):
 
 
 def test_shared_registry_holds_the_framework_free_entries():
+    """SHARED maps exactly the eight framework-free names to gan2014's objects, and a backend with
+    no entries of its own gets gan2014's MNIST. Exact (dict equality and identity)."""
     from gan2014.config.registry import SHARED  # computed on access (module __getattr__)
     from gan2014.datasets import cifar10, mnist, tfd
     from gan2014 import termination_criteria
@@ -588,6 +699,9 @@ def test_shared_registry_holds_the_framework_free_entries():
 
 
 def test_registry_module_imports_without_the_shared_modules():
+    """In a fresh interpreter where the dataset and model modules cannot be imported, the registry
+    module still imports and gives KNOWN_NAMES; only reading SHARED needs them (ImportError). Exact
+    (printed text)."""
     # In a fresh interpreter where the dataset and model modules cannot be imported.
     code = ("import sys; sys.modules['gan2014.datasets.mnist'] = None; "
             "sys.modules['gan2014.models.dbm'] = None; "
@@ -602,6 +716,9 @@ def test_registry_module_imports_without_the_shared_modules():
 # ---------------------------------------------------------------------- the five 2014 configs
 @pytest.mark.parametrize("config", CONFIGS)
 def test_original_configs_parse_unmodified(config, clean_train_variables):
+    """Parametrized over the five 2014 configs: each parses unmodified, unbuilt, to a Train proxy
+    whose !obj: names are exactly those in the file's text outside comments, all in KNOWN_NAMES,
+    with save_path still unsubstituted. Exact (sets of names)."""
     stubs = {name: not_implemented(name, "test") for name in KNOWN_NAMES}
     tree = load_path(ORIGINAL / config, stubs, instantiate=False)
     assert isinstance(tree, ObjectProxy) and tree.name == "pylearn2.train.Train"
@@ -612,6 +729,9 @@ def test_original_configs_parse_unmodified(config, clean_train_variables):
 
 
 def test_known_names_are_exactly_the_names_the_configs_use():
+    """KNOWN_NAMES is exactly the set of !obj: names in the five configs (EpochCounter included),
+    with no repeats. Exact (set equality): a missing name would break a config, an extra one would
+    never be exercised."""
     used = set().union(*(names_in_file_text(ORIGINAL / config) for config in CONFIGS))
     assert used == set(KNOWN_NAMES) and len(KNOWN_NAMES) == len(set(KNOWN_NAMES))
     assert "pylearn2.termination_criteria.EpochCounter" in KNOWN_NAMES
@@ -620,6 +740,9 @@ def test_known_names_are_exactly_the_names_the_configs_use():
 @pytest.mark.parametrize("config", CONFIGS)
 def test_original_configs_build_with_recording_stubs(config, calls, reg, monkeypatch,
                                                      clean_train_variables):
+    """Parametrized over the five configs: built from their own folder with recording stubs, each
+    gives a Train with save_path '<config stem>.pkl' and its yaml_src, every proxy built exactly
+    once and none left unbuilt. Exact (strings and counts)."""
     monkeypatch.chdir(ORIGINAL)
     train = load_path(config, reg)
     assert train.name == "pylearn2.train.Train"
@@ -636,6 +759,9 @@ def test_original_configs_build_with_recording_stubs(config, calls, reg, monkeyp
 ])
 def test_training_set_is_one_object_shared_with_init_bias(config, path_to_bias, reg,
                                                          clean_train_variables):
+    """For mnist.yaml and tfd_pretrain/pretrain.yaml, the dataset given to the init_bias of G's
+    layers[2] (init_sigmoid_bias_from_marginals) is the very training set object. Exact (identity):
+    the configs share it through an alias."""
     train = load_path(ORIGINAL / config, reg)
     node = train
     for step in path_to_bias:
