@@ -1,6 +1,7 @@
 """IDX reading/writing, the data path and Pylearn2's MNIST semantics, on small generated files."""
 import gzip
 import os
+import re
 
 import numpy as np
 import pytest
@@ -137,7 +138,7 @@ def test_truncated_header_and_cut_gzip_stream(tmp_path):
         read_idx(str(short))
     cut = tmp_path / "cut-idx.gz"
     cut.write_bytes(gzip.compress(encode_idx(np.zeros(1000, np.uint8)))[:30])
-    with pytest.raises(DatasetError, match=str(cut)):
+    with pytest.raises(DatasetError, match=re.escape(str(cut))):
         read_idx(str(cut))
 
 

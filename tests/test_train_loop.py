@@ -149,6 +149,26 @@ def test_time_budget_is_checked_at_epoch_start(tmp_path):
     assert train.main_loop(time_budget=0.0) == 0
 
 
+def test_a_budget_used_up_mid_run_stops_at_the_next_epoch_start(tmp_path, monkeypatch):
+    """With a clock that advances 10 s per training epoch and a budget of 25 s, the loop runs the
+    epochs that start inside the budget (at 0, 10 and 20 s) to their end, starts no fourth one, and
+    checkpoints the third. Exact: integer epoch counts on a fake clock."""
+    import time
+    import types
+
+    import gan2014.train
+
+    events = []
+    clock = types.SimpleNamespace(**{name: getattr(time, name) for name in dir(time)
+                                     if not name.startswith("_")})
+    clock.time = lambda: 1000.0 + 10.0 * events.count("train")
+    monkeypatch.setattr(gan2014.train, "time", clock)
+    train = make_train(tmp_path, events, max_epochs=50)
+    assert train.main_loop(time_budget=25.0) == 3
+    assert events.count("train") == 3
+    assert [e for e, _ in ckpt.list_checkpoints(tmp_path / "checkpoints")][-1] == 3
+
+
 def test_resume_refuses_a_checkpoint_of_another_model(tmp_path):
     """Resuming from a checkpoint whose G/h0_W has another shape is a CheckpointError naming the
     parameter and its shape. Exact: the error type and message."""
