@@ -15,16 +15,20 @@ SPLIT_CODES = {"unlabeled": (0,), "train": (1,), "valid": (2,), "test": (3,), "f
 
 
 def make_tfd_arrays(image_size=48, seed=0):
-    """TFD-shaped variables: the first 20 rows unlabeled in every fold, the rest rotating 1, 2, 3.
+    """TFD-shaped variables: the first 20 rows unlabeled in every fold, the rest coded 1, 2, 3 in a
+    different arrangement in each fold column.
 
     Labels follow the real file's layout: N x 1 columns, expressions 1..7, -1 where unlabeled.
     """
     rng = np.random.RandomState(seed)
     images = rng.randint(0, 256, size=(N, image_size, image_size)).astype(np.uint8)
-    images[0, 0, 0], images[-1, -1, -1] = 0, 255
+    # The extremes, in the unlabeled rows and in the labelled ones.
+    images[0, 0, 0], images[N_UNLABELED - 1, -1, -1] = 0, 255
+    images[N_UNLABELED, 0, 0], images[-1, -1, -1] = 0, 255
     folds = np.zeros((N, 5), dtype=np.uint8)
     for fold in range(5):
-        folds[N_UNLABELED:, fold] = 1 + (np.arange(N_LABELLED) + fold) % 3
+        # Runs of fold + 1 rows per code, shifted by the fold: no two folds' columns are alike.
+        folds[N_UNLABELED:, fold] = 1 + (np.arange(N_LABELLED) // (fold + 1) + fold) % 3
     labs_ex = np.full((N, 1), -1, dtype=np.int16)
     labs_ex[N_UNLABELED:, 0] = 1 + np.arange(N_LABELLED) % 7
     labs_id = (1000 + np.arange(N)).astype(np.int32).reshape(N, 1)
