@@ -112,7 +112,8 @@ def substream_states(first, n_streams):
     from aesara.sandbox.rng_mrg import A1p72, A2p72, M1, M2
 
     if not 0 < n_streams < 2 ** 72:
-        raise ValueError(f"the number of substreams must be positive, got {n_streams}")
+        raise ValueError("the number of substreams must be at least 1 and below 2**72 (the "
+                         f"generator's substreams are 2**72 steps apart), got {n_streams}")
     states = np.empty((n_streams, 6), dtype=np.int64)
     states[0] = np.asarray(first, dtype=np.int64)
     halves = [(slice(0, 3), np.asarray(A1p72, dtype=np.int64), M1),

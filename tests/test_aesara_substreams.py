@@ -54,7 +54,9 @@ def test_the_streams_draw_as_aesaras_and_advance_the_master_state_alike():
 
 
 def test_a_bad_count_is_refused():
-    """Property: asking for 0 substreams raises a ValueError saying the count must be positive.
-    Exact (error type and message): the message is the user's only guide."""
-    with pytest.raises(ValueError, match="positive"):
-        random_streams.substream_states([1] * 6, 0)
+    """Property: asking for 0 substreams, or for 2**72 or more, raises a ValueError giving the
+    valid range and the count asked for. Exact (error type and message): the message is the
+    user's only guide."""
+    for count in (0, -3, 2 ** 72):
+        with pytest.raises(ValueError, match=rf"at least 1 and below 2\*\*72 .*got {count}$"):
+            random_streams.substream_states([1] * 6, count)

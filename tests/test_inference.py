@@ -236,11 +236,17 @@ def test_pairs_grid_puts_each_image_beside_its_reconstruction():
     assert [int(t.max()) for t in tiles] == [0, 255, 0, 255, 0, 255]
 
 
-def test_the_command_refuses_bad_hidden_widths():
-    """A --hidden value that is not a list of positive integers ("12,x") is a usage error
-    (SystemExit from the parser). Exact: the exception type."""
-    with pytest.raises(SystemExit):
-        inf.parse_hidden(inf.build_parser(), "12,x")
+def test_the_command_refuses_bad_hidden_widths(capsys):
+    """A --hidden value that is not a list of positive integers ("12,x", "", "12,0", "-4") is a
+    usage error: exit status 2 and a message naming the option and the value given. Exact: the
+    status and the message."""
+    for text in ("12,x", "", "12,0", "-4"):
+        with pytest.raises(SystemExit) as stopped:
+            inf.parse_hidden(inf.build_parser(), text)
+        assert stopped.value.code == 2, text
+        assert inf.parse_hidden(inf.build_parser(), "12,7") == (12, 7)
+    message = capsys.readouterr().err
+    assert "--hidden: expected positive comma-separated widths, got '-4'" in message
 
 
 def test_jacobian_spectrum_of_a_known_linear_map():

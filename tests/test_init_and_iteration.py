@@ -68,10 +68,20 @@ def test_exactly_one_init_option_is_required():
 
 def test_sparse_init_puts_k_gaussians_per_column():
     """sparse_weights with sparse_init = 5 gives exactly 5 non-zero entries in each of the 7
-    columns; a sparse_init above the input dimension is a ValueError. Exact: integer counts and the
-    message."""
+    columns, and those entries are the RandomState's randn draws, in Pylearn2's interleaved order
+    (randint for the row, then randn), times sparse_stdev = 2; a sparse_init above the input
+    dimension is a ValueError. Exact: integer counts, the same float64 draws times 2 (exact), and
+    the message."""
     W = sparse_weights(np.random.RandomState(1), (50, 7), 5, sparse_stdev=2.0)
     assert ((W != 0).sum(axis=0) == 5).all()
+    rng, expected = np.random.RandomState(1), np.zeros((50, 7))
+    for column in range(7):
+        for _ in range(5):
+            row = rng.randint(0, 50)
+            while expected[row, column] != 0:
+                row = rng.randint(0, 50)
+            expected[row, column] = rng.randn()
+    np.testing.assert_array_equal(W, expected * 2.0)
     with pytest.raises(ValueError, match="exceeds"):
         sparse_weights(np.random.RandomState(1), (3, 2), 4)
 
