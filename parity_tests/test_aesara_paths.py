@@ -103,7 +103,9 @@ def float64_results(float64_child, float32_results):
 
 def test_both_paths_ran_and_trained(float32_results):
     """Property: the comparison is not vacuous: both paths produced every parameter, velocity and
-    MRG state, and training moved the parameters (non-zero velocities)."""
+    MRG state, and training moved the parameters (non-zero velocities). Exact: the keys present and
+    the count of 12 velocity arrays per path; 'moved' is any non-zero entry, as how closely the
+    paths agree is bounded by the comparison tests."""
     for path in PATHS:
         keys = [key for key in float32_results if key.startswith(path + "/")]
         assert any(key.startswith(f"{path}/rng/D/dropout") for key in keys), path

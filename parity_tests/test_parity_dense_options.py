@@ -213,7 +213,8 @@ def test_float64_constraints_and_updates_agree(float64, parity_record):
 
 def test_batched_torch_path_refuses_constrained_models():
     """The K-models-at-once path (training_algorithms/batched.py) has no Train.setup and so would
-    skip the projection before epoch 0: it refuses a model with max_col_norm, naming the layers."""
+    skip the projection before epoch 0: it refuses a model with max_col_norm, naming the layers.
+    Exact: the error type and the message naming the layers."""
     from parity_tests.dense_options_worker import build
     from port_torch.training_algorithms.batched import BatchedModels
 

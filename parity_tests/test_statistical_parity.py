@@ -43,7 +43,11 @@ THREADS = int(os.environ.get("GAN2014_STAT_THREADS", "1"))
 
 @pytest.mark.slow
 def test_backends_reach_the_same_parzen_score(tmp_path, parity_record):
-    """Welch's t-test at alpha = 0.01 finds no difference between the backends' Parzen means."""
+    """Welch's t-test at alpha = 0.01 finds no difference between the backends' Parzen means.
+    Tolerance: the test's two-sided significance level ALPHA = 0.01, so backends that do not
+    differ fail by chance once in 100 studies and a failure is a real alarm; |difference of
+    means| is recorded against the critical difference t_{1 - ALPHA/2, df} x standard error, which
+    it exceeds exactly when the test rejects. Each run's mean and SE must be finite."""
     from scipy import stats
 
     mnist_or_skip()
@@ -65,7 +69,8 @@ def test_backends_reach_the_same_parzen_score(tmp_path, parity_record):
 
 def test_aesara_seed_offset_shifts_every_mrg_stream(monkeypatch):
     """$GAN2014_MRG_SEED_OFFSET (what the study varies for legacy_aesara) shifts the seed of each
-    MRG stream, and unset leaves the 2014 seed (10097 for the generator's noise) unchanged."""
+    MRG stream, and unset leaves the 2014 seed (10097 for the generator's noise) unchanged.
+    Exact: integer seeds, and a ValueError naming the variable for -1."""
     from legacy_aesara.models.mlp import MRG_SEED_OFFSET_VARIABLE, new_mrg_stream
 
     monkeypatch.delenv(MRG_SEED_OFFSET_VARIABLE, raising=False)

@@ -83,7 +83,8 @@ def touch(path):
 def test_pkl_name_finds_the_run_folder_of_the_first_stage(tmp_path):
     """'./pretrain.pkl' (absent) -> runs/pretrain-<this backend>/checkpoints/, latest checkpoint
     (a Ctrl-C checkpoint sorts after its epoch's); the other backend's run folder when this backend
-    has none; the own backend's first when both exist."""
+    has none; the own backend's first when both exist. Exact: the resolved paths; a path names the
+    right checkpoint or another one."""
     other = touch(tmp_path / "runs" / "pretrain-legacy_aesara" / "checkpoints" / "epoch_000050.npz")
     assert pretrained.resolve("./pretrain.pkl", "port_torch", tmp_path) == other
     touch(tmp_path / "runs" / "pretrain-port_torch" / "checkpoints" / "epoch_000002.npz")
@@ -96,7 +97,8 @@ def test_pkl_name_finds_the_run_folder_of_the_first_stage(tmp_path):
 def test_npz_files_and_run_folders_named_directly(tmp_path):
     """A .npz path is that file; a folder is a run folder (latest checkpoint in checkpoints/); a
     stem with a .npz next to it (pretrain.npz) or a run folder of its name (--out pretrain) comes
-    before the runs/ folders."""
+    before the runs/ folders. Exact: the resolved paths; a path names the right checkpoint or
+    another one."""
     runs = touch(tmp_path / "runs" / "pretrain-port_torch" / "checkpoints" / "epoch_000001.npz")
     assert pretrained.resolve(str(runs), "port_torch", tmp_path) == runs
     assert pretrained.resolve("runs/pretrain-port_torch", "port_torch", tmp_path) == runs
@@ -195,7 +197,7 @@ def test_add_layers_appends_the_trained_stage1_generator(workdir, backend, write
 
 def test_start_layer_appends_from_that_layer(workdir):
     """start_layer=1: only stage 1's h1 and y are appended; the new MLP must then end in its h0's
-    width (32)."""
+    width (32). Exact: layer names, parameter names and a shape, all structure."""
     write_stage1_checkpoint(workdir / "runs" / "tfd_pretrain_tiny-port_torch", "port_torch")
     text = (STAGE2.read_text().replace("dim: 10,", "dim: 32,")
             .replace('pretrained: "./tfd_pretrain_tiny.pkl",',
@@ -209,7 +211,10 @@ def test_start_layer_appends_from_that_layer(workdir):
 
 def test_gen_channels_of_equal_names_are_overwritten_as_in_2014(workdir):
     """Monitoring names channels after layer_name: gen_h0_* and gen_h1_* appear once and hold the
-    stage-1 layers' values (the later layer overwrites the earlier one, as in 2014)."""
+    stage-1 layers' values (the later layer overwrites the earlier one, as in 2014). Exact: the
+    count of 18 h0_ channels (6 weight norms and 12 output statistics: one layer's worth);
+    h0_col_norms_max within pytest.approx's default relative 1e-6, a few float32 rounding steps, as
+    the channel and the check reduce the same float32 weights by the same operations."""
     import torch
 
     write_stage1_checkpoint(workdir / "runs" / "tfd_pretrain_tiny-port_torch", "port_torch")
@@ -225,7 +230,8 @@ def test_clear_errors(workdir, backend):
     """No checkpoint: the paths tried and the command to run; a .pkl: refused; a checkpoint whose
     arrays do not fit its YAML: the parameter and both shapes; a new MLP whose output does not fit
     the pretrained input: both spaces; start_layer out of range. Each is a YAML error at the
-    add_layers line."""
+    add_layers line. Exact: the error type and the text each message must contain; the message is
+    the user's only guide."""
     with pytest.raises(YAMLConfigError) as info:
         build(backend)
     assert "runs/tfd_pretrain_tiny-port_torch" in str(info.value)

@@ -32,7 +32,8 @@ def compile_probe(tmp_path, header_dir, first_lines):
 
 def test_aesara_compiles_with_the_header_folder_first(header_dir):
     """Property: Aesara's compile flags carry the chosen -ffp-contract, -g0 and the header's
-    folder, so every module Aesara writes is compiled with them."""
+    folder, so every module Aesara writes is compiled with them. Exact: the first two flags as
+    strings and the -I flag's presence; a flag has no near miss."""
     flags = aesara.config.gcc__cxxflags.split()
     assert flags[:2] == [f"-ffp-contract={aesara_flags.fp_contract()}", "-g0"]
     assert f"-I{header_dir}" in flags
@@ -42,7 +43,8 @@ def test_a_module_prologue_is_read_from_the_precompiled_header(tmp_path, header_
     """Property: for a file that begins as Aesara's generated modules do, g++ uses Python.h.gch
     (g++ -H marks a used precompiled header with '!'), i.e. the header was built with the flags
     the modules are compiled with. If it were not, every compile would silently parse the
-    headers again (correct, but the cold-cache speed-up would be gone)."""
+    headers again (correct, but the cold-cache speed-up would be gone). Exact: the line
+    '! <folder>/Python.h.gch' in the listing; g++ -H prints '!' only for a header it used."""
     listing = compile_probe(tmp_path, header_dir, "")
     assert f"! {header_dir}/Python.h.gch" in listing
 
@@ -51,7 +53,8 @@ def test_a_file_that_defines_a_macro_first_reads_the_real_headers(tmp_path, head
     """Property: a source that defines a macro the headers test before including Python.h (as
     Cython code does with PY_SSIZE_T_CLEAN) is not given the precompiled state: g++ refuses it
     ('x' in the -H listing) and reads the real headers, so the header never changes what a file
-    means."""
+    means. Exact: the 'x' line present and the '!' line absent; g++ -H prints 'x' for a
+    precompiled header it found but could not use."""
     listing = compile_probe(tmp_path, header_dir, "#define PY_SSIZE_T_CLEAN\n")
     assert f"x {header_dir}/Python.h.gch" in listing
     assert f"! {header_dir}/Python.h.gch" not in listing

@@ -56,7 +56,9 @@ def no_dataset(tmp_path, monkeypatch):
 
 
 def test_the_tiny_run_really_needs_its_dataset(run, no_dataset):
-    """The guard of the tests below: rebuilding the whole run from its YAML reads MNIST."""
+    """The guard of the tests below: rebuilding the whole run from its YAML reads MNIST. Exact: an
+    exception whose message names MNIST (pattern 'mnist|MNIST'); without it the no-dataset tests
+    below would prove nothing."""
     from gan2014 import parzen_cli
     from port_torch.registry import REGISTRY
 
@@ -139,7 +141,9 @@ def readme_snippet():
 
 
 def test_the_readme_snippet_runs(run, tmp_path, monkeypatch, no_dataset, capsys):
-    """The README's block, executed as written in a folder holding a released generator."""
+    """The README's block, executed as written in a folder holding a released generator. Exact: the
+    printed epoch and noise dimension ('1 10') and the image's shape, 2 + 8 x 58 = 466 pixels a
+    side: integers."""
     release_generator.release(run[0], tmp_path / "generator.npz")
     monkeypatch.chdir(tmp_path)
     exec(compile(readme_snippet(), "README.md", "exec"), {"__name__": "readme"})

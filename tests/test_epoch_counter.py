@@ -25,7 +25,7 @@ def test_exactly_max_epochs_run(max_epochs):
 def test_new_epochs_false_counts_the_epochs_already_trained():
     """Property: with new_epochs=False a model already trained 3 epochs stops at max_epochs=5 in
     all, after 2 more (Pylearn2 counted from the model's epochs seen); new_epochs=True runs 5
-    more."""
+    more. Exact: integer epoch counts."""
     assert epochs_run(EpochCounter(5, new_epochs=False), already_seen=3) == 2
     assert epochs_run(EpochCounter(5, new_epochs=True), already_seen=3) == 5
 
@@ -33,7 +33,7 @@ def test_new_epochs_false_counts_the_epochs_already_trained():
 def test_state_round_trip_and_the_torch_key():
     """Property: the count survives a checkpoint (key "epochs_done"), and the key torch checkpoints
     used before the class was shared ("count") is read as the same number; None means not yet
-    started."""
+    started. Exact: the state dict and integer epoch counts."""
     counter = EpochCounter(10)
     for _ in range(4):
         counter.continue_learning(model=None)
@@ -49,7 +49,8 @@ def test_state_round_trip_and_the_torch_key():
 
 def test_both_backends_use_the_shared_class():
     """Property: the YAML name resolves to the same class in both registries (nothing
-    framework-free is defined twice)."""
+    framework-free is defined twice). Exact: object identity (`is`), so a copy of the class
+    fails."""
     from port_torch.registry import REGISTRY as TORCH
 
     assert TORCH["pylearn2.termination_criteria.EpochCounter"] is EpochCounter

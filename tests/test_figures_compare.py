@@ -44,7 +44,8 @@ def test_table_lists_the_epochs_every_run_validated_and_the_png_is_drawn(tmp_pat
                                                ("a=missing_dir", "does not exist")])
 def test_bad_run_arguments_are_named(argument, message, capsys, tmp_path, monkeypatch):
     """Property: a malformed argument or a folder without the run files stops the command with
-    status 2 and a message naming the argument or the missing file."""
+    status 2 and a message naming the argument or the missing file. Exact: exit status 2 and the
+    message text; the message is the user's only guide."""
     monkeypatch.chdir(tmp_path)
     with pytest.raises(SystemExit) as stop:
         compare.main([argument])

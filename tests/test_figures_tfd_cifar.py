@@ -106,7 +106,11 @@ def test_cifar10_convolutional_torch(data_root, tmp_path):
     samples are G's c01b output put in CIFAR's planar design order (value [c, i, j, b] at column
     1024 c + 32 i + j of row b); the neighbour column is the brute-force argmin over the YAML's
     training set (CIFAR10 train[0:160], GCN 55) drawn in colour at the samples' scale; the command
-    names the files cifar10_* by default and writes RGB tiles of 32 x 32."""
+    names the files cifar10_* by default and writes RGB tiles of 32 x 32. Exact: sizes, modes,
+    neighbour indices, record text, the samples against G's own c01b output (same noise, same
+    batch) and the 8-bit tiles, recomputed from the rows by the same mapping (the enlargement
+    copies pixels); the ends of each interpolation to atol 1e-6, as G runs there on batches of
+    other sizes."""
     from port_torch.figures import TorchFigures, main
 
     checkpoint = fresh_checkpoint("cifar10_convolutional_tiny.yaml", tmp_path)
@@ -135,7 +139,9 @@ def test_cifar10_convolutional_torch(data_root, tmp_path):
 
 def test_cifar10_fully_connected_aesara(data_root, tmp_path):
     """Property: for cifar10_fully_connected_tiny.yaml on the Aesara backend (G's Linear output is
-    already a planar design row), the same neighbour, tile and interpolation properties hold."""
+    already a planar design row), the same neighbour, tile and interpolation properties hold.
+    Same tolerances: sizes, neighbour indices, the dataset's description and the 8-bit tiles
+    exactly; the ends of each interpolation to atol 1e-6 (G on batches of other sizes)."""
     from legacy_aesara.figures import AesaraFigures
 
     checkpoint = fresh_checkpoint("cifar10_fully_connected_tiny.yaml", tmp_path)
@@ -148,7 +154,10 @@ def test_cifar10_fully_connected_aesara(data_root, tmp_path):
 
 def test_tfd_command_torch(data_root, tmp_path):
     """Property: for tfd_pretrain_tiny.yaml the command writes tfd_* files of 48 x 48 grey tiles
-    (G's [0, 1] values as they are), the neighbours searched in TFD's unlabeled set (scale=True)."""
+    (G's [0, 1] values as they are), the neighbours searched in TFD's unlabeled set (scale=True).
+    Exact: file names, sizes, record text and the 8-bit tiles, also as read back from the PNG
+    (lossless); the ends of each interpolation to atol 1e-6, as G runs there on batches of other
+    sizes."""
     from port_torch.figures import TorchFigures, main
 
     checkpoint = fresh_checkpoint("tfd_pretrain_tiny.yaml", tmp_path)
@@ -175,7 +184,8 @@ def test_tfd_command_torch(data_root, tmp_path):
 
 def test_design_rows_refuses_a_batch_of_the_wrong_shape(data_root):
     """Property: a 4-D batch whose image axes do not match the training set's is an error naming
-    both shapes, not a silent reshuffle."""
+    both shapes, not a silent reshuffle. Exact: the error type and the message fragments 'images
+    are' and '3072 values'; the message is the user's only guide."""
     dataset = cifar10.CIFAR10("train", gcn=55., start=0, stop=10, axes=("c", 0, 1, "b"))
     with pytest.raises(ValueError, match="images are"):
         figures.design_rows(np.zeros((32, 32, 3, 4), np.float32), dataset, 3072)

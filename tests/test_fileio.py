@@ -33,7 +33,8 @@ def test_a_bad_line_before_the_last_is_an_error_naming_file_and_line(tmp_path):
 
 
 def test_a_missing_file_is_empty_only_when_allowed(tmp_path):
-    """Property: missing_ok=True gives [] for a missing file; without it FileNotFoundError."""
+    """Property: missing_ok=True gives [] for a missing file; without it FileNotFoundError.
+    Exact: the empty list and the exception type."""
     assert fileio.read_jsonl(tmp_path / "none.jsonl", missing_ok=True) == []
     with pytest.raises(FileNotFoundError):
         fileio.read_jsonl(tmp_path / "none.jsonl")

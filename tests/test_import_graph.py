@@ -95,21 +95,24 @@ def circles(graph):
 
 
 def test_the_finder_sees_a_circle():
-    """The detector itself: a two-module circle and a three-module one are found, a chain is not."""
+    """The detector itself: a two-module circle and a three-module one are found, a chain is not.
+    Exact: lists of module names."""
     graph = {"a": {"b"}, "b": {"a"}, "c": {"d"}, "d": {"e"}, "e": {"c"}, "f": {"a"}}
     assert sorted(circles(graph)) == [["a", "b"], ["c", "d", "e"]]
     assert circles({"a": {"b"}, "b": set()}) == []
 
 
 def test_no_import_circles():
-    """No set of project modules imports itself round (package __init__ files included)."""
+    """No set of project modules imports itself round (package __init__ files included). Exact: the
+    list of circles must be empty; one circle is enough to break an import."""
     assert circles(import_graph()) == []
 
 
 @pytest.mark.parametrize("backend, other", [("legacy_aesara", "port_torch"),
                                             ("port_torch", "legacy_aesara")])
 def test_backends_do_not_import_each_other(backend, other):
-    """Neither backend imports the other, and gan2014 imports neither (it is framework-free)."""
+    """Neither backend imports the other, and gan2014 imports neither (it is framework-free).
+    Exact: the lists of crossing imports must be empty."""
     graph = import_graph()
     crossing = sorted((module, target) for module, targets in graph.items()
                       for target in targets

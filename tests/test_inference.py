@@ -161,7 +161,9 @@ def _predict_x(original):
 def test_the_learning_check_fails_for_a_wrong_training_target(mutant, monkeypatch):
     """The check of the test above does not pass when E is trained on the wrong target: z of
     another draw, z's of the batch paired with the wrong x, or x itself (E's output then does not
-    even have z's size: the loss cannot be formed, or E learns nothing about z)."""
+    even have z's size: the loss cannot be formed, or E learns nothing about z). Bound: the 0.6 of
+    assert_learns_the_inverse, which each wrong target must fail (AssertionError, or RuntimeError
+    where the loss cannot be formed); E = 0 already scores 1.0."""
     G = tiny_generator()
     monkeypatch.setattr(inf, "training_pair", mutant(inf.training_pair))
     with pytest.raises((AssertionError, RuntimeError)):
@@ -185,7 +187,8 @@ def test_training_E_leaves_G_unchanged():
 
 def test_training_is_repeatable_with_a_seed():
     """Two trainings with the same seed give the same losses and weights (float32, one thread:
-    the same operations in the same order)."""
+    the same operations in the same order). Exact: losses and weights bit for bit
+    (assert_array_equal), which that determinism allows."""
     G = tiny_generator()
     runs = []
     for _ in range(2):
@@ -213,7 +216,9 @@ def test_encoder_file_round_trip_and_refusals(tmp_path):
 
 
 def test_error_summaries():
-    """Hand-computed values: per-row means first, then the mean and its standard error."""
+    """Hand-computed values: per-row means first, then the mean and its standard error. Tolerance:
+    pytest.approx's default 1e-6 relative for float64 results of a few operations on small exact
+    numbers; the zero baseline (5.0) and row count exactly; the error's type and message."""
     target = np.array([[0., 0.], [1., 1.]])
     estimate = np.array([[1., 1.], [1., 3.]])
     summary = core.squared_error_summary(target, estimate)

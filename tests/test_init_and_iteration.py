@@ -40,7 +40,8 @@ def test_first_shuffled_batch_is_the_2014_batch():
 
 
 def test_shuffle_stream_persists_across_epochs():
-    """Epoch e uses the e-th shuffle of one persistent stream, not a reseeded one."""
+    """Epoch e uses the e-th shuffle of one persistent stream, not a reseeded one. Exact: integer
+    index arrays."""
     rng = np.random.RandomState([2012, 10, 5])
     first, second = (shuffled_sequential_batches(1000, 100, rng) for _ in range(2))
     assert not np.array_equal(first[0], second[0])

@@ -116,7 +116,9 @@ def test_port_torch_figures(checkpoint, train_images):
 
 def test_legacy_aesara_figures(checkpoint, train_images):
     """Property: the same as for the torch port, with noise from G's MRG stream (seeded 1234) and G
-    as a compiled Aesara fprop."""
+    as a compiled Aesara fprop. Same tolerances: sizes, neighbour indices and 8-bit tiles
+    exactly; the ends and middle of each interpolation to atol 1e-6 (G on batches of other
+    sizes, whose matrix products may be blocked differently)."""
     from legacy_aesara.figures import AesaraFigures
 
     backend = AesaraFigures()
@@ -129,7 +131,9 @@ def test_legacy_aesara_figures(checkpoint, train_images):
 def test_figures_command_writes_pngs_and_record(checkpoint, tmp_path, capsys):
     """Property: `python -m port_torch.figures CHECKPOINT --out DIR` writes the two PNGs named after
     the checkpoint's epoch, at the sizes of the layout, and a JSON record whose neighbour indices
-    are the ones drawn; a missing checkpoint is one `error:` line and status 2."""
+    are the ones drawn; a missing checkpoint is one `error:` line and status 2. Exact: exit
+    statuses 0 and 2, the image sizes, the record's epoch (1) and index count (ROWS = 3), and
+    'error:' in stderr; sizes and counts are integers and the message is the user's only guide."""
     from port_torch import figures as torch_figures
 
     argv = [str(checkpoint), "--out", str(tmp_path), "--rows", str(ROWS), "--cols", str(COLS),
@@ -162,7 +166,9 @@ def test_nearest_neighbours_is_the_exact_argmin():
 def test_learning_curves(run_dir, tmp_path):
     """Property: the curves command draws a 1500 x 900 PNG from a run folder, with or without a
     validation history, also from the run's monitor.csv alone, and refuses a folder without a
-    monitor record (status 2)."""
+    monitor record (status 2). Exact: exit statuses, the size (curves.WIDTH x curves.HEIGHT) and
+    the rows read from monitor.csv and monitor.jsonl, as both files write each float as its
+    shortest round-trip text."""
     out = tmp_path / "curves.png"
     assert curves.main([str(run_dir), "--out", str(out)]) == 0
     with Image.open(out) as image:

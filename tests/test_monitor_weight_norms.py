@@ -24,7 +24,9 @@ def test_norms_are_reused_within_a_pass_and_recomputed_after_it():
 
 
 def test_passes_do_not_share_norms():
-    """A second pass (or one nested in another) starts empty: it computes the weights afresh."""
+    """A second pass (or one nested in another) starts empty: it computes the weights afresh.
+    Exact: a row of 2.0s sums to exactly 8 and both sides take the float32 square root of 8; a
+    reused norm (of the row of 1.0s) would be sqrt(2)."""
     W = torch.ones(3, 2)
     with weights_fixed():
         weight_norm_channels(W)

@@ -21,7 +21,8 @@ def test_dump_steps_are_parsed_and_bad_ones_named():
 
 
 def test_a_folder_source_must_be_the_named_repository(tmp_path):
-    """A folder without the repository's marker file is refused with a message naming it."""
+    """A folder without the repository's marker file is refused with a message naming it. Exact:
+    the error type and the message; it is the user's only guide."""
     source = tmp_path / "not_pylearn2"
     source.mkdir()
     (source / "README").write_text("x")

@@ -481,7 +481,8 @@ def test_bad_yaml(tmp_path, data_root, in_process_cli, backend, case):
     """A bad YAML (unknown class, forbidden !obj: target, wrong type, missing required argument,
     duplicate key) stops before anything is built or written: exit code 2, one error naming the
     file and line, no traceback, nothing created or deleted (an existing output folder
-    untouched)."""
+    untouched). Exact: exit code, each case's message pattern and every file's bytes (the fixture's
+    snapshot); the message is the user's only guide."""
     (old, new), pattern = YAML_CASES[case]
     text = TINY_YAML.read_text(encoding="utf-8")
     assert old in text
@@ -499,7 +500,8 @@ def test_bad_yaml(tmp_path, data_root, in_process_cli, backend, case):
 def test_fused_path_refuses_a_cost_it_cannot_do(tmp_path, data_root, in_process_cli):
     """`legacy_aesara.run --path fused` on a cost option the fused gradients do not implement
     (no_drop_in_d_for_g) stops before training with exit code 2 and names the option; `--path
-    auto` would quietly use aesara.grad instead."""
+    auto` would quietly use aesara.grad instead. Exact: exit code and a message naming fused and
+    the option; the message is the user's only guide."""
     text = TINY_YAML.read_text(encoding="utf-8")
     old = "            scale_grads: 0,\n"
     assert old in text
@@ -515,7 +517,9 @@ def test_fused_path_refuses_a_cost_it_cannot_do(tmp_path, data_root, in_process_
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_missing_dataset_file(tmp_path, in_process_cli, backend):
     """A PYLEARN2_DATA_PATH without mnist/: exit code 2, the error names the YAML line, the missing
-    file and how to get it; no traceback, nothing written."""
+    file and how to get it; no traceback, nothing written. Exact: exit code, the message text (YAML
+    position, missing file, fetch command) and no output folder; the message is the user's only
+    guide."""
     empty = tmp_path / "empty_data"
     empty.mkdir()
     result = in_process_cli(backend, [TINY_YAML, "--out", tmp_path / "out"], empty, tmp_path)
@@ -555,7 +559,9 @@ def test_bad_checkpoint(tmp_path, runs, monkeypatch, in_process_cli, backend, ca
     """--resume with a truncated checkpoint, one of another model (the full-size mnist.yaml model's
     shapes), one of a newer format version, or an output folder without checkpoints: exit code 2
     before any compilation, one error naming the file and the problem (for another model: the
-    parameter and both shapes), no traceback; the checkpoint file itself is left as it was."""
+    parameter and both shapes), no traceback; the checkpoint file itself is left as it was. Exact:
+    exit code, each case's message and the files' bytes; the 60 s wall-clock limit is only a loose
+    backstop to the 'Compiling' check, not a timing."""
     runs.get("A1", "port_torch")
     template = runs.dir("A", "port_torch").parent / "A_epoch2.npz"
     bad = tmp_path / "given.npz"
@@ -779,7 +785,7 @@ def test_checkpoints_cross_backends(runs, backend):
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_rotation_keeps_at_most_k(runs, backend):
     """--keep-checkpoints 2 keeps the newest 2 epoch checkpoints; the default keeps 3, the
-    mid-epoch checkpoint of a Ctrl-C counting among them."""
+    mid-epoch checkpoint of a Ctrl-C counting among them. Exact: file names and integer epochs."""
     assert_clean_exit(runs.get("S", backend), 0)
     names = sorted(p.name for p in (runs.dir("S", backend) / "checkpoints").iterdir())
     assert names == ["epoch_000003.npz", "epoch_000004.npz"]
@@ -853,7 +859,8 @@ def test_a_checkpoint_without_run_facts_resumes_exactly(runs, tmp_path, monkeypa
 
 def test_a_second_run_into_the_same_folder_is_refused(runs, tmp_path, in_process_cli):
     """While a run holds its output folder (a lock the kernel drops however the process ends), a
-    second run into it stops before training with exit code 2 and says why."""
+    second run into it stops before training with exit code 2 and says why. Exact: exit code,
+    message text and the folder's files; the message is the user's only guide."""
     fcntl = pytest.importorskip("fcntl")
     out = tmp_path / "out"
     out.mkdir()
@@ -866,7 +873,8 @@ def test_a_second_run_into_the_same_folder_is_refused(runs, tmp_path, in_process
 
 def test_monitor_log_truncation_drops_later_epochs_and_a_torn_line(tmp_path):
     """Resuming from epoch 2 drops the rows of later epochs (monitored by the interrupted run before
-    their checkpoint was written) and a line torn by a kill, from both log files."""
+    their checkpoint was written) and a line torn by a kill, from both log files. Exact: the count
+    of dropped lines (2: the epoch-3 row and the torn line) and the epochs left in each file."""
     log = MonitorLog(tmp_path, verbose=False, stream=io.StringIO())
     for epoch in range(4):
         log.record(epoch, 6 * epoch, 600 * epoch, 0.0, {"valid_objective_d": 0.5 + epoch})

@@ -59,7 +59,9 @@ def test_decay_state_round_trip():
 
 def test_momentum_schedule_includes_the_epoch0_call():
     """The adjustor is called at epoch-0 monitoring too, so epoch e trains with count = e:
-    .5 in epoch 1, .5 + .2 (e-1)/249 after, .7 from epoch 250 on."""
+    .5 in epoch 1, .5 + .2 (e-1)/249 after, .7 from epoch 250 on. Exact: float32 values, the
+    expected one for epoch 2 the schedule's float64 formula (alpha = 1/249) written out and rounded
+    to float32."""
     schedule, momentum = MomentumAdjustorSchedule(.7, 1, 250), np.float32(.5)
     per_epoch = []
     for _ in range(300):

@@ -76,7 +76,9 @@ def bad_citations(text, known_anchors):
 def test_every_citation_names_an_existing_section():
     """Property: every mention of the semantics document in the repository is
     `docs/pylearn2_semantics.md`, optionally with `#section`, the file exists and every cited
-    section is one of its headings; and there is at least one citation (the code does cite it)."""
+    section is one of its headings; and there is at least one citation (the code does cite it).
+    Exact: no unresolved citation is allowed; the count has only the floor 10, below what the
+    repository holds, so that a pattern that stops matching fails."""
     document = REPO / DOC
     assert document.is_file(), f"{DOC} is missing"
     known = anchors(document.read_text(encoding="utf-8"))
@@ -91,7 +93,8 @@ def test_every_citation_names_an_existing_section():
 
 
 def test_the_documents_own_links_resolve():
-    """Property: every `](#section)` link inside the document names one of its headings."""
+    """Property: every `](#section)` link inside the document names one of its headings. Exact:
+    each link must equal an anchor, as GitHub resolves it only character for character."""
     text = (REPO / DOC).read_text(encoding="utf-8")
     known = anchors(text)
     links = re.findall(r"\]\(#([^)]+)\)", text)
@@ -100,7 +103,8 @@ def test_the_documents_own_links_resolve():
 
 def test_the_checker_finds_what_does_not_resolve():
     """Property: the checker reports a copy outside the repository, a bare file name and an unknown
-    section, and accepts a citation of an existing section (so the test above can fail)."""
+    section, and accepts a citation of an existing section (so the test above can fail). Exact: one
+    problem per bad citation with its reason text, none for the good one."""
     known = {"random-streams"}
     good = f"see {DOC}#random-streams and ({DOC})"
     assert bad_citations(good, known) == []
@@ -112,7 +116,9 @@ def test_the_checker_finds_what_does_not_resolve():
 
 
 def test_anchor_follows_github():
-    """Property: headings map to GitHub's anchors (lower-cased, punctuation dropped, spaces '-')."""
+    """Property: headings map to GitHub's anchors (lower-cased, punctuation dropped, spaces '-').
+    Exact: string equality, as a link works only if it matches GitHub's anchor character for
+    character."""
     assert anchor("The cost and its gradients") == "the-cost-and-its-gradients"
     assert anchor("CIFAR-10") == "cifar-10"
     assert anchor("RectifiedLinear and Sigmoid") == "rectifiedlinear-and-sigmoid"

@@ -82,7 +82,11 @@ def test_the_objective_gradient_equals_finite_differences():
 
 def test_the_bias_is_not_penalised():
     """With only a bias to learn (all features zero) the fit gives each class its log-frequency
-    (up to a constant), whatever the L2 strength: the penalty touches W only."""
+    (up to a constant), whatever the L2 strength: the penalty touches W only. Tolerance 1e-5
+    absolute on b[0] - b[1]: the fit stops once every gradient entry (here p_k minus the class
+    frequency) is at most its tol 1e-6, which moves log(p_0 / p_1) by at most about
+    1e-6 (1/0.7 + 1/0.3) = 4.8e-6; a penalised bias would be pulled towards 0, away from
+    log(7/3) = 0.85."""
     X = np.zeros((10, 2))
     y = np.array([0] * 7 + [1] * 3)
     model = ss.LogisticRegression(100.0, n_classes=2).fit(X, y)
@@ -91,7 +95,9 @@ def test_the_bias_is_not_penalised():
 
 def test_select_and_fit_chooses_on_the_held_out_labels():
     """The chosen strength has the smallest held-out error in the record (ties: the smaller
-    held-out cross-entropy), and the final model is fitted on all labels with it."""
+    held-out cross-entropy), and the final model is fitted on all labels with it. Exact: the chosen
+    strength is a grid value and the counts are integers (30 labels, of which 6 are held out: 2 of
+    each class's 10)."""
     X, y = clusters(10, seed=2, spread=3.0)   # overlapping: the strength matters
     model, record = ss.select_and_fit(X, y, lambdas=(10.0, 1.0, 1e-2), seed=0)
     best = min(record["grid"], key=lambda r: (r["holdout_error"], r["holdout_cross_entropy"]))
@@ -262,7 +268,10 @@ def test_load_pair_refuses_a_released_generator(tmp_path, tiny_pair):
 
 def test_the_command_names_bad_input(tmp_path, capsys):
     """A missing checkpoint is one `error:` line naming it (exit 2); label counts that cannot be
-    balanced and a single draw are refused before anything is computed."""
+    balanced and a single draw are refused before anything is computed. Exact: exit status 2 and
+    the checkpoint's path in the message; the bad options must raise SystemExit (the parser's
+    refusal; its code is not checked), which shows they were refused before the missing checkpoint
+    was read, as that returns 2 instead."""
     missing = tmp_path / "missing.npz"
     assert semi.main([str(missing), "--out", str(tmp_path / "out"), "--quiet"]) == 2
     assert str(missing) in capsys.readouterr().err
@@ -274,7 +283,10 @@ def test_the_command_names_bad_input(tmp_path, capsys):
 def test_the_sweep_gives_every_feature_set_the_same_label_draws():
     """Two feature sets with the same values (one scaled by 7: the scaling step removes the factor)
     get the same draws and so the same chosen strengths and test errors, draw for draw; the
-    records cover every label count and draw."""
+    records cover every label count and draw. Exact: chosen strengths (grid values), draw numbers
+    and counts; test errors within pytest.approx's default relative 1e-6, far below one test
+    point's 1/30, so both sets must misclassify as many points, as features that differ only by
+    rounding should."""
     rng = np.random.RandomState(0)
     labels = np.repeat(np.arange(10), 12)
     X = rng.randn(120, 6) + 2.0 * np.eye(10, 6)[labels]

@@ -138,7 +138,8 @@ def test_reads_earlier_checkpoints(epochs_done, batches_done):
 
 def test_missing_entries_are_named():
     """Property: a checkpoint without the batch-order key vector or the counters is refused with
-    an error naming the missing entry (not a bare KeyError)."""
+    an error naming the missing entry (not a bare KeyError). Exact: the error type and the
+    entry's name in the message, the user's only guide."""
     arrays, meta = earlier_checkpoint(1, 0)
     with pytest.raises(ValueError, match="rng/sgd_iterator/keys"):
         Loop()._load_progress({}, meta)
@@ -149,7 +150,8 @@ def test_missing_entries_are_named():
 
 def test_resuming_past_the_epoch_is_refused():
     """Property: a position beyond the epoch's batch count (a checkpoint of another dataset or
-    batch size) is refused when the epoch begins, naming both numbers."""
+    batch size) is refused when the epoch begins, naming both numbers. Exact: the error type and
+    the text 'after batch 9 of an epoch of 5'."""
     arrays, meta = earlier_checkpoint(1, 3)
     meta["batches_into_epoch"] = 9
     loop = Loop()

@@ -41,7 +41,8 @@ def test_a_clock_time_already_past_today_means_tomorrow():
 
 
 def test_a_clock_time_later_today_is_today():
-    """A clock time an hour ahead is read as today (to the minute), not tomorrow."""
+    """A clock time an hour ahead is read as today (to the minute), not tomorrow. Exact: the POSIX
+    time in whole seconds of that minute; tomorrow would be 86400 s off."""
     ahead = utc_now() + dt.timedelta(hours=1)
     if ahead.date() != utc_now().date():
         pytest.skip("an hour from now is tomorrow: the other test covers it")
@@ -55,14 +56,16 @@ def test_a_clock_time_later_today_is_today():
     ("not a time", "cannot read the time 'not a time'"),
 ])
 def test_a_deadline_that_cannot_be_used_is_refused_with_its_reason(until, message):
-    """A past date is never rolled forward (only a bare clock time is), and nonsense is named."""
+    """A past date is never rolled forward (only a bare clock time is), and nonsense is named.
+    Exact: exit status 2 and the message text; the message is the user's only guide."""
     result = run_script("_deadline", until)
     assert result.returncode == 2
     assert message in result.stderr
 
 
 def test_status_reads_each_seed_from_its_run_folder(tmp_path):
-    """status: a finished seed, one in training, one never started, and not running."""
+    """status: a finished seed, one in training, one never started, and not running. Exact: the
+    status lines, text the user reads."""
     runs = tmp_path / "runs"
     (runs / "seed_0").mkdir(parents=True)
     (runs / "seed_0" / "status.json").write_text(json.dumps({"state": "finished"}))

@@ -255,7 +255,8 @@ def test_best_checkpoint_survives_later_worse_epochs(workspace, monkeypatch):
 
 
 def test_best_row_prefers_the_earliest_of_equal_scores():
-    """Property: ties go to the earliest epoch, whatever the row order in the file."""
+    """Property: ties go to the earliest epoch, whatever the row order in the file. Exact: the
+    chosen epoch is an integer, and no rows give None."""
     rows = [{"epoch": 6, "valid_ll": 2.0}, {"epoch": 2, "valid_ll": 2.0},
             {"epoch": 4, "valid_ll": 1.0}]
     assert table1.best_row(rows)["epoch"] == 2
@@ -317,7 +318,8 @@ def test_report_equals_a_direct_parzen_computation(reference, capsys):
 
 def test_time_budget_zero_pauses_before_any_epoch(workspace):
     """Property: with --time-budget 0 nothing is trained and nothing is written but the manifest;
-    the exit status 75 asks for the same command again."""
+    the exit status 75 asks for the same command again. Exact: the status (EXIT_UNFINISHED, 75)
+    and the folder's file list (table1.json alone); any other file would be work done."""
     root, config = workspace
     out = root / "zero_budget"
     argv = ["--config", str(config), "--out", str(out), "--epochs", "2", "--n-samples", "5",
@@ -329,7 +331,9 @@ def test_time_budget_zero_pauses_before_any_epoch(workspace):
 def test_refuses_a_folder_made_otherwise(workspace, reference, capsys):
     """Property: an --out folder made with another YAML text or validation protocol, or a non-empty
     folder that is not a table1 folder, is refused with exit status 2, a message naming what
-    differs, and no file changed."""
+    differs, and no file changed. Exact: status 2 (table1.EXIT_BAD_INPUT), the message fragments,
+    every path of the reference folder with its st_mtime_ns, and the foreign folder's file list;
+    the message is the user's only guide, and a refused command must leave a run as it was."""
     root, config = workspace
     before = {p: p.stat().st_mtime_ns for p in reference.rglob("*")}
     assert torch_table1.main(["--config", str(config), "--out", str(reference), "--valid-every",
@@ -394,7 +398,9 @@ def test_bundles_carry_a_run_between_machines(workspace, reference):
 def test_pack_refuses_more_pieces_than_max_pieces(reference, tmp_path, capsys):
     """Property: with --max-pieces N, a bundle that needs more than N pieces of --piece-mib is
     refused (status 2, the message names the sizes) and leaves no piece behind; with room for it
-    the same bundle is written."""
+    the same bundle is written. Exact: status 2 (table1.EXIT_BAD_INPUT) then 0 (EXIT_DONE), the
+    message fragment 'more than --max-pieces 1', and the piece counts (none, then more than one of
+    0.01 MiB); statuses, text and counts have no rounding."""
     folder = tmp_path / "bundle"
     argv = ["--out", str(reference), "--no-train", "-q", "--pack", str(folder),
             "--piece-mib", "0.01"]
@@ -407,7 +413,9 @@ def test_pack_refuses_more_pieces_than_max_pieces(reference, tmp_path, capsys):
 
 def test_unpack_refuses_a_bundle_of_another_run(workspace, reference, tmp_path, capsys):
     """Property: a bundle made from a run with another validation protocol is refused (status 2)
-    and nothing in --out changes."""
+    and nothing in --out changes. Exact: status 2 (table1.EXIT_BAD_INPUT), the phrase 'another
+    configuration', and every path of --out with its st_mtime_ns; a refused bundle must leave the
+    run exactly as it was."""
     root, config = workspace
     other = tmp_path / "other"
     argv = ["--config", str(config), "--out", str(other), "--epochs", "1", "--valid-every", "1",

@@ -334,7 +334,9 @@ def test_v73_file_without_h5py_says_what_to_do(tmp_path, monkeypatch):
 
 
 def test_v73_file_read_with_h5py_axes_reversed(tmp_path, monkeypatch):
-    """h5py sees MATLAB arrays with their axes reversed; the reader transposes them back."""
+    """h5py sees MATLAB arrays with their axes reversed; the reader transposes them back. Exact:
+    integer labels and integer pixels (float32 holds them exactly); a transpose does no
+    arithmetic."""
     monkeypatch.setenv("PYLEARN2_DATA_PATH", str(tmp_path))
     tfd.clear_cache()
     arrays = make_tfd_arrays()

@@ -143,7 +143,8 @@ def test_virtual_criterion_is_minus_log4_when_pg_is_pdata():
 
 def test_virtual_criterion_grows_with_the_distance_to_the_data():
     """C(G) > -log 4 and rises monotonically as p_g slides off p_data (a pure shift of a G that is
-    otherwise fixed), so -log 4 is the minimum along the way."""
+    otherwise fixed), so -log 4 is the minimum along the way. Strict comparisons, no margin: the
+    smallest gap (measured 0.024, shift 0 to 0.25) is far above the grid sums' float64 rounding."""
     values = []
     for shift in (0.0, 0.25, 0.5, 1.0, 2.0):
         gen = toy1d.initial_generator()
@@ -154,7 +155,9 @@ def test_virtual_criterion_grows_with_the_distance_to_the_data():
 
 
 def test_value_of_any_discriminator_is_at_most_c():
-    """C(G) = max_D V(G, D): random discriminators never beat D*."""
+    """C(G) = max_D V(G, D): random discriminators never beat D*. Strict comparison, no margin:
+    D* maximises the integrand at every grid point, so no D exceeds C(G) on this quadrature, and
+    these random D fall short by far more than rounding (measured: at least 0.16)."""
     rng = np.random.default_rng(3)
     log_pg = toy1d.initial_generator().log_pdf(GRID.x)
     c = toy1d.virtual_criterion(GRID, LOG_PD, log_pg)

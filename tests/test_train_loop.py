@@ -100,7 +100,8 @@ def make_train(tmp_path, events, max_epochs=None, blow_up_at=None, save_freq=1):
 
 
 def test_pylearn2_order_epoch0_monitoring_then_train_monitor_extensions(tmp_path):
-    """setup, monitor+extensions at epoch 0 before any update, then train/monitor/extensions."""
+    """setup, monitor+extensions at epoch 0 before any update, then train/monitor/extensions.
+    Exact: the event list, counts, checkpoint epochs and monitor.csv lines."""
     events = []
     train = make_train(tmp_path, events, max_epochs=2)
     assert train.main_loop() == 2
@@ -114,7 +115,8 @@ def test_pylearn2_order_epoch0_monitoring_then_train_monitor_extensions(tmp_path
 
 def test_resume_continues_to_the_same_parameters_bit_for_bit(tmp_path):
     """4 epochs straight == 2 epochs, then a fresh process-like object resumed from the checkpoint,
-    2 more."""
+    2 more. Exact: np.array_equal on every parameter and integer counters, as the resumed run
+    restores the RandomState, velocity and counters and repeats the same float32 steps."""
     straight = make_train(tmp_path / "a", [])
     straight.configure(max_epochs=4)
     straight.main_loop()
@@ -255,7 +257,8 @@ def test_train_prints_epoch_of_total_from_max_epochs_and_the_criterion(tmp_path,
 
 
 def test_the_epoch_counter_exposes_its_limit():
-    """The progress line's M of `epoch N/M` comes from the shared EpochCounter's max_epochs."""
+    """The progress line's M of `epoch N/M` comes from the shared EpochCounter's max_epochs.
+    Exact: an integer."""
     from gan2014.termination_criteria import EpochCounter
 
     assert EpochCounter(3000).max_epochs == 3000
