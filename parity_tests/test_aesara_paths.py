@@ -102,16 +102,24 @@ def float64_results(float64_child, float32_results):
 
 
 def test_both_paths_ran_and_trained(float32_results):
-    """Property: the comparison is not vacuous: both paths produced every parameter, velocity and
-    MRG state, and training moved the parameters (non-zero velocities). Exact: the keys present and
-    the count of 12 velocity arrays per path; 'moved' is any non-zero entry, as how closely the
-    paths agree is bounded by the comparison tests."""
+    """Property: the comparison is not vacuous: each of the three paths (grad, fused, reference)
+    produced the same array names, among them 12 velocities, the parameter of each, and the D
+    dropout and G noise MRG states, and training moved the parameters (non-zero velocities).
+    Exact: the keys present and the count of 12 velocity arrays per path; 'moved' is any non-zero
+    entry, as how closely the paths agree is bounded by the comparison tests."""
+    assert PATHS == ("grad", "fused", "reference")
+    names = {}
     for path in PATHS:
         keys = [key for key in float32_results if key.startswith(path + "/")]
+        names[path] = sorted(key.split("/", 1)[1] for key in keys)
         assert any(key.startswith(f"{path}/rng/D/dropout") for key in keys), path
         assert any(key.startswith(f"{path}/rng/G/noise") for key in keys), path
         velocities = [float32_results[key] for key in keys if "/velocity/" in key]
         assert len(velocities) == 12 and all(np.abs(v).max() > 0 for v in velocities), path
+        for key in keys:
+            if "/velocity/" in key:
+                assert key.replace("/velocity/", "/", 1) in float32_results, key
+    assert names["grad"] == names["fused"] == names["reference"]
 
 
 @pytest.mark.parametrize("floatx", ["float32", "float64"])

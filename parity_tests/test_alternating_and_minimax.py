@@ -417,10 +417,10 @@ def test_minimax_float32_first_minibatch(aesara32, torch32, parity_record):
 # ------------------------------------------------------------------------------ (3) both backends
 @pytest.mark.parametrize("backend", ["legacy_aesara", "port_torch"])
 def test_kstep_schedule_of_d_and_g_steps(backend, aesara64, torch64):
-    """k = 2: G moves only in minibatches 2, 4, ...; D in every one; momentum carries G on. Exact:
-    step flags, batch count and G's change 0.0 without a G step (an untouched parameter is bitwise
-    unchanged); elsewhere any change > 0, the amounts being compared across backends within 1e-9
-    relative in test_kstep_float64_trajectory."""
+    """k = 2: G moves only in minibatches 2, 4, ... (no momentum carries it in the others); D in
+    every one. Exact: step flags, batch count and G's change 0.0 without a G step (an untouched
+    parameter is bitwise unchanged); elsewhere any change > 0, the amounts being compared across
+    backends within 1e-9 relative in test_kstep_float64_trajectory."""
     result = (aesara64 if backend == "legacy_aesara" else torch64)["kstep"]
     flags = [int(result[f"g_step/{s}"]) for s in range(N_STEPS)]
     assert flags == [s % 2 for s in range(N_STEPS)]

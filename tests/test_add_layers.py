@@ -212,17 +212,21 @@ def test_start_layer_appends_from_that_layer(workdir):
 def test_gen_channels_of_equal_names_are_overwritten_as_in_2014(workdir):
     """Monitoring names channels after layer_name: gen_h0_* and gen_h1_* appear once and hold the
     stage-1 layers' values (the later layer overwrites the earlier one, as in 2014). Exact: the
-    count of 18 h0_ channels (6 weight norms and 12 output statistics: one layer's worth);
-    h0_col_norms_max within pytest.approx's default relative 1e-6, a few float32 rounding steps, as
-    the channel and the check reduce the same float32 weights by the same operations."""
+    counts of 18 h0_ and 18 h1_ channels (6 weight norms and 12 output statistics: one layer's
+    worth each); h0_col_norms_max and h1_col_norms_max within pytest.approx's default relative
+    1e-6, a few float32 rounding steps, as the channel and the check reduce the same float32
+    weights by the same operations."""
     import torch
 
     write_stage1_checkpoint(workdir / "runs" / "tfd_pretrain_tiny-port_torch", "port_torch")
     mlp = build("port_torch").model.generator.mlp
     channels = mlp.monitoring_channels(torch.zeros(4, 10))
     assert len([key for key in channels if key.startswith("h0_")]) == 18
+    assert len([key for key in channels if key.startswith("h1_")]) == 18
     pretrained_h0 = mlp.layers[2].W.detach().square().sum(dim=0).sqrt()
     assert float(channels["h0_col_norms_max"]) == pytest.approx(float(pretrained_h0.max()))
+    pretrained_h1 = mlp.layers[3].W.detach().square().sum(dim=0).sqrt()
+    assert float(channels["h1_col_norms_max"]) == pytest.approx(float(pretrained_h1.max()))
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

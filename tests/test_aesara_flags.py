@@ -31,9 +31,11 @@ def compile_probe(tmp_path, header_dir, first_lines):
 
 
 def test_aesara_compiles_with_the_header_folder_first(header_dir):
-    """Property: Aesara's compile flags carry the chosen -ffp-contract, -g0 and the header's
-    folder, so every module Aesara writes is compiled with them. Exact: the first two flags as
-    strings and the -I flag's presence; a flag has no near miss."""
+    """Property: Aesara's compile flags (gcc__cxxflags) carry the chosen -ffp-contract, -g0 and
+    the header's folder as an -I flag, so every module Aesara writes is compiled with them. Exact:
+    the first two flags as strings and the -I flag's presence; a flag has no near miss. That g++
+    searches the folder first depends on Aesara putting these flags before a module's include
+    folders, which is not checked here."""
     flags = aesara.config.gcc__cxxflags.split()
     assert flags[:2] == [f"-ffp-contract={aesara_flags.fp_contract()}", "-g0"]
     assert f"-I{header_dir}" in flags

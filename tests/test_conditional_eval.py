@@ -79,10 +79,13 @@ def test_the_command_scores_a_checkpoint_and_draws_the_grid(checkpoint, capsys):
     assert "Log-Likelihood of test set" in printed and "sample diversity (20 per class" in printed
 
 
-def test_the_command_reports_a_missing_checkpoint(tmp_path):
+def test_the_command_reports_a_missing_checkpoint(tmp_path, capsys):
     """A checkpoint whose file does not exist is reported, not a traceback (exit code 2). Exact:
-    the exit code (the message text is not checked here)."""
+    the exit code, the message naming the missing file, and no 'Traceback' in stderr."""
     from port_torch import conditional
+    missing = tmp_path / "missing.npz"
     with pytest.raises(SystemExit) as stop:
-        conditional.main([str(tmp_path / "missing.npz")])
+        conditional.main([str(missing)])
     assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert f"error: checkpoint {missing} does not exist" in err and "Traceback" not in err, err

@@ -184,10 +184,11 @@ def test_tfd_command_torch(data_root, tmp_path):
 
 def test_design_rows_refuses_a_batch_of_the_wrong_shape(data_root):
     """Property: a 4-D batch whose image axes do not match the training set's is an error naming
-    both shapes, not a silent reshuffle. Exact: the error type and the message fragments 'images
-    are' and '3072 values'; the message is the user's only guide."""
+    both shapes, not a silent reshuffle. Exact: the error type and the message fragments naming
+    both shapes, '(32, 32, 3, 4) batch' with 'images are (3, 32, 32, 1)', and 'shape (784,)' with
+    '3072 values'; the message is the user's only guide."""
     dataset = cifar10.CIFAR10("train", gcn=55., start=0, stop=10, axes=("c", 0, 1, "b"))
-    with pytest.raises(ValueError, match="images are"):
+    with pytest.raises(ValueError, match=r"\(32, 32, 3, 4\) batch; .*images are \(3, 32, 32, 1\)"):
         figures.design_rows(np.zeros((32, 32, 3, 4), np.float32), dataset, 3072)
-    with pytest.raises(ValueError, match="3072 values"):
+    with pytest.raises(ValueError, match=r"shape \(784,\); .*rows have 3072 values"):
         figures.design_rows(np.zeros((4, 784), np.float32), dataset, 3072)

@@ -46,6 +46,11 @@ def test_shuffle_stream_persists_across_epochs():
     first, second = (shuffled_sequential_batches(1000, 100, rng) for _ in range(2))
     assert not np.array_equal(first[0], second[0])
     assert sorted(np.concatenate(second).tolist()) == list(range(1000))
+    stream = np.random.RandomState([2012, 10, 5])
+    for epoch in (first, second):
+        order = np.arange(1000)
+        stream.shuffle(order)
+        assert np.array_equal(np.concatenate(epoch), order)
 
 
 def test_partial_last_batch_and_sequential_mode():

@@ -118,22 +118,35 @@ def test_legacy_aesara_figures(checkpoint, train_images):
     """Property: the same as for the torch port, with noise from G's MRG stream (seeded 1234) and G
     as a compiled Aesara fprop. Same tolerances: sizes, neighbour indices and 8-bit tiles
     exactly; the ends and middle of each interpolation to atol 1e-6 (G on batches of other
-    sizes, whose matrix products may be blocked differently)."""
-    from legacy_aesara.figures import AesaraFigures
+    sizes, whose matrix products may be blocked differently). The noise (z0, z1) equals a draw of
+    G's MRG stream seeded 1234 exactly, and the samples are G of that draw's first rows to atol
+    1e-6."""
+    from legacy_aesara.figures import AesaraFigures  # sets Aesara's flags before Aesara
+    import aesara
+
+    from legacy_aesara import random_streams
 
     backend = AesaraFigures()
     result = figures.make_figures(backend, checkpoint, train_images, ROWS, COLS, PAIRS, STEPS,
                                   seed=1234)
     result["checkpoint"] = checkpoint
     check_figures(result, backend, train_images)
+    model, _ = backend.load_model(checkpoint)
+    shown = ROWS * (COLS - 1)
+    with random_streams.seeded_for_a_moment(model.generator.theano_rng, 1234):
+        z = aesara.function([], model.generator.get_noise(shown + 2 * PAIRS))()
+    np.testing.assert_array_equal(result["z0"], z[shown:shown + PAIRS])
+    np.testing.assert_array_equal(result["z1"], z[shown + PAIRS:])
+    np.testing.assert_allclose(result["samples"], backend.generate(model, z[:shown]), atol=1e-6)
 
 
 def test_figures_command_writes_pngs_and_record(checkpoint, tmp_path, capsys):
     """Property: `python -m port_torch.figures CHECKPOINT --out DIR` writes the two PNGs named after
-    the checkpoint's epoch, at the sizes of the layout, and a JSON record whose neighbour indices
-    are the ones drawn; a missing checkpoint is one `error:` line and status 2. Exact: exit
+    the checkpoint's epoch, at the sizes of the layout, and a JSON record with one neighbour index
+    per row; a missing checkpoint is one `error:` line naming it and status 2. Exact: exit
     statuses 0 and 2, the image sizes, the record's epoch (1) and index count (ROWS = 3), and
-    'error:' in stderr; sizes and counts are integers and the message is the user's only guide."""
+    stderr being that one line; sizes and counts are integers and the message is the user's only
+    guide."""
     from port_torch import figures as torch_figures
 
     argv = [str(checkpoint), "--out", str(tmp_path), "--rows", str(ROWS), "--cols", str(COLS),
@@ -145,8 +158,11 @@ def test_figures_command_writes_pngs_and_record(checkpoint, tmp_path, capsys):
         assert image.size == figures.Layout(PAIRS, STEPS).size
     record = json.loads((tmp_path / "mnist_samples_epoch1.json").read_text())
     assert record["epoch"] == 1 and len(record["neighbour_indices"]) == ROWS
-    assert torch_figures.main([str(tmp_path / "missing.npz"), "--out", str(tmp_path)]) == 2
-    assert "error:" in capsys.readouterr().err
+    capsys.readouterr()
+    missing = tmp_path / "missing.npz"
+    assert torch_figures.main([str(missing), "--out", str(tmp_path)]) == 2
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:") and str(missing) in lines[0], lines
 
 
 def test_nearest_neighbours_is_the_exact_argmin():

@@ -87,13 +87,15 @@ def test_tfd_protocol_equals_brute_force(tiny_tfd):
 
 
 def test_given_sigma_and_single_fold(tiny_tfd):
-    """-s: no selection (no table), the same sigma on every fold; one fold: se across folds of a
-    single value is 0 (ddof 0) and undefined (ddof 1). Tolerance: the mean within 1e-9 relative of
-    the brute force, as in test_tfd_protocol_equals_brute_force (rounding only); se exactly 0.0 and
-    se_ddof1 NaN, which one value gives without rounding."""
+    """-s: no selection (no table), the given sigma used as it is on the fold scored (one fold,
+    fold 3, here); one fold: se across folds of a single value is 0 (ddof 0) and undefined
+    (ddof 1). Tolerance: the sigma exactly; the mean within 1e-9 relative of the brute force, as in
+    test_tfd_protocol_equals_brute_force (rounding only); se exactly 0.0 and se_ddof1 NaN, which
+    one value gives without rounding."""
     samples = samples_for(tiny_tfd, np.random.RandomState(1))
     result = parzen.tfd_protocol(samples, folds=(3,), sigma=.2, progress=False)
     assert list(result.folds) == [3] and result.folds[3].sigma_table == []
+    assert result.folds[3].sigma == .2
     ll = brute_force_ll(split(tiny_tfd, 3, 3), samples.astype(np.float64), .2)
     np.testing.assert_allclose(result.mean, ll.mean(), rtol=1e-9)
     assert result.se == 0.0 and math.isnan(result.se_ddof1)

@@ -789,9 +789,12 @@ def test_rotation_keeps_at_most_k(runs, backend):
     assert_clean_exit(runs.get("S", backend), 0)
     names = sorted(p.name for p in (runs.dir("S", backend) / "checkpoints").iterdir())
     assert names == ["epoch_000003.npz", "epoch_000004.npz"]
+    interrupted = runs.get("K2", backend)
+    mid_epoch = [name for name in interrupted.facts["checkpoints"] if "_batch_" in name]
     runs.get("K3", backend)
-    kept = [e for e, _ in ckpt.list_checkpoints(runs.dir("K", backend) / "checkpoints")]
-    assert len(kept) == 3 and kept[-1] == 4
+    kept = ckpt.list_checkpoints(runs.dir("K", backend) / "checkpoints")
+    assert len(kept) == 3 and kept[-1][0] == 4
+    assert len(mid_epoch) == 1 and mid_epoch[0] in [p.name for _, p in kept], (mid_epoch, kept)
 
 
 # ------------------------------------------------------------------------------ smaller pieces

@@ -76,7 +76,7 @@ def bad_citations(text, known_anchors):
 def test_every_citation_names_an_existing_section():
     """Property: every mention of the semantics document in the repository is
     `docs/pylearn2_semantics.md`, optionally with `#section`, the file exists and every cited
-    section is one of its headings; and there is at least one citation (the code does cite it).
+    section is one of its headings; and there are at least 10 citations (the code does cite it).
     Exact: no unresolved citation is allowed; the count has only the floor 10, below what the
     repository holds, so that a pattern that stops matching fails."""
     document = REPO / DOC

@@ -269,15 +269,18 @@ def test_load_pair_refuses_a_released_generator(tmp_path, tiny_pair):
 def test_the_command_names_bad_input(tmp_path, capsys):
     """A missing checkpoint is one `error:` line naming it (exit 2); label counts that cannot be
     balanced and a single draw are refused before anything is computed. Exact: exit status 2 and
-    the checkpoint's path in the message; the bad options must raise SystemExit (the parser's
-    refusal; its code is not checked), which shows they were refused before the missing checkpoint
-    was read, as that returns 2 instead."""
+    stderr being one line that starts with 'error:' and holds the checkpoint's path; the bad
+    options must raise SystemExit with the parser's code 2 and name the option, which shows they
+    were refused before the missing checkpoint was read, as that returns 2 instead."""
     missing = tmp_path / "missing.npz"
     assert semi.main([str(missing), "--out", str(tmp_path / "out"), "--quiet"]) == 2
-    assert str(missing) in capsys.readouterr().err
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:") and str(missing) in lines[0], lines
     for option in (["--labels", "100,55"], ["--draws", "1"]):
-        with pytest.raises(SystemExit):
+        with pytest.raises(SystemExit) as stop:
             semi.main([str(missing), "--out", str(tmp_path / "out")] + option)
+        assert stop.value.code == 2
+        assert option[0] in capsys.readouterr().err
 
 
 def test_the_sweep_gives_every_feature_set_the_same_label_draws():

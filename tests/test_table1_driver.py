@@ -12,6 +12,7 @@ last validation row deleted once (what a kill between a checkpoint and its valid
 """
 import gzip
 import json
+import re
 import subprocess
 import tarfile
 from pathlib import Path
@@ -332,8 +333,9 @@ def test_refuses_a_folder_made_otherwise(workspace, reference, capsys):
     """Property: an --out folder made with another YAML text or validation protocol, or a non-empty
     folder that is not a table1 folder, is refused with exit status 2, a message naming what
     differs, and no file changed. Exact: status 2 (table1.EXIT_BAD_INPUT), the message fragments,
-    every path of the reference folder with its st_mtime_ns, and the foreign folder's file list;
-    the message is the user's only guide, and a refused command must leave a run as it was."""
+    every path of the reference folder with its st_mtime_ns, and the foreign folder's file list
+    and notes.txt's bytes; the message is the user's only guide, and a refused command must leave
+    a run as it was."""
     root, config = workspace
     before = {p: p.stat().st_mtime_ns for p in reference.rglob("*")}
     assert torch_table1.main(["--config", str(config), "--out", str(reference), "--valid-every",
@@ -352,6 +354,7 @@ def test_refuses_a_folder_made_otherwise(workspace, reference, capsys):
         table1.EXIT_BAD_INPUT
     assert "not a table1 folder" in capsys.readouterr().err
     assert sorted(p.name for p in foreign.iterdir()) == ["notes.txt"]
+    assert (foreign / "notes.txt").read_bytes() == b"mine"
 
 
 def test_bundles_carry_a_run_between_machines(workspace, reference):
@@ -399,13 +402,17 @@ def test_pack_refuses_more_pieces_than_max_pieces(reference, tmp_path, capsys):
     """Property: with --max-pieces N, a bundle that needs more than N pieces of --piece-mib is
     refused (status 2, the message names the sizes) and leaves no piece behind; with room for it
     the same bundle is written. Exact: status 2 (table1.EXIT_BAD_INPUT) then 0 (EXIT_DONE), the
-    message fragment 'more than --max-pieces 1', and the piece counts (none, then more than one of
-    0.01 MiB); statuses, text and counts have no rounding."""
+    message 'would take N pieces of 0.01 MiB (M MiB), more than --max-pieces 1' with N > 1, and the
+    piece counts (none, then more than one of 0.01 MiB); statuses, text and counts have no
+    rounding."""
     folder = tmp_path / "bundle"
     argv = ["--out", str(reference), "--no-train", "-q", "--pack", str(folder),
             "--piece-mib", "0.01"]
     assert torch_table1.main(argv + ["--max-pieces", "1"]) == table1.EXIT_BAD_INPUT
-    assert "more than --max-pieces 1" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    sizes = re.search(r"would take (\d+) pieces of 0\.01 MiB \(\d+ MiB\), more than "
+                      r"--max-pieces 1;", err)
+    assert sizes and int(sizes.group(1)) > 1, err
     assert list(folder.iterdir()) == []
     assert torch_table1.main(argv) == table1.EXIT_DONE
     assert len(list(folder.iterdir())) > 1
