@@ -121,6 +121,17 @@ def scipy_openblas_ldflags():
     return f"-L{libs_dir} -l:{library} -Wl\\,-rpath\\,{libs_dir}"
 
 
+def linked_library(ldflags):
+    """The library file that link flags of the form scipy_openblas_ldflags gives name (``-L<dir>
+    -l:<file>``), as a path, or None for flags that name a library by ``-l<name>`` only."""
+    flags = ldflags.split()
+    folders = [flag[2:] for flag in flags if flag.startswith("-L")]
+    named = [flag[3:] for flag in flags if flag.startswith("-l:")]
+    if not named:
+        return None
+    return os.path.join(folders[0], named[0]) if folders else named[0]
+
+
 def system_blas_ldflags():
     for name in ("openblas", "blas"):
         for folder in ("/usr/lib", "/usr/lib64", "/usr/local/lib", "/usr/lib/x86_64-linux-gnu"):

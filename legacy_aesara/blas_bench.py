@@ -83,11 +83,12 @@ def main(argv=None):
     except ValueError:
         parser.error(f"--threads must be comma-separated integers, got {args.threads!r}")
     from gan2014.blas import VARIABLE, cpu_vendor_and_flags
+    from gan2014.table1.backend import platform_description
 
     # Importing this package made legacy_aesara's choice (or kept the user's): what it runs with.
     chosen = os.environ.get(VARIABLE)
     vendor, _flags = cpu_vendor_and_flags()
-    print(f"CPU: {_cpu_model()} ({vendor or 'vendor unknown'}, {os.cpu_count()} CPUs); "
+    print(f"CPU: {platform_description()} ({vendor or 'vendor unknown'}); "
           f"legacy_aesara runs with {VARIABLE}={chosen or 'unset (OpenBLAS detects)'}\n")
     names = ["x".join(map(str, shape)) for shape in SHAPES]
     print("| OPENBLAS_CORETYPE | threads | kernels reported | " + " | ".join(names) + " |")
@@ -101,16 +102,6 @@ def main(argv=None):
     print("\nGFLOP/s per product (rows x inner x columns), median of the repeats.")
     return 0
 
-
-def _cpu_model():
-    try:
-        with open("/proc/cpuinfo") as handle:
-            for line in handle:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return "unknown CPU"
 
 
 if __name__ == "__main__":

@@ -88,13 +88,13 @@ def loop_worker(backend, path, epochs, config=PROJECT_YAML):
 def aesara_blas(ldflags):
     """The BLAS that Aesara's compiled functions link, with the kernels it runs on here."""
     from gan2014.blas import loaded_openblas
+    from legacy_aesara.aesara_flags import linked_library
 
-    folders = [flag[2:] for flag in ldflags.split() if flag.startswith("-L")]
-    named = [flag[3:] for flag in ldflags.split() if flag.startswith("-l:")]
-    if not named:
+    library = linked_library(ldflags)
+    if library is None:
         return ldflags
-    loaded = loaded_openblas(os.path.join(folders[0], named[0]) if folders else named[0])
-    return f"SciPy's {loaded}" if loaded else f"SciPy's OpenBLAS ({named[0]})"
+    loaded = loaded_openblas(library)
+    return f"SciPy's {loaded}" if loaded else f"SciPy's OpenBLAS ({os.path.basename(library)})"
 
 
 # ------------------------------------------------------------------------------------ the parent

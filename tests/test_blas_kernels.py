@@ -67,12 +67,12 @@ def test_the_library_aesara_links_runs_the_chosen_kernels():
 
     x = at.matrix("x")
     aesara.function([x], at.dot(x, x))(np.eye(2, dtype=aesara.config.floatX))
-    flags = aesara.config.blas__ldflags.split()
-    folders = [f[2:] for f in flags if f.startswith("-L")]
-    named = [f[3:] for f in flags if f.startswith("-l:")]
-    if not named:
+    from legacy_aesara.aesara_flags import linked_library
+
+    library = linked_library(aesara.config.blas__ldflags)
+    if library is None:
         pytest.skip("Aesara links a system BLAS here, not SciPy's OpenBLAS")
-    described = blas.loaded_openblas(os.path.join(folders[0], named[0]))
+    described = blas.loaded_openblas(library)
     assert described is not None and "OpenBLAS" in described
     chosen = os.environ.get(blas.VARIABLE)
     if chosen:
