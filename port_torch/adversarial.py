@@ -187,16 +187,19 @@ def flat_images(space, *batches):
     return tuple(format_as(batch, space, flat) for batch in batches)
 
 
-def parzen_log_likelihood(x, mu, sigma, rows_per_block=8):
+def parzen_log_likelihood(x, mu, sigma, rows_per_block=4):
     """adversarial :: theano_parzen: log of an equal mixture of isotropic Gaussians on mu's rows.
 
     e[i, j] = -1/2 sum_k ((x[i, k] - mu[j, k]) / sigma)^2, by the same float operations in the same
-    order as the 2014 graph, computed in place on blocks of x's rows so that the (rows, n, d)
-    differences stay in the cache instead of three tensors of x.shape[0] * n * d being made.
+    order as the 2014 graph, computed in place on blocks of x's rows in one reused buffer, so that
+    the (rows, n, d) differences stay in the cache (4 rows x 100 samples x 784 pixels: 1.2 MB) and
+    no block is allocated afresh (a fresh block of that size is new pages for the kernel to map).
     """
     e = x.new_empty(x.shape[0], mu.shape[0])
+    buffer = x.new_empty(min(rows_per_block, x.shape[0]), mu.shape[0], mu.shape[1])
     for start in range(0, x.shape[0], rows_per_block):
-        block = x[start:start + rows_per_block].unsqueeze(1) - mu.unsqueeze(0)
+        rows = x[start:start + rows_per_block]
+        block = torch.sub(rows.unsqueeze(1), mu.unsqueeze(0), out=buffer[:rows.shape[0]])
         torch.sum(block.div_(sigma).square_(), dim=2, out=e[start:start + rows_per_block])
     e.mul_(-0.5)
     m = e.max(dim=1).values

@@ -260,9 +260,30 @@ class MLP(nn.Module):
                 yield f"{stem}_{suffix}", getattr(layer, suffix)
 
     def forward(self, x):
+        return self.layer_states(x)[-1]
+
+    def layer_states(self, x):
+        """Each layer's output on a plain fprop of x, in layer order.
+
+        Within a monitoring pass (`weights_fixed`) and outside autograd, the states of the last
+        few batches each MLP saw are kept: the 2014 monitor propagates each data batch through D
+        twice (the cost's error rate, then the model's layer channels, with a batch of samples in
+        between), and the second time costs nothing.
+        """
+        recent = None
+        if _PASS_STATES is not None and not torch.is_grad_enabled():
+            recent = _PASS_STATES.setdefault(id(self), [])
+            for batch, states in recent:
+                if batch is x:
+                    return states
+        states, h = [], x
         for layer in self.layers:
-            x = layer(x)
-        return x
+            h = layer(h)
+            states.append(h)
+        if recent is not None:
+            recent.insert(0, (x, states))
+            del recent[_RECENT_BATCHES:]
+        return states
 
     def logits(self, x, masks=None, include_probs=None, scales=None):
         """The last layer's pre-activation, with each layer's input multiplied by mask * scale.
@@ -314,28 +335,33 @@ class MLP(nn.Module):
     def monitoring_channels(self, x):
         """MLP.get_layer_monitoring_channels: each layer's channels on a plain fprop of x."""
         channels = OrderedDict()
-        for layer in self.layers:
-            x = layer(x)
-            for key, value in layer.monitoring_channels(x).items():
+        for layer, state in zip(self.layers, self.layer_states(x)):
+            for key, value in layer.monitoring_channels(state).items():
                 channels[f"{layer.layer_name}_{key}"] = value
         return channels
 
 
 # While a monitoring pass runs, the weights are fixed: each weight's norm channels are computed on
-# its first batch and reused for the others ({id(W): channels}; None outside a pass).
+# its first batch and reused for the others ({id(W): channels}; None outside a pass), and each MLP's
+# layer states on the last batches it propagated are kept ({id(mlp): [(batch, states), ...]}, the
+# newest first).
 _PASS_NORMS = None
+_PASS_STATES = None
+_RECENT_BATCHES = 4
 
 
 @contextmanager
 def weights_fixed():
-    """Within: weight_norm_channels computes each weight's channels once. For a monitoring pass,
+    """Within: weight_norm_channels computes each weight's channels once, and an MLP given the
+    same batch tensor twice running propagates it once (`layer_states`). For a monitoring pass,
     where every batch (mnist.yaml: 100 a pass, 9 weights each) would recompute the same values."""
-    global _PASS_NORMS
-    outer, _PASS_NORMS = _PASS_NORMS, {}
+    global _PASS_NORMS, _PASS_STATES
+    outer = _PASS_NORMS, _PASS_STATES
+    _PASS_NORMS, _PASS_STATES = {}, {}
     try:
         yield
     finally:
-        _PASS_NORMS = outer
+        _PASS_NORMS, _PASS_STATES = outer
 
 
 def weight_norm_channels(W):
