@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 from gan2014 import OPENBLAS_CHOICE
+from original_2014 import bench_profile
 
 REPO = Path(__file__).resolve().parents[1]
 PROJECT_YAML = REPO / "yaml_experiments" / "original" / "mnist.yaml"
@@ -43,12 +44,15 @@ def cpu_model():
 
 
 # ------------------------------------------------------------------------------------ the worker
-def loop_worker(backend, path, epochs, config=PROJECT_YAML):
-    """The real Train loop of one backend, timed from outside; prints one JSON line."""
+def loop_worker(backend, path, epochs, config=PROJECT_YAML, profile=False):
+    """The real Train loop of one backend, timed from outside; prints one JSON line. With
+    `profile`, each training epoch and each monitoring pass after the first is profiled per op
+    (bench_profile.py) and the line carries the per-phase records instead of meaningful times."""
     if backend == "legacy_aesara":
         import legacy_aesara  # noqa: F401  (Aesara flags first)
         import aesara
         from legacy_aesara.registry import load_registry
+        aesara.config.profile = profile
         registry = load_registry()
         blas = None  # described after the run, once the compiled functions have loaded it
         extra = {"cxxflags": " ".join(aesara.config.gcc__cxxflags.split()[:2])}
@@ -64,10 +68,17 @@ def loop_worker(backend, path, epochs, config=PROJECT_YAML):
     train.algorithm.path = path
     times = {"setup": [], "train": [], "monitor": []}
 
+    phases = {"train": bench_profile.PhaseProfile(), "monitor": bench_profile.PhaseProfile()}
+    profiled_call = _profiled_call(backend) if profile else None
+
     def timed(function, key):
         def wrapper(*args, **kwargs):
             began = time.perf_counter()
-            result = function(*args, **kwargs)
+            if profiled_call is None or key == "setup" or (key == "monitor" and not times[key]):
+                result = function(*args, **kwargs)
+            else:
+                result, op_seconds, group_of, wall = profiled_call(function, *args, **kwargs)
+                phases[key].add(op_seconds, group_of, wall)
             times[key].append(time.perf_counter() - began)
             return result
         return wrapper
@@ -81,8 +92,50 @@ def loop_worker(backend, path, epochs, config=PROJECT_YAML):
         train.main_loop()
     if backend == "legacy_aesara":
         blas = aesara_blas(aesara.config.blas__ldflags)
+    if profile:
+        extra["profile"] = {"training epoch": phases["train"].record(),
+                            "monitoring pass": phases["monitor"].record()}
+        if backend == "legacy_aesara":
+            # Reported here; Aesara would print every function's full profile again at exit.
+            aesara.config.profile = False
     print("BENCH " + json.dumps({"times": times, "blas": blas, **extra}), flush=True)
     return 0
+
+
+def _profiled_call(backend):
+    """call(function, *args) -> (result, {op: own seconds}, op -> group, wall seconds of the call
+    itself, without the profiler's start and its processing after it) for the backend."""
+    if backend == "port_torch":
+        from torch.profiler import ProfilerActivity, profile
+
+        def call(function, *args, **kwargs):
+            with profile(activities=[ProfilerActivity.CPU]) as profiler:
+                began = time.perf_counter()
+                result = function(*args, **kwargs)
+                wall = time.perf_counter() - began
+            return (result, bench_profile.torch_op_seconds(profiler), bench_profile.torch_group,
+                    wall)
+        return call
+
+    from aesara.compile.profiling import _atexit_print_list as function_profiles
+
+    def totals():
+        # Every compiled function's profile (the training function and the monitor's), summed.
+        seconds = {}
+        for stats in function_profiles:
+            for name, value in bench_profile.aesara_op_seconds(stats).items():
+                seconds[name] = seconds.get(name, 0.0) + value
+        return seconds
+
+    def call(function, *args, **kwargs):
+        before = totals()
+        began = time.perf_counter()
+        result = function(*args, **kwargs)
+        wall = time.perf_counter() - began
+        after = totals()
+        return (result, {name: value - before.get(name, 0.0) for name, value in after.items()},
+                bench_profile.aesara_group, wall)
+    return call
 
 
 def aesara_blas(ldflags):
@@ -125,6 +178,14 @@ def backend_row(backend, path, epochs, cold, config=PROJECT_YAML):
             "monitor": statistics.median(times["monitor"][1:] or times["monitor"]),
             "blas": record["blas"],
             "note": record.get("cxxflags") or f"{record.get('torch_threads')} threads"}
+
+
+def profile_row(backend, path, epochs, config=PROJECT_YAML):
+    """The per-op profile of one backend row (a separate, profiled run on the warm cache):
+    {phase: record}, bench_profile.PhaseProfile.record's."""
+    command = [sys.executable, "-m", "original_2014.bench", "--worker", backend, "--path", path,
+               "--epochs", str(epochs), "--config", str(config), "--profile"]
+    return _record(run_row(command, dict(os.environ)))["profile"]
 
 
 def _record(out):
@@ -181,13 +242,17 @@ def main(argv=None):
     parser.add_argument("--config", default=str(PROJECT_YAML),
                         help="the backends' YAML (default: the unmodified mnist.yaml; the original "
                              "always runs its own mnist.yaml)")
+    parser.add_argument("--profile", action="store_true",
+                        help="after the table, run each backend row once more under a per-op "
+                             "profiler and print where its training epoch and monitoring pass "
+                             "spend their time (matrix products, random numbers, other ops)")
     parser.add_argument("--worker", choices=("legacy_aesara", "port_torch"), help=argparse.SUPPRESS)
     parser.add_argument("--path", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.epochs < 1:
         parser.error("--epochs must be at least 1")
     if args.worker:
-        return loop_worker(args.worker, args.path, args.epochs, args.config)
+        return loop_worker(args.worker, args.path, args.epochs, args.config, args.profile)
     (REPO / "build").mkdir(exist_ok=True)
     # One choice of OpenBLAS kernels for every row (gan2014/blas.py, made when gan2014 was
     # imported), inherited by the workers.
@@ -221,7 +286,23 @@ def main(argv=None):
         cold = "-" if row["cold"] is None else f"{row['cold']:.1f}"
         print(f"| {name} | {path} | {cold} | {row['setup']:.1f} | {row['train']:.2f} | "
               f"{row['monitor']:.2f} | {ratio} | {row['blas']} | {row['note']} |")
+    if args.profile:
+        print_profiles(rows, args.epochs, args.config)
     return 0
+
+
+def print_profiles(rows, epochs, config):
+    """The backend rows again, each under its per-op profiler (the original is not profiled)."""
+    print("\nWhere the time goes (a second run of each backend row under a per-op profiler, which "
+          "slows it: shares, not timings; per training epoch and per monitoring pass after the "
+          "first):\n")
+    print(bench_profile.HEADER)
+    for name, path, _row in rows:
+        if name == "original 2014":
+            continue
+        for line in bench_profile.format_rows(f"{name} {path}",
+                                              profile_row(name, path, epochs, config)):
+            print(line)
 
 
 if __name__ == "__main__":
