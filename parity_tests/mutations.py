@@ -140,10 +140,10 @@ MUTATIONS = (
                "a.view(*a.shape[:-1], self.num_pieces, self.num_units).amax(dim=-2)"),
               (FUSED, "        return a.unflatten(-1, (-1, pieces)).amax(dim=-1)\n",
                "        return a.unflatten(-1, (pieces, -1)).amax(dim=-2)\n"),
-              (FUSED, "        winners = a.unflatten(-1, (-1, pieces)) == out.unsqueeze(-1)\n"
-                      "        return torch.where(winners, delta.unsqueeze(-1), 0.0).flatten(-2)\n",
-               "        winners = a.unflatten(-1, (pieces, -1)) == out.unsqueeze(-2)\n"
-               "        return torch.where(winners, delta.unsqueeze(-2), 0.0).flatten(-2)\n")),
+              (FUSED, "        below_max = a.unflatten(-1, (-1, pieces)) - out.unsqueeze(-1)\n"
+                      "        spread = delta.unsqueeze(-1).expand(below_max.shape).contiguous()\n",
+               "        below_max = a.unflatten(-1, (pieces, -1)) - out.unsqueeze(-2)\n"
+               "        spread = delta.unsqueeze(-2).expand(below_max.shape).contiguous()\n")),
              (STEP1, STEP0), "maxout takes units k, k+U, k+2U, ... instead of k*P ... k*P+P-1"),
     Mutation("dropout_scale_omitted", "torch",
              ((FUSED,

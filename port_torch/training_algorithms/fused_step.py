@@ -104,6 +104,13 @@ def activate(kind, pieces, a):
     return a
 
 
+def smallest_subnormal(dtype):
+    """2**-149 for float32, 2**-1074 for float64: no negative number of the dtype lies above
+    minus it."""
+    info = torch.finfo(dtype)
+    return info.smallest_normal * info.eps
+
+
 def activation_backward(kind, pieces, a, out, delta):
     """d(out)/d(a) applied to delta (the gradient w.r.t. the layer's output)."""
     if kind == "relu":
@@ -113,8 +120,16 @@ def activation_backward(kind, pieces, a, out, delta):
     if kind == "sigmoid":
         return delta * (out * (1 - out))
     if kind == "maxout":
-        winners = a.unflatten(-1, (-1, pieces)) == out.unsqueeze(-1)
-        return torch.where(winners, delta.unsqueeze(-1), 0.0).flatten(-2)
+        # Every piece equal to its unit's max gets the unit's delta. a - max is 0 there and
+        # negative (at most minus the smallest subnormal) elsewhere, so threshold_backward's
+        # "delta where a - max > -smallest subnormal, else +0" selects exactly the winners, in one
+        # vectorised pass (torch.where on these shapes is 2-3x slower). Only infinite
+        # activations (inf - inf is NaN) would be routed differently, and they mean the step has
+        # already diverged.
+        below_max = a.unflatten(-1, (-1, pieces)) - out.unsqueeze(-1)
+        spread = delta.unsqueeze(-1).expand(below_max.shape).contiguous()
+        return torch.ops.aten.threshold_backward(spread, below_max,
+                                                 -smallest_subnormal(a.dtype)).flatten(-2)
     return delta
 
 
