@@ -1,14 +1,16 @@
 """What OpenBLAS's kernels and threads do for this model's matrix products, on this machine.
 
     python -m legacy_aesara.blas_bench [--kernels detected,Prescott,Haswell,SkylakeX]
-                                       [--threads 1,2] [--repeats 7]
+                                       [--threads 1,2] [--repeats 7] [--library PATH ...]
 
 For each kernel family and thread count, a fresh process loads the OpenBLAS that legacy_aesara links
 (SciPy's), with ``OPENBLAS_CORETYPE`` set (``detected``: unset, OpenBLAS's own choice), and times
 single-precision products of the shapes one MNIST training step multiplies (batch 100; D on the
 stacked 200-row batch); it prints the kernels the library reports, and GFLOP/s per shape (median of
 ``--repeats`` timings). The family legacy_aesara chooses here is marked; gan2014/blas.py says how it
-is chosen. Kernels are fixed when the library loads, hence one process per row.
+is chosen. Kernels are fixed when the library loads, hence one process per row. ``--library`` adds
+rows for another OpenBLAS build (a path to its shared library, for example the newer one of the
+``scipy-openblas32`` package), timed the same way through its ``cblas_sgemm``.
 """
 import argparse
 import json
@@ -53,17 +55,65 @@ if libs:
 print("BLAS " + json.dumps({"core": core, "gflops": result}))
 """
 
+# The same timings through the C interface of any OpenBLAS build (row-major, C = A B); its symbols
+# may carry a prefix (scipy-openblas32's are scipy_cblas_sgemm, ...).
+LIBRARY_WORKER = r"""
+import ctypes, glob, json, os, sys, time
+import numpy as np
+shapes, repeats, path = json.loads(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+# A wheel's library finds its companions (libgfortran, ...) beside it only through the module that
+# normally loads it: load them first, in as many rounds as their own dependencies need.
+siblings = [f for f in glob.glob(os.path.join(os.path.dirname(path), "*.so*")) if f != path]
+for _round in range(len(siblings)):
+    for sibling in list(siblings):
+        try:
+            ctypes.CDLL(sibling, mode=ctypes.RTLD_GLOBAL)
+            siblings.remove(sibling)
+        except OSError:
+            pass
+lib = ctypes.CDLL(path)
+prefix = next((p for p in ("", "scipy_") if hasattr(lib, p + "cblas_sgemm")), None)
+if prefix is None:
+    sys.exit("%s has no cblas_sgemm with 32-bit integers (nor scipy_cblas_sgemm)" % path)
+sgemm = getattr(lib, prefix + "cblas_sgemm")
+name = getattr(lib, prefix + "openblas_get_corename")
+config = getattr(lib, prefix + "openblas_get_config")
+name.restype = config.restype = ctypes.c_char_p
+rng = np.random.default_rng(0)
+result, P = {}, ctypes.c_void_p
+for m, k, n in shapes:
+    a, b = rng.random((m, k), dtype=np.float32), rng.random((k, n), dtype=np.float32)
+    c = np.zeros((m, n), dtype=np.float32)
+    args = (101, 111, 111, m, n, k, ctypes.c_float(1.0), a.ctypes.data_as(P), k,
+            b.ctypes.data_as(P), n, ctypes.c_float(0.0), c.ctypes.data_as(P), n)
+    sgemm(*args)
+    assert np.allclose(c, a @ b, rtol=1e-4), "cblas_sgemm gave a wrong product"
+    count = max(3, int(2e9 / (2 * m * k * n)))
+    times = []
+    for _ in range(repeats):
+        began = time.perf_counter()
+        for _ in range(count):
+            sgemm(*args)
+        times.append((time.perf_counter() - began) / count)
+    result["%dx%dx%d" % (m, k, n)] = 2 * m * k * n / sorted(times)[len(times) // 2] / 1e9
+core = "%s (%s)" % (name().decode(), config().decode().split(" DYNAMIC")[0])
+print("BLAS " + json.dumps({"core": core, "gflops": result}))
+"""
 
-def measure(kernel, threads, repeats):
+
+def measure(kernel, threads, repeats, library=None):
+    """One row: a fresh process, SciPy's OpenBLAS (library None) or the build at `library`."""
     env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
     env.pop("OPENBLAS_CORETYPE", None)
     if kernel != "detected":
         env["OPENBLAS_CORETYPE"] = kernel
-    result = subprocess.run([sys.executable, "-c", WORKER, json.dumps(SHAPES), str(repeats)],
-                            env=env, capture_output=True, text=True)
+    command = [sys.executable, "-c", WORKER, json.dumps(SHAPES), str(repeats)]
+    if library is not None:
+        command = [sys.executable, "-c", LIBRARY_WORKER, json.dumps(SHAPES), str(repeats), library]
+    result = subprocess.run(command, env=env, capture_output=True, text=True)
     if result.returncode != 0:
-        raise RuntimeError(f"OpenBLAS worker ({kernel}, {threads} threads) failed:\n"
-                           f"{result.stderr[-2000:]}")
+        raise RuntimeError(f"OpenBLAS worker ({library or 'SciPy'}, {kernel}, {threads} threads) "
+                           f"failed:\n{result.stderr[-2000:]}")
     line = next(x for x in result.stdout.splitlines() if x.startswith("BLAS "))
     return json.loads(line[len("BLAS "):])
 
@@ -75,9 +125,15 @@ def main(argv=None):
                         help="OPENBLAS_CORETYPE values; 'detected' leaves it unset")
     parser.add_argument("--threads", default="1,2", help="OPENBLAS_NUM_THREADS values")
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--library", action="append", default=[], metavar="PATH",
+                        help="another OpenBLAS shared library to time beside SciPy's "
+                             "(repeatable)")
     args = parser.parse_args(argv)
     if args.repeats < 1:
         parser.error("--repeats must be at least 1")
+    for path in args.library:
+        if not os.path.isfile(path):
+            parser.error(f"--library: no such file: {path}")
     try:
         threads = [int(t) for t in args.threads.split(",") if t]
     except ValueError:
@@ -91,14 +147,17 @@ def main(argv=None):
     print(f"CPU: {platform_description()} ({vendor or 'vendor unknown'}); "
           f"legacy_aesara runs with {VARIABLE}={chosen or 'unset (OpenBLAS detects)'}\n")
     names = ["x".join(map(str, shape)) for shape in SHAPES]
-    print("| OPENBLAS_CORETYPE | threads | kernels reported | " + " | ".join(names) + " |")
-    print("| --- | --- | --- | " + " | ".join("---" for _ in names) + " |")
-    for kernel in filter(None, args.kernels.split(",")):
-        for count in threads:
-            row = measure(kernel, count, args.repeats)
-            mark = " (chosen)" if kernel == (chosen or "detected") else ""
-            print(f"| {kernel}{mark} | {count} | {row['core']} | "
-                  + " | ".join(f"{row['gflops'][n]:.0f}" for n in names) + " |", flush=True)
+    print("| library | OPENBLAS_CORETYPE | threads | kernels reported | " + " | ".join(names)
+          + " |")
+    print("| --- | --- | --- | --- | " + " | ".join("---" for _ in names) + " |")
+    for library in [None] + args.library:
+        label = "SciPy's (linked)" if library is None else os.path.basename(library)
+        for kernel in filter(None, args.kernels.split(",")):
+            for count in threads:
+                row = measure(kernel, count, args.repeats, library)
+                mark = " (chosen)" if library is None and kernel == (chosen or "detected") else ""
+                print(f"| {label} | {kernel}{mark} | {count} | {row['core']} | "
+                      + " | ".join(f"{row['gflops'][n]:.0f}" for n in names) + " |", flush=True)
     print("\nGFLOP/s per product (rows x inner x columns), median of the repeats.")
     return 0
 

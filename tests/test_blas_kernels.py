@@ -94,10 +94,38 @@ def test_blas_bench_runs_each_row_on_the_kernels_it_names():
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-2000:]
     rows = [line for line in result.stdout.splitlines()
-            if line.startswith(("| detected", "| Haswell"))]
+            if line.startswith(("| SciPy's (linked) | detected", "| SciPy's (linked) | Haswell"))]
     assert len(rows) == 2, result.stdout
-    haswell = next(row for row in rows if row.startswith("| Haswell"))
+    haswell = next(row for row in rows if "| Haswell" in row)
     assert "| Haswell (OpenBLAS" in haswell, haswell
-    assert all(float(cell) >= 0 for cell in haswell.strip(" |").split("|")[3:]), haswell
-    detected = next(row for row in rows if row.startswith("| detected"))
-    assert " (OpenBLAS" in detected.split("|")[3], detected
+    assert all(float(cell) >= 0 for cell in haswell.strip(" |").split("|")[4:]), haswell
+    detected = next(row for row in rows if "| detected" in row)
+    assert " (OpenBLAS" in detected.split("|")[4], detected
+
+
+def test_blas_bench_times_another_openblas_build_given_by_path(tmp_path):
+    """`--library PATH` adds rows for another OpenBLAS build, called through its C interface: here
+    SciPy's own library by its path (the one build every install has), whose row must report the
+    kernels it was asked for, like SciPy's row; a path that is no file is refused by name, before
+    anything runs. Exact: exit statuses, the rows, the kernels and the message."""
+    import glob
+    import os
+    import subprocess
+    import sys
+
+    scipy = pytest.importorskip("scipy")
+    libraries = glob.glob(os.path.join(os.path.dirname(os.path.dirname(scipy.__file__)),
+                                       "scipy.libs", "libopenblas*.so*"))
+    if not libraries:
+        pytest.skip("this SciPy has no bundled OpenBLAS")
+    command = [sys.executable, "-m", "legacy_aesara.blas_bench", "--kernels", "Haswell",
+               "--threads", "1", "--repeats", "1", "--library", libraries[0]]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    rows = [line for line in result.stdout.splitlines() if "| Haswell | 1 |" in line]
+    assert [row.split("|")[1].strip() for row in rows] == [
+        "SciPy's (linked)", os.path.basename(libraries[0])], result.stdout
+    assert all("| Haswell (OpenBLAS" in row for row in rows), rows
+    missing = tmp_path / "libopenblas_missing.so"
+    refused = subprocess.run(command[:-1] + [str(missing)], capture_output=True, text=True)
+    assert refused.returncode == 2 and f"no such file: {missing}" in refused.stderr
