@@ -1,9 +1,11 @@
 """pylearn2/monitor.py :: Monitor as the SGD uses it (port_torch/monitor.py is its twin).
 
-One compiled function per monitoring dataset returns every channel of a batch; each channel is
-averaged over the dataset's 'sequential' batches as Pylearn2 accumulated it, in floatX:
-acc <- acc + value * batch_size / num_examples. The cost's and the model's channel graphs are
-built once on one symbolic batch and shared by every dataset; each dataset gets its own
+Per monitoring dataset, one compiled function returns the channels of a batch and a second one,
+called once a pass, those that cannot change during it (weight norms, the learning rate); each
+channel is averaged over the dataset's 'sequential' batches as Pylearn2 accumulated it, in floatX:
+acc <- acc + value * batch_size / num_examples, batch by batch for both kinds. The cost's and the
+model's channel graphs are built once on one symbolic batch and shared by every dataset; each
+dataset gets its own
 `objective` graph (cost.expr), and the first one also carries the data-independent channels the
 SGD adds (learning_rate, momentum).
 
