@@ -5,9 +5,8 @@ called once a pass, those that cannot change during it (weight norms, the learni
 channel is averaged over the dataset's 'sequential' batches as Pylearn2 accumulated it, in floatX:
 acc <- acc + value * batch_size / num_examples, batch by batch for both kinds. The cost's and the
 model's channel graphs are built once on one symbolic batch and shared by every dataset; each
-dataset gets its own
-`objective` graph (cost.expr), and the first one also carries the data-independent channels the
-SGD adds (learning_rate, momentum).
+dataset gets its own `objective` graph (cost.expr), and the first one also carries the
+data-independent channels the SGD adds (learning_rate, momentum).
 
 The graphs are built in `setup`, which the SGD calls at Pylearn2's point in SGD.setup: every
 dropout graph draws its MRG seed from its MLP's RandomState when it is built
