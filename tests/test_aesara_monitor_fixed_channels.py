@@ -26,7 +26,7 @@ def channels(seed):
     stream = MRG_RandomStream(seed)
     return X, OrderedDict([
         ("batch_mean", at.dot(X, W).mean()),
-        ("W_norm", at.sqrt(at.sqr(W).sum())),
+        ("W_norm", at.sqrt(at.square(W).sum())),
         ("learning_rate", lr),
         ("noise_mean", stream.uniform(size=(4,)).mean()),
     ])
