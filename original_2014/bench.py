@@ -2,6 +2,7 @@
 
     python -m original_2014.bench [--epochs 1] [--rounds 1] [--cold] [--no-original]
                                   [--aesara-paths grad,fused] [--torch-paths autograd,fused]
+                                  [--profile]
 
 Every row is the real training loop as ``make mnist`` runs it -- the YAML
 (``yaml_experiments/original/mnist.yaml``; the original: its own mnist.yaml), Train's set-up
@@ -14,6 +15,7 @@ the original's. The original is included when ``python -m original_2014 build`` 
 cold figure; minutes each), then on the cache that run filled (the warm figure and the timings).
 The original's monitor is compiled on its first pass, so its epoch-0 pass counts as set-up.
 The step-only benches are ``python -m legacy_aesara.bench`` and ``python -m port_torch.bench``.
+``--profile`` adds where each backend row's time goes, per op (bench_profile.py).
 """
 import argparse
 import json
