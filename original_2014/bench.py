@@ -1,6 +1,6 @@
 """Side-by-side speed of the original 2014 code and both backends on this machine: one table.
 
-    python -m original_2014.bench [--epochs 1] [--rounds 1] [--cold] [--no-original]
+    python -m original_2014.bench [--epochs 1] [--cold] [--no-original]
                                   [--aesara-paths grad,fused] [--torch-paths autograd,fused]
                                   [--profile]
 
