@@ -23,43 +23,59 @@ import sys
 SHAPES = ((100, 100, 1200), (100, 1200, 1200), (100, 1200, 784), (200, 784, 1200),
           (200, 240, 1200), (784, 200, 1200), (1200, 100, 1200))
 
-# Run with `python -c`: nothing of this project is imported, so the environment alone chooses.
-WORKER = r"""
+# The workers run with `python -c`: nothing of this project is imported, so the environment alone
+# chooses the kernels. Both share this part: GFLOP/s of `make_product(m, k, n)()` per shape, median
+# of the repeats, and the library's own description of its kernels.
+TIMING = r"""
 import json, sys, time
 import numpy as np
-import scipy.linalg.blas as blas
-import ctypes, glob, os
-shapes, repeats = json.loads(sys.argv[1]), int(sys.argv[2])
 rng = np.random.default_rng(0)
-result = {}
-for m, k, n in shapes:
+
+def gflops(shapes, repeats, make_product):
+    result = {}
+    for m, k, n in shapes:
+        product = make_product(m, k, n)
+        product()
+        count = max(3, int(2e9 / (2 * m * k * n)))
+        times = []
+        for _ in range(repeats):
+            began = time.perf_counter()
+            for _ in range(count):
+                product()
+            times.append((time.perf_counter() - began) / count)
+        result["%dx%dx%d" % (m, k, n)] = 2 * m * k * n / sorted(times)[len(times) // 2] / 1e9
+    return result
+
+def describe(corename, config):
+    return "%s (%s)" % (corename().decode(), config().decode().split(" DYNAMIC")[0])
+"""
+
+# SciPy's OpenBLAS, through scipy.linalg.blas.
+WORKER = TIMING + r"""
+import ctypes, glob, os
+import scipy.linalg.blas as blas
+shapes, repeats = json.loads(sys.argv[1]), int(sys.argv[2])
+
+def make_product(m, k, n):
     a = np.asfortranarray(rng.random((m, k), dtype=np.float32))
     b = np.asfortranarray(rng.random((k, n), dtype=np.float32))
-    blas.sgemm(1.0, a, b)
-    count = max(3, int(2e9 / (2 * m * k * n)))
-    times = []
-    for _ in range(repeats):
-        began = time.perf_counter()
-        for _ in range(count):
-            blas.sgemm(1.0, a, b)
-        times.append((time.perf_counter() - began) / count)
-    result["%dx%dx%d" % (m, k, n)] = 2 * m * k * n / sorted(times)[len(times) // 2] / 1e9
+    return lambda: blas.sgemm(1.0, a, b)
+
+result = gflops(shapes, repeats, make_product)
 libs = glob.glob(os.path.join(os.path.dirname(os.path.dirname(blas.__file__)), "..",
                               "scipy.libs", "libopenblas*.so*"))
 core = "?"
 if libs:
     handle = ctypes.CDLL(libs[0])
     handle.openblas_get_corename.restype = handle.openblas_get_config.restype = ctypes.c_char_p
-    core = "%s (%s)" % (handle.openblas_get_corename().decode(),
-                        handle.openblas_get_config().decode().split(" DYNAMIC")[0])
+    core = describe(handle.openblas_get_corename, handle.openblas_get_config)
 print("BLAS " + json.dumps({"core": core, "gflops": result}))
 """
 
-# The same timings through the C interface of any OpenBLAS build (row-major, C = A B); its symbols
-# may carry a prefix (scipy-openblas32's are scipy_cblas_sgemm, ...).
-LIBRARY_WORKER = r"""
-import ctypes, glob, json, os, sys, time
-import numpy as np
+# Any OpenBLAS build, through its C interface (row-major, C = A B); its symbols may carry a prefix
+# (scipy-openblas32's are scipy_cblas_sgemm, ...).
+LIBRARY_WORKER = TIMING + r"""
+import ctypes, glob, os
 shapes, repeats, path = json.loads(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 # A wheel's library finds its companions (libgfortran, ...) beside it only through the module that
 # normally loads it: load them first, in as many rounds as their own dependencies need.
@@ -79,25 +95,22 @@ sgemm = getattr(lib, prefix + "cblas_sgemm")
 name = getattr(lib, prefix + "openblas_get_corename")
 config = getattr(lib, prefix + "openblas_get_config")
 name.restype = config.restype = ctypes.c_char_p
-rng = np.random.default_rng(0)
-result, P = {}, ctypes.c_void_p
-for m, k, n in shapes:
+
+def make_product(m, k, n):
     a, b = rng.random((m, k), dtype=np.float32), rng.random((k, n), dtype=np.float32)
     c = np.zeros((m, n), dtype=np.float32)
+    P = ctypes.c_void_p
     args = (101, 111, 111, m, n, k, ctypes.c_float(1.0), a.ctypes.data_as(P), k,
             b.ctypes.data_as(P), n, ctypes.c_float(0.0), c.ctypes.data_as(P), n)
     sgemm(*args)
     assert np.allclose(c, a @ b, rtol=1e-4), "cblas_sgemm gave a wrong product"
-    count = max(3, int(2e9 / (2 * m * k * n)))
-    times = []
-    for _ in range(repeats):
-        began = time.perf_counter()
-        for _ in range(count):
-            sgemm(*args)
-        times.append((time.perf_counter() - began) / count)
-    result["%dx%dx%d" % (m, k, n)] = 2 * m * k * n / sorted(times)[len(times) // 2] / 1e9
-core = "%s (%s)" % (name().decode(), config().decode().split(" DYNAMIC")[0])
-print("BLAS " + json.dumps({"core": core, "gflops": result}))
+    def product():
+        sgemm(*args)
+    product.arrays = (a, b, c)   # args holds only their addresses: keep the arrays alive
+    return product
+
+result = gflops(shapes, repeats, make_product)
+print("BLAS " + json.dumps({"core": describe(name, config), "gflops": result}))
 """
 
 
