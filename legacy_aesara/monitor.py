@@ -86,7 +86,7 @@ class Monitor:
             outputs = [at.cast(value, floatx) if value.dtype != floatx else value
                        for value in channels.values()]
             fixed = [i for i, output in enumerate(outputs) if is_fixed_in_a_pass(output, self._X)]
-            per_batch = [i for i in range(len(outputs)) if i not in set(fixed)]
+            per_batch = sorted(set(range(len(outputs))) - set(fixed))
             function = aesara.function([self._X], [outputs[i] for i in per_batch],
                                        name="Monitor.accum", on_unused_input="ignore")
             once = aesara.function([], [outputs[i] for i in fixed], name="Monitor.accum_fixed")
@@ -146,7 +146,6 @@ class PassFunctions:
         return list(zip(self.fixed, self.fixed_function())) if self.fixed else []
 
     def batch_values(self, batch, fixed_values):
-        """(channel index, value) of every channel on this batch, in channel order."""
-        values = dict(fixed_values)
-        values.update(zip(self.per_batch, self.per_batch_function(batch)))
-        return sorted(values.items())
+        """(channel index, value) of every channel on this batch (each channel accumulates on its
+        own, so their order does not matter)."""
+        return fixed_values + list(zip(self.per_batch, self.per_batch_function(batch)))

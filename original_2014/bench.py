@@ -121,21 +121,12 @@ def _profiled_call(backend):
 
     from aesara.compile.profiling import _atexit_print_list as function_profiles
 
-    def totals():
-        # Every compiled function's profile (the training function and the monitor's), summed.
-        seconds = {}
-        for stats in function_profiles:
-            for name, value in bench_profile.aesara_op_seconds(stats).items():
-                seconds[name] = seconds.get(name, 0.0) + value
-        return seconds
-
     def call(function, *args, **kwargs):
-        before = totals()
+        before = bench_profile.aesara_op_seconds(function_profiles)
         began = time.perf_counter()
         result = function(*args, **kwargs)
         wall = time.perf_counter() - began
-        after = totals()
-        return (result, {name: value - before.get(name, 0.0) for name, value in after.items()},
+        return (result, bench_profile.aesara_op_seconds(function_profiles, before),
                 bench_profile.aesara_group, wall)
     return call
 

@@ -70,12 +70,14 @@ def torch_op_seconds(profiler):
             if event.key.startswith("aten::")}
 
 
-def aesara_op_seconds(function_profile, before=None):
-    """{op class name: seconds} of an Aesara function's ProfileStats, less a `before` snapshot
-    (the same dict taken earlier), so that one phase's calls can be told from the others'."""
+def aesara_op_seconds(function_profiles, before=None):
+    """{op class name: seconds} summed over Aesara ProfileStats (every compiled function's: the
+    training function and the monitor's), less a `before` snapshot (the same dict taken earlier),
+    so that one phase's calls can be told from the others'."""
     seconds = Counter()
-    for op_class, value in function_profile.class_time().items():
-        seconds[getattr(op_class, "__name__", str(op_class))] += value
+    for stats in function_profiles:
+        for op_class, value in stats.class_time().items():
+            seconds[getattr(op_class, "__name__", str(op_class))] += value
     if before:
         seconds.subtract(before)
     return {name: value for name, value in seconds.items() if value > 0}
