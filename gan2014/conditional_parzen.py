@@ -9,6 +9,13 @@ logspace(-1, 0, 10); the estimator is gan2014.parzen's float64 one (gan2014/parz
 The command also writes a class-by-class sample grid: one row per class, `--grid-cols` samples a
 row, and measures how much the samples vary (`class_diversity`), beside the same figures for real
 validation digits: a generator that ignores its noise, or its label, shows it there at once.
+
+By default G samples as Pylearn2's Generator.sample did: deterministically, each dropped layer's
+input scaled instead of masked. `--generator-dropout` samples with the dropout G was trained with
+(the run's own training cost: fresh masks for every sample, drawn after the noise), and
+`--same-noise` gives every sample one noise vector; together they show how much of the samples'
+variety comes from the dropout masks rather than from z. The record and figure of such a draw
+carry the suffix `_gdropout` / `_samez` so that they sit beside the default ones.
 Each backend supplies how its generator turns one-hot labels into samples
 (port_torch/conditional.py, legacy_aesara/conditional.py).
 """
@@ -52,6 +59,13 @@ def build_parser(backend):
                         help="samples per class in the figure (default 10)")
     parser.add_argument("--data-path", default=None,
                         help="dataset root holding mnist/ (default: $PYLEARN2_DATA_PATH or ./data)")
+    parser.add_argument("--generator-dropout", action="store_true",
+                        help="sample with the dropout G was trained with (fresh masks for every "
+                             "sample, the run's own include probabilities and scales) instead of "
+                             "the deterministic, weight-scaled G")
+    parser.add_argument("--same-noise", action="store_true",
+                        help="give every sample the same noise vector (with --generator-dropout, "
+                             "only the masks vary)")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress display")
     return parser
 
@@ -80,7 +94,9 @@ def check_classes(model, parser):
 def main(argv, backend, load_registry, draw, describe=None):
     """Load, sample per class, score, draw the grid, write the record. Returns an exit code.
 
-    draw(model, meta, labels_one_hot, args) -> (n, 784) float array, row i of class labels[i];
+    draw(model, meta, labels_one_hot, args, cost) -> (n, 784) float array, row i of class
+    labels[i]; `cost` is the run's training cost when G samples with its training dropout (else
+    None), and draw raises ValueError when that cost applies no dropout in G;
     describe(args) -> backend fields for the record.
     """
     parser = build_parser(backend)
@@ -88,21 +104,30 @@ def main(argv, backend, load_registry, draw, describe=None):
     check_arguments(parser, args)
     began = time.perf_counter()
     try:
-        model, meta = parzen_cli.load_model(Path(args.checkpoint), load_registry())
+        built, model, meta = parzen_cli.load_run(Path(args.checkpoint), load_registry())
     except ckpt.CheckpointError as error:
         parser.exit(2, f"error: {error}\n")
     check_classes(model, parser)
+    cost = training_cost(built, args, parser)
     timings = {"load_s": time.perf_counter() - began}
     started = time.perf_counter()
     labels = class_labels(args.per_class)
-    samples = np.asarray(draw(model, meta, one_hot(labels, CLASSES), args), dtype=np.float64)
+    try:
+        samples = draw(model, meta, one_hot(labels, CLASSES), args, cost=cost)
+    except ValueError as error:
+        parser.exit(2, f"error: {args.checkpoint}: {error}\n")
+    samples = np.asarray(samples, dtype=np.float64)
     timings["sample_s"] = time.perf_counter() - started
     diversity = {"samples": class_diversity(samples, labels),
                  "real_validation": real_diversity(args.per_class, args.data_path)}
+    if args.generator_dropout or args.same_noise:
+        ways = (["with G's training dropout"] if args.generator_dropout else []) + \
+            (["one noise vector for all"] if args.same_noise else [])
+        print(f"samples drawn {' and '.join(ways)}")
     print_diversity(diversity, args.per_class)
     folder = output_folder(args, backend)
     folder.mkdir(parents=True, exist_ok=True)
-    stem = f"epoch{int(meta.get('epoch') or 0):06d}"
+    stem = f"epoch{int(meta.get('epoch') or 0):06d}" + draw_suffix(args)
     figure = folder / f"{stem}_class_grid.png"
     save_grid(class_grid(samples, labels, args.grid_cols), figure, cols=args.grid_cols, scale=2)
     print(f"class grid (one row per class 0-9) written to {figure}")
@@ -114,11 +139,27 @@ def main(argv, backend, load_registry, draw, describe=None):
               "checkpoint_backend": meta.get("backend"), "protocol": "conditional",
               "per_class": args.per_class, "classes": CLASSES, "figure": str(figure),
               "limit": None if valid is None else int(valid.shape[0]), "seed": args.seed,
+              "generator_dropout": args.generator_dropout, "same_noise": args.same_noise,
               "diversity": diversity}
     if describe is not None:
         record.update(describe(args))
     parzen_cli.report(result, timings, record, folder / f"{stem}_parzen.json")
     return 0
+
+
+def training_cost(built, args, parser):
+    """The run's training cost when --generator-dropout asks for G's dropout, else None."""
+    if not args.generator_dropout:
+        return None
+    cost = getattr(getattr(built, "algorithm", None), "cost", None)
+    if cost is None:
+        parser.exit(2, f"error: {args.checkpoint}: its YAML has no training algorithm with a "
+                       "cost, so G's training dropout is unknown\n")
+    return cost
+
+
+def draw_suffix(args):
+    return ("_gdropout" if args.generator_dropout else "") + ("_samez" if args.same_noise else "")
 
 
 def class_diversity(images, labels):

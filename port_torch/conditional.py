@@ -14,14 +14,28 @@ from port_torch.adversarial import DEFAULT_SEED
 BATCH = 1000
 
 
-def draw(model, meta, labels, args):
-    """One sample per one-hot row of `labels`, in blocks of BATCH rows, on the CPU."""
+def draw(model, meta, labels, args, cost=None):
+    """One sample per one-hot row of `labels`, in blocks of BATCH rows, on the CPU; with G's
+    training dropout when `cost` (the run's training cost) is given."""
     stream = torch.Generator()
     stream.manual_seed(DEFAULT_SEED if args.seed is None else int(args.seed))
     G = model.generator
-    blocks = [G.sample(torch.from_numpy(labels[i:i + BATCH]), stream).numpy()
+    dropout = None if cost is None else generator_dropout(G, cost)
+    # --same-noise: one draw of z, taken first from the stream, for every row.
+    z = G.get_noise(1, stream) if args.same_noise else None
+    blocks = [G.sample(torch.from_numpy(labels[i:i + BATCH]), stream, dropout=dropout,
+                       noise=z).numpy()
               for i in range(0, labels.shape[0], BATCH)]
     return np.concatenate(blocks)
+
+
+def generator_dropout(G, cost):
+    """G's per-layer (include_prob, scale) under the run's training cost; ValueError if none drop."""
+    settings = G.mlp.dropout_settings(**cost.g_dropout)
+    if all(p == 1.0 for p, _ in settings):
+        raise ValueError("its training cost applies no dropout in G (--generator-dropout would "
+                         "sample the deterministic G)")
+    return settings
 
 
 def describe(args):

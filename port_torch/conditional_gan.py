@@ -24,6 +24,7 @@ from torch import nn
 from gan2014.composite_space import CompositeSpace
 from port_torch.adversarial import (AdversaryCost2, AdversaryPair, _only_dropped,
                                     draw_noise, parzen_log_likelihood)
+from port_torch.random_streams import draw_masks
 
 NOISE_KINDS = ("uniform", "gaussian", "spherical", "unit_uniform")
 
@@ -81,10 +82,26 @@ class ConditionalGenerator(nn.Module):
         return self.mlp(torch.cat([z, labels.to(z.dtype)], dim=1))
 
     @torch.no_grad()
-    def sample(self, labels, generator):
-        """One sample per one-hot row of `labels`, noise from `generator`."""
-        z = self.get_noise(labels.shape[0], generator).to(self.mlp.layers[-1].W.dtype)
-        return self(z, labels)
+    def sample(self, labels, generator, dropout=None, noise=None):
+        """One sample per one-hot row of `labels`, noise from `generator`.
+
+        dropout: None for the deterministic G (each layer's input scale stands in for its masks,
+        as Pylearn2's Generator.sample), or G's per-layer (include_prob, scale) pairs: every row
+        then gets its own masks, drawn from `generator` after the noise, as in training.
+        noise: a given noise row (1, noise_dim) for every row, instead of fresh draws.
+        """
+        dtype = self.mlp.layers[-1].W.dtype
+        if noise is None:
+            z = self.get_noise(labels.shape[0], generator).to(dtype)
+        else:
+            z = noise.to(dtype).expand(labels.shape[0], self.noise_dim)
+        if dropout is None:
+            return self(z, labels)
+        masks = draw_masks(dropout, self.mlp.input_widths(), labels.shape[0], generator)
+        rows = torch.cat([z, labels.to(z.dtype)], dim=1)
+        return self.mlp.layers[-1].activate(
+            self.mlp.logits(rows, [None if m is None else m.to(z.dtype) for m in masks],
+                            scales=[s for _, s in dropout]))
 
 
 class ConditionalAdversaryPair(AdversaryPair):

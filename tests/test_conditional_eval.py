@@ -89,3 +89,94 @@ def test_the_command_reports_a_missing_checkpoint(tmp_path, capsys):
     assert stop.value.code == 2
     err = capsys.readouterr().err
     assert f"error: checkpoint {missing} does not exist" in err and "Traceback" not in err, err
+
+
+def _score(backend, path, root, *options):
+    """Run `python -m <backend>.conditional` on the tiny checkpoint; returns its record."""
+    import importlib
+    command = importlib.import_module(f"{backend}.conditional")
+    out = root / f"eval-{backend}"
+    assert command.main([str(path), "--per-class", "20", "--limit", "50", "--out", str(out),
+                         "--grid-cols", "5", "--data-path", str(root / "data"), "-q",
+                         *options]) == 0
+    suffix = ("_gdropout" if "--generator-dropout" in options else "") + \
+        ("_samez" if "--same-noise" in options else "")
+    assert (out / f"epoch000001{suffix}_class_grid.png").exists()
+    return json.loads((out / f"epoch000001{suffix}_parzen.json").read_text())
+
+
+def test_generator_dropout_is_the_only_variety_when_the_noise_is_shared(checkpoint):
+    """With one noise vector for every sample (--same-noise), the deterministic G draws one image
+    per class (within-class spread 0 up to float32 rounding of identical rows, < 1e-7) and G with
+    its training dropout (--generator-dropout) does not (> 1e-5: the masks alone vary the samples;
+    the one-epoch tiny G is nearly saturated, so the spread is small, 1.7e-4 when written). A sampler that ignored the flag, or shared masks between rows, fails one side. The
+    records say how they were drawn and sit beside the default one (suffixes)."""
+    path, root = checkpoint
+    fixed = _score("port_torch", path, root, "--same-noise")
+    masked = _score("port_torch", path, root, "--same-noise", "--generator-dropout")
+    assert fixed["diversity"]["samples"]["within_class"] < 1e-7
+    assert masked["diversity"]["samples"]["within_class"] > 1e-5
+    assert (fixed["same_noise"], fixed["generator_dropout"]) == (True, False)
+    assert (masked["same_noise"], masked["generator_dropout"]) == (True, True)
+
+
+def test_generator_dropout_masks_and_scales_the_inputs_the_cost_drops(checkpoint):
+    """G's dropout sample equals a hand computation with the same draws: z, then one Bernoulli(p)
+    mask per row for each dropped layer input (the tiny file drops h1's and y's inputs with
+    p = .5, scale 2, and keeps h0's whole), the kept units multiplied by the scale, with the output
+    biases set to 0 and the last two layers' weights multiplied by 8, so that the tiny G's
+    outputs respond to their inputs. Tolerance 1e-6 (float32, the same
+    operations); the deterministic G differs by more than 1e-3. Masking the wrong layer, forgetting the
+    scale or sharing one mask between rows fails it."""
+    import torch
+    from gan2014 import parzen_cli
+    from port_torch.conditional import generator_dropout
+    from port_torch.registry import REGISTRY
+    built, model, _ = parzen_cli.load_run(checkpoint[0], REGISTRY)
+    G = model.generator
+    with torch.no_grad():   # the tiny run's G is nearly constant: make its outputs sensitive
+        G.mlp.layers[-1].b.zero_()
+        for layer in G.mlp.layers[1:]:
+            layer.W.mul_(8.0)
+    settings = generator_dropout(G, built.algorithm.cost)
+    assert settings == [(1.0, 1.0), (0.5, 2.0), (0.5, 2.0)]
+    labels = torch.eye(10)[torch.arange(40) % 10]
+    stream = torch.Generator().manual_seed(5)
+    sampled = G.sample(labels, stream, dropout=settings)
+    again = torch.Generator().manual_seed(5)
+    z = G.get_noise(40, again)
+    h1_mask = (torch.rand((40, 32), generator=again) < .5).float()
+    y_mask = (torch.rand((40, 32), generator=again) < .5).float()
+    h0, h1, out = G.mlp.layers
+    with torch.no_grad():
+        h = h0.activate(h0.affine(torch.cat([z, labels], dim=1)))
+        h = h1.activate(h1.affine(h * h1_mask * 2.0))
+        expected = out.activate(out.affine(h * y_mask * 2.0))
+    assert torch.allclose(sampled, expected, rtol=0, atol=1e-6)
+    assert not torch.allclose(sampled, G.sample(labels, torch.Generator().manual_seed(5)),
+                              atol=1e-3)
+
+
+def test_generator_dropout_needs_a_cost_that_drops_in_g(checkpoint):
+    """A run whose cost keeps G whole has no training dropout to sample with: the flag is refused
+    by name (ValueError naming the cost), not silently equal to the default."""
+    from types import SimpleNamespace
+    from gan2014 import parzen_cli
+    from port_torch.conditional import generator_dropout
+    from port_torch.registry import REGISTRY
+    _, model, _ = parzen_cli.load_run(checkpoint[0], REGISTRY)
+    whole = SimpleNamespace(g_dropout=dict(default_input_include_prob=1.,
+                                           default_input_scale=1.))
+    with pytest.raises(ValueError, match="no dropout in G"):
+        generator_dropout(model.generator, whole)
+
+
+def test_legacy_generator_dropout_and_shared_noise(checkpoint):
+    """The same two properties for legacy_aesara's sampler (G's MRG noise stream, the MLP's
+    dropout stream), on the same checkpoint: shared noise alone gives one image per class
+    (< 1e-7), shared noise with G's training dropout does not (> 1e-5)."""
+    path, root = checkpoint
+    fixed = _score("legacy_aesara", path, root, "--same-noise")
+    masked = _score("legacy_aesara", path, root, "--same-noise", "--generator-dropout")
+    assert fixed["diversity"]["samples"]["within_class"] < 1e-7
+    assert masked["diversity"]["samples"]["within_class"] > 1e-5
