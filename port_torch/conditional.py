@@ -30,7 +30,7 @@ def draw(model, meta, labels, args, cost=None):
 
 
 def generator_dropout(G, cost):
-    """G's per-layer (include_prob, scale) under the run's training cost; ValueError if none drop."""
+    """G's per-layer (include_prob, scale) under the run's training cost (ValueError: none drop)."""
     settings = G.mlp.dropout_settings(**cost.g_dropout)
     if all(p == 1.0 for p, _ in settings):
         raise ValueError("its training cost applies no dropout in G (--generator-dropout would "

@@ -108,8 +108,9 @@ def _score(backend, path, root, *options):
 def test_generator_dropout_is_the_only_variety_when_the_noise_is_shared(checkpoint):
     """With one noise vector for every sample (--same-noise), the deterministic G draws one image
     per class (within-class spread 0 up to float32 rounding of identical rows, < 1e-7) and G with
-    its training dropout (--generator-dropout) does not (> 1e-5: the masks alone vary the samples;
-    the one-epoch tiny G is nearly saturated, so the spread is small, 1.7e-4 when written). A sampler that ignored the flag, or shared masks between rows, fails one side. The
+    its training dropout (--generator-dropout) does not (> 1e-5: the masks alone vary the
+    samples; the one-epoch tiny G is nearly saturated, so the spread is small, 1.7e-4 when
+    written). A sampler that ignored the flag, or shared masks between rows, fails one side. The
     records say how they were drawn and sit beside the default one (suffixes)."""
     path, root = checkpoint
     fixed = _score("port_torch", path, root, "--same-noise")
@@ -125,9 +126,9 @@ def test_generator_dropout_masks_and_scales_the_inputs_the_cost_drops(checkpoint
     mask per row for each dropped layer input (the tiny file drops h1's and y's inputs with
     p = .5, scale 2, and keeps h0's whole), the kept units multiplied by the scale, with the output
     biases set to 0 and the last two layers' weights multiplied by 8, so that the tiny G's
-    outputs respond to their inputs. Tolerance 1e-6 (float32, the same
-    operations); the deterministic G differs by more than 1e-3. Masking the wrong layer, forgetting the
-    scale or sharing one mask between rows fails it."""
+    outputs respond to their inputs. Tolerance 1e-6 (float32, the same operations); the
+    deterministic G differs by more than 1e-3. Masking the wrong layer, forgetting the scale or
+    sharing one mask between rows fails it."""
     import torch
     from gan2014 import parzen_cli
     from port_torch.conditional import generator_dropout
