@@ -20,7 +20,6 @@ The step-only benches are ``python -m legacy_aesara.bench`` and ``python -m port
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -29,20 +28,11 @@ import time
 from pathlib import Path
 
 from gan2014 import OPENBLAS_CHOICE
+from gan2014.table1 import platform_description
 from original_2014 import bench_profile
 
 REPO = Path(__file__).resolve().parents[1]
 PROJECT_YAML = REPO / "yaml_experiments" / "original" / "mnist.yaml"
-
-
-def cpu_model():
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 # ------------------------------------------------------------------------------------ the worker
@@ -264,7 +254,7 @@ def main(argv=None):
                                                     args.config)))
             print(f"({backend} {path} done)", flush=True)
     reference = rows[0][2]["train"] if rows and rows[0][0] == "original 2014" else None
-    print(f"\nCPU: {cpu_model()} ({os.cpu_count()} CPUs); OMP_NUM_THREADS="
+    print(f"\nCPU: {platform_description()}; OMP_NUM_THREADS="
           f"{os.environ.get('OMP_NUM_THREADS')} OPENBLAS_NUM_THREADS="
           f"{os.environ.get('OPENBLAS_NUM_THREADS')}; OpenBLAS kernels: {coretype} ({chooser}); "
           f"compile caches "
