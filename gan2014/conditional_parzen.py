@@ -10,9 +10,10 @@ The command also writes a class-by-class sample grid: one row per class, `--grid
 row, and measures how much the samples vary (`class_diversity`), beside the same figures for real
 validation digits: a generator that ignores its noise, or its label, shows it there at once.
 
-By default G samples as Pylearn2's Generator.sample did: deterministically, each dropped layer's
-input scaled instead of masked. `--generator-dropout` samples with the dropout G was trained with
-(the run's own training cost: fresh masks for every sample, drawn after the noise), and
+By default G samples as the 2014 parzen_ll.py did (Generator.sample, include probability 1):
+deterministically, the plain forward pass, each dropout mask x scale replaced by its expectation 1.
+`--generator-dropout` samples with the dropout G was trained with (the run's own training cost:
+fresh masks for every sample, drawn after the noise), and
 `--same-noise` gives every sample one noise vector; together they show how much of the samples'
 variety comes from the dropout masks rather than from z. The record and figure of such a draw
 carry the suffix `_gdropout` / `_samez` so that they sit beside the default ones.

@@ -85,9 +85,10 @@ class ConditionalGenerator(nn.Module):
     def sample(self, labels, generator, dropout=None, noise=None):
         """One sample per one-hot row of `labels`, noise from `generator`.
 
-        dropout: None for the deterministic G (each layer's input scale stands in for its masks,
-        as Pylearn2's Generator.sample), or G's per-layer (include_prob, scale) pairs: every row
-        then gets its own masks, drawn from `generator` after the noise, as in training.
+        dropout: None for the deterministic G (the plain forward pass: each mask x scale replaced
+        by its expectation 1, as the 2014 Generator.sample by default), or G's per-layer
+        (include_prob, scale) pairs: every row then gets its own masks, drawn from `generator`
+        after the noise, as in training.
         noise: a given noise row (1, noise_dim) for every row, instead of fresh draws.
         """
         dtype = self.mlp.layers[-1].W.dtype
