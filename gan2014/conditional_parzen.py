@@ -21,6 +21,9 @@ Each backend supplies how its generator turns one-hot labels into samples
 (port_torch/conditional.py, legacy_aesara/conditional.py).
 """
 import argparse
+import functools
+import json
+import re
 import time
 from pathlib import Path
 
@@ -45,7 +48,13 @@ def build_parser(backend):
         prog=f"python -m {backend}.conditional",
         description="Conditional MNIST: Parzen log-likelihood of the test set under samples of "
                     "every class (Mirza & Osindero 2014 protocol), and a class-by-class grid.")
-    parser.add_argument("checkpoint", help="a checkpoint (.npz) of mnist_conditional.yaml")
+    parser.add_argument("checkpoint", help="a checkpoint (.npz) of mnist_conditional.yaml, or a "
+                        "run's folder of them: then every --every-th epoch is scored (those "
+                        "already scored in the output folder are kept), and the scores and the "
+                        "best checkpoint by validation are reported (the paper's stopping point)")
+    parser.add_argument("--every", type=int, default=5,
+                        help="with a folder: score the epochs that are multiples of this "
+                             "(default 5)")
     parser.add_argument("--per-class", type=int, default=1000,
                         help="samples drawn for each class (default 1000: 10,000 in all)")
     parser.add_argument("-s", "--sigma", type=float, default=None,
@@ -72,17 +81,26 @@ def build_parser(backend):
 
 
 def check_arguments(parser, args):
-    for name in ("per_class", "limit", "grid_cols"):
+    for name in ("per_class", "limit", "grid_cols", "every"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be >= 1")
     if args.sigma is not None and not args.sigma > 0:
         parser.error("--sigma must be a positive number")
+    if args.sigma is not None and Path(args.checkpoint).is_dir():
+        parser.error("--sigma: a folder is scored to select by validation, which needs sigma "
+                     "chosen on the validation images")
 
 
 def output_folder(args, backend):
+    """--out, else results/conditional/<run folder>-<backend> (the run folder holds checkpoints/;
+    a run folder whose name already ends in -<backend> is not suffixed twice)."""
     if args.out:
         return Path(args.out)
-    return RESULTS / f"{Path(args.checkpoint).resolve().parent.name}-{backend}"
+    path = Path(args.checkpoint).resolve()
+    run = path if path.is_dir() else path.parent
+    if run.name == "checkpoints":
+        run = run.parent
+    return RESULTS / (run.name if run.name.endswith(f"-{backend}") else f"{run.name}-{backend}")
 
 
 def check_classes(model, parser):
@@ -93,7 +111,7 @@ def check_classes(model, parser):
 
 
 def main(argv, backend, load_registry, draw, describe=None):
-    """Load, sample per class, score, draw the grid, write the record. Returns an exit code.
+    """Score one checkpoint, or select among a run's checkpoints (a folder). Returns an exit code.
 
     draw(model, meta, labels_one_hot, args, cost) -> (n, 784) float array, row i of class
     labels[i]; `cost` is the run's training cost when G samples with its training dropout (else
@@ -103,9 +121,21 @@ def main(argv, backend, load_registry, draw, describe=None):
     parser = build_parser(backend)
     args = parser.parse_args(argv)
     check_arguments(parser, args)
+    folder = output_folder(args, backend)
+    score = functools.partial(score_checkpoint, args=args, parser=parser, backend=backend,
+                              registry=load_registry(), draw=draw, describe=describe,
+                              folder=folder)
+    if not Path(args.checkpoint).is_dir():
+        score(Path(args.checkpoint))
+        return 0
+    return select(Path(args.checkpoint), args, parser, backend, folder, score)
+
+
+def score_checkpoint(path, args, parser, backend, registry, draw, describe, folder):
+    """Load, sample per class, score, draw the grid, write the record; returns the record."""
     began = time.perf_counter()
     try:
-        built, model, meta = parzen_cli.load_run(Path(args.checkpoint), load_registry())
+        built, model, meta = parzen_cli.load_run(path, registry)
     except ckpt.CheckpointError as error:
         parser.exit(2, f"error: {error}\n")
     check_classes(model, parser)
@@ -116,7 +146,7 @@ def main(argv, backend, load_registry, draw, describe=None):
     try:
         samples = draw(model, meta, one_hot(labels, CLASSES), args, cost=cost)
     except ValueError as error:
-        parser.exit(2, f"error: {args.checkpoint}: {error}\n")
+        parser.exit(2, f"error: {path}: {error}\n")
     samples = np.asarray(samples, dtype=np.float64)
     timings["sample_s"] = time.perf_counter() - started
     diversity = {"samples": class_diversity(samples, labels),
@@ -126,7 +156,6 @@ def main(argv, backend, load_registry, draw, describe=None):
             (["one noise vector for all"] if args.same_noise else [])
         print(f"samples drawn {' and '.join(ways)}")
     print_diversity(diversity, args.per_class)
-    folder = output_folder(args, backend)
     folder.mkdir(parents=True, exist_ok=True)
     stem = f"epoch{int(meta.get('epoch') or 0):06d}" + draw_suffix(args)
     figure = folder / f"{stem}_class_grid.png"
@@ -136,7 +165,7 @@ def main(argv, backend, load_registry, draw, describe=None):
     result, protocol = parzen_cli.run_protocol(samples, valid, test, sigma=args.sigma,
                                                progress=not args.quiet)
     timings.update(protocol, total_s=time.perf_counter() - began)
-    record = {"backend": backend, "checkpoint": str(args.checkpoint), "epoch": meta.get("epoch"),
+    record = {"backend": backend, "checkpoint": str(path), "epoch": meta.get("epoch"),
               "checkpoint_backend": meta.get("backend"), "protocol": "conditional",
               "per_class": args.per_class, "classes": CLASSES, "figure": str(figure),
               "limit": None if valid is None else int(valid.shape[0]), "seed": args.seed,
@@ -144,8 +173,72 @@ def main(argv, backend, load_registry, draw, describe=None):
               "diversity": diversity}
     if describe is not None:
         record.update(describe(args))
-    parzen_cli.report(result, timings, record, folder / f"{stem}_parzen.json")
+    return parzen_cli.report(result, timings, record, folder / f"{stem}_parzen.json")
+
+
+# ------------------------------------------------------------------ selection over a run's folder
+SCORE_COLUMNS = ("epoch", "validation_ll", "sigma", "test_ll", "test_se", "within_class_std",
+                 "between_class_std")
+
+
+def select(directory, args, parser, backend, folder, score):
+    """Score every --every-th epoch of a run (keeping records already in `folder` that were made
+    the same way), write scores<suffix>.csv there and print the best by validation: the
+    checkpoint the paper's protocol keeps."""
+    wanted = [(epoch, path) for epoch, path in ckpt.list_checkpoints(directory)
+              if epoch % args.every == 0 and path.name == f"epoch_{epoch:06d}.npz"]
+    if not wanted:
+        parser.exit(2, f"error: {directory} holds no checkpoint of an epoch that is a multiple "
+                       f"of {args.every}\n")
+    done = scored_records(folder, args, backend, directory)
+    todo = [(epoch, path) for epoch, path in wanted if epoch not in done]
+    print(f"{len(wanted)} checkpoints of {directory} (every {args.every}th epoch): "
+          f"{len(wanted) - len(todo)} scored before in {folder}, {len(todo)} to score")
+    for count, (epoch, path) in enumerate(todo, 1):
+        print(f"--- [{count}/{len(todo)}] epoch {epoch}: {path}", flush=True)
+        score(path)
+    rows = score_rows(scored_records(folder, args, backend, directory))
+    table = folder / f"scores{draw_suffix(args)}.csv"
+    with open(table, "w", encoding="utf-8") as handle:
+        handle.write(",".join(SCORE_COLUMNS) + "\n")
+        for row in rows:
+            handle.write(",".join(str(value) for value in row) + "\n")
+    best = max(rows, key=lambda row: row[1])
+    print(f"scores of {len(rows)} checkpoints written to {table}")
+    print(f"best by validation: epoch {best[0]} (validation {best[1]:.2f} at sigma "
+          f"{best[2]:.4f}); test log-likelihood {best[3]:.2f} +- {best[4]:.2f}")
     return 0
+
+
+def scored_records(folder, args, backend, directory):
+    """{epoch: record} of the records in `folder` of checkpoints in `directory` drawn as `args`
+    asks (same backend, samples per class, validation images, seed, dropout and noise choices;
+    sigma chosen on validation). Records of other runs or other settings are left out."""
+    name = re.compile(r"epoch(\d{6})" + re.escape(draw_suffix(args)) + r"_parzen\.json")
+    same = {"backend": backend, "per_class": args.per_class, "limit": args.limit,
+            "seed": args.seed, "generator_dropout": args.generator_dropout,
+            "same_noise": args.same_noise}
+    found = {}
+    for path in sorted(Path(folder).glob("epoch*_parzen.json")):
+        if not name.fullmatch(path.name):
+            continue
+        record = json.loads(path.read_text(encoding="utf-8"))
+        made = {key: record.get(key, False if key in ("generator_dropout", "same_noise")
+                                else None) for key in same}
+        checkpoint = Path(str(record.get("checkpoint")))
+        if made == same and record.get("sigma_table") and \
+                checkpoint.resolve().parent == Path(directory).resolve():
+            found[int(record["epoch"])] = record
+    return found
+
+
+def score_rows(records):
+    """One row of SCORE_COLUMNS per record, by epoch; the validation estimate is the best mean
+    log-likelihood of the sigma grid (the value sigma was chosen by)."""
+    return [(epoch, max(ll for _, ll in r["sigma_table"]), r["sigma"], r["mean"], r["se"],
+             r["diversity"]["samples"]["within_class"],
+             r["diversity"]["samples"]["between_classes"])
+            for epoch, r in sorted(records.items())]
 
 
 def training_cost(built, args, parser):

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from gan2014.checkpoint import list_checkpoints
 from gan2014.conditional_parzen import class_diversity, class_grid, class_labels
 from parity_tests.conftest import REPO
 from parity_tests.helpers import mnist_data_path, write_tiny_mnist
@@ -23,7 +24,7 @@ def checkpoint(tmp_path_factory, one_torch_thread):
     root = tmp_path_factory.mktemp("conditional")
     write_tiny_mnist(root / "data")
     with mnist_data_path(root / "data"):
-        assert run.main([str(TINY), "--max-epochs", "1", "--out", str(root / "run"),
+        assert run.main([str(TINY), "--max-epochs", "2", "--out", str(root / "run"),
                          "--quiet"]) == 0
         yield root / "run" / "checkpoints" / "epoch_000001.npz", root
 
@@ -181,3 +182,56 @@ def test_legacy_generator_dropout_and_shared_noise(checkpoint):
     masked = _score("legacy_aesara", path, root, "--same-noise", "--generator-dropout")
     assert fixed["diversity"]["samples"]["within_class"] < 1e-7
     assert masked["diversity"]["samples"]["within_class"] > 1e-5
+
+
+def test_a_run_folder_is_scored_every_nth_epoch_and_the_best_by_validation_reported(checkpoint,
+                                                                                    capsys):
+    """Given the run's checkpoint folder, the command scores the epochs that are multiples of
+    --every, writes scores.csv (one row per scored epoch, the validation estimate = the best mean
+    of the sigma grid) and names the epoch with the highest validation estimate. A second call
+    keeps the records it finds (nothing rescored, same table); --generator-dropout keeps its own
+    table and does not mistake the default records for its own. Exact: epochs, file names, the
+    argmax, the skip counts."""
+    import csv
+    from port_torch import conditional
+    path, root = checkpoint
+    folder, out = path.parent, root / "select"
+    common = ["--per-class", "10", "--limit", "50", "--out", str(out), "--data-path",
+              str(root / "data"), "-q", "--every", "1"]
+    assert conditional.main([str(folder), *common]) == 0
+    with open(out / "scores.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    epochs = [epoch for epoch, _ in list_checkpoints(folder)]
+    assert [int(r["epoch"]) for r in rows] == epochs and len(epochs) >= 2
+    for r in rows:
+        record = json.loads((out / f"epoch{int(r['epoch']):06d}_parzen.json").read_text())
+        assert float(r["validation_ll"]) == max(ll for _, ll in record["sigma_table"])
+        assert float(r["test_ll"]) == record["mean"]
+    best = max(rows, key=lambda r: float(r["validation_ll"]))
+    printed = capsys.readouterr().out
+    assert f"best by validation: epoch {best['epoch']} " in printed
+    before = (out / "scores.csv").read_text()
+    assert conditional.main([str(folder), *common]) == 0
+    assert f"{len(epochs)} scored before in {out}, 0 to score" in capsys.readouterr().out
+    assert (out / "scores.csv").read_text() == before
+    assert conditional.main([str(folder), *common, "--generator-dropout"]) == 0
+    assert f"0 scored before in {out}, {len(epochs)} to score" in capsys.readouterr().out
+    with open(out / "scores_gdropout.csv") as handle:
+        assert [int(r["epoch"]) for r in csv.DictReader(handle)] == epochs
+
+
+def test_a_run_folder_is_refused_with_a_fixed_sigma_or_without_matching_epochs(checkpoint,
+                                                                               capsys):
+    """Selecting by validation needs sigma chosen on validation (--sigma refused), and a folder
+    without a checkpoint at a multiple of --every is named in the error. Exact: exit code 2 and
+    the messages."""
+    from port_torch import conditional
+    path, root = checkpoint
+    with pytest.raises(SystemExit) as stop:
+        conditional.main([str(path.parent), "--sigma", "0.2"])
+    assert stop.value.code == 2 and "--sigma: a folder is scored" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as stop:
+        conditional.main([str(path.parent), "--every", "1000", "--out", str(root / "none")])
+    assert stop.value.code == 2
+    assert "holds no checkpoint of an epoch that is a multiple of 1000" in \
+        capsys.readouterr().err
