@@ -13,10 +13,14 @@ validation digits: a generator that ignores its noise, or its label, shows it th
 By default G samples as the 2014 parzen_ll.py did (Generator.sample, include probability 1):
 deterministically, the plain forward pass, each dropout mask x scale replaced by its expectation 1.
 `--generator-dropout` samples with the dropout G was trained with (the run's own training cost:
-fresh masks for every sample, drawn after the noise), and
-`--same-noise` gives every sample one noise vector; together they show how much of the samples'
-variety comes from the dropout masks rather than from z. The record and figure of such a draw
-carry the suffix `_gdropout` / `_samez` so that they sit beside the default ones.
+fresh masks for every sample), and `--same-noise` gives every sample one noise vector; together
+they show how much of the samples' variety comes from the dropout masks rather than from z. The
+record and figure of such a draw carry the suffix `_gdropout` / `_samez` beside the default ones.
+
+Given a run's checkpoint folder instead of one checkpoint, the command scores every `--every`-th
+epoch, keeps the records it already finds in the output folder, writes `scores.csv` (or
+`scores_gdropout.csv`, ...) and names the best checkpoint by validation: the paper's stopping
+point.
 Each backend supplies how its generator turns one-hot labels into samples
 (port_torch/conditional.py, legacy_aesara/conditional.py).
 """
@@ -72,7 +76,7 @@ def build_parser(backend):
     parser.add_argument("--generator-dropout", action="store_true",
                         help="sample with the dropout G was trained with (fresh masks for every "
                              "sample, the run's own include probabilities and scales) instead of "
-                             "the deterministic, weight-scaled G")
+                             "the deterministic G (no masks)")
     parser.add_argument("--same-noise", action="store_true",
                         help="give every sample the same noise vector (with --generator-dropout, "
                              "only the masks vary)")
