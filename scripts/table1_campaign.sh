@@ -159,38 +159,11 @@ cmd_land() {
     echo "landed the records in results/table1/ and the README's status line"
 }
 
-# The README's "Table 1 campaign status:" line, rewritten from the run folder.
+# The README's "Table 1 campaign status:" line, rewritten from the run folder (seeds, best
+# validation, the last sitting's pace): gan2014/table1/campaign_status.py.
 readme_status_line() {
-    "$PY" - "$RUNS" "$REPO/README.md" "$(git -C "$CODE" rev-parse --short=12 HEAD)" <<'PYTHON'
-import json, re, sys, time
-from pathlib import Path
-
-runs, readme, commit = Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
-parts = []
-for seed in (0, 1, 2):
-    folder = runs / f"seed_{seed}"
-    epochs = [int(m.group(1)) for p in (folder / "checkpoints").glob("epoch_*.npz")
-              if (m := re.fullmatch(r"epoch_(\d+)\.npz", p.name))]
-    if not epochs:
-        parts.append(f"seed {seed} not started")
-        continue
-    text = f"seed {seed} {max(epochs)}/2500 epochs"
-    history = folder / "valid_parzen.jsonl"
-    rows = [json.loads(l) for l in history.read_text().splitlines() if l.strip()] \
-        if history.is_file() else []
-    if rows:
-        best = max(rows, key=lambda r: r["valid_ll"])
-        text += f" (best validation Parzen {best['valid_ll']:.2f} at epoch {best['epoch']})"
-    parts.append(text)
-line = (f"Table 1 campaign status ({time.strftime('%Y-%m-%d')}, code {commit}): "
-        + "; ".join(parts) + ". Records: `results/table1/`.")
-text = readme.read_text()
-new, count = re.subn(r"^Table 1 campaign status.*$", lambda _: line, text, flags=re.M)
-if count != 1:
-    sys.exit("README.md has no single 'Table 1 campaign status' line to update")
-readme.write_text(new)
-print(line)
-PYTHON
+    (cd "$REPO" && "$PY" -m gan2014.table1.campaign_status "$RUNS" "$REPO/README.md" \
+        "$(git -C "$CODE" rev-parse --short=12 HEAD)")
 }
 
 case ${1:-} in

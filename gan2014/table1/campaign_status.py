@@ -1,0 +1,97 @@
+"""The README's one-line status of the Table-1 campaign, rewritten from the campaign's run folder.
+
+    python -m gan2014.table1.campaign_status RUNS README COMMIT
+
+(`scripts/table1_campaign.sh land` calls it.) Per seed: the last checkpoint's epoch out of the
+target, and the best validation Parzen estimate so far; then the pace of the seeds in the last
+sitting (epochs per hour of wall time, from the driver log) and, at that pace, the hours of
+training left to the seeds that are running. The pace is the machine's as it was shared in that
+sitting, so the estimate is a guide, not a promise.
+"""
+import re
+import sys
+import time
+from pathlib import Path
+
+from gan2014.fileio import read_jsonl
+
+SEEDS = (0, 1, 2)
+TARGET = 2500
+LINE = re.compile(r"^Table 1 campaign status.*$", flags=re.M)
+
+
+def last_epoch(folder):
+    """The epoch of the newest end-of-epoch checkpoint in <folder>/checkpoints, or None."""
+    epochs = [int(m.group(1)) for p in (Path(folder) / "checkpoints").glob("epoch_*.npz")
+              if (m := re.fullmatch(r"epoch_(\d+)\.npz", p.name))]
+    return max(epochs) if epochs else None
+
+
+def best_validation(folder):
+    """The row of <folder>/valid_parzen.jsonl with the highest valid_ll, or None."""
+    rows = read_jsonl(Path(folder) / "valid_parzen.jsonl", missing_ok=True)
+    return max(rows, key=lambda r: r["valid_ll"]) if rows else None
+
+
+def sitting_pace(driver_rows, seed):
+    """Epochs per hour of the seed's last driver-log row that trained (None if none did)."""
+    for row in reversed(driver_rows):
+        if row.get("seed") != seed:
+            continue
+        epochs = row.get("last_epoch", 0) - row.get("first_epoch", 0)
+        seconds = row.get("ended", 0) - row.get("started", 0)
+        if epochs > 0 and seconds > 0:
+            return epochs * 3600.0 / seconds
+    return None
+
+
+def status_line(runs, commit, today=None, target=TARGET):
+    runs = Path(runs)
+    driver = read_jsonl(runs / "driver_log.jsonl", missing_ok=True)
+    parts, paces, hours_left = [], [], []
+    for seed in SEEDS:
+        folder = runs / f"seed_{seed}"
+        epoch = last_epoch(folder)
+        if epoch is None:
+            parts.append(f"seed {seed} not started")
+            continue
+        text = f"seed {seed} {epoch}/{target} epochs"
+        best = best_validation(folder)
+        if best is not None:
+            text += f" (best validation Parzen {best['valid_ll']:.2f} at epoch {best['epoch']})"
+        parts.append(text)
+        pace = sitting_pace(driver, seed)
+        if pace is not None and epoch < target:
+            paces.append(f"seed {seed} {pace:.0f}")
+            hours_left.append((target - epoch) / pace)
+    line = (f"Table 1 campaign status ({today or time.strftime('%Y-%m-%d')}, code {commit}): "
+            + "; ".join(parts) + ".")
+    if paces:
+        line += (f" Pace in the last sitting, epochs an hour (the machine shared): "
+                 f"{', '.join(paces)}; at that pace about {max(hours_left):.0f} more hours of "
+                 f"training for {'it' if len(paces) == 1 else 'them'}.")
+    return line + " Records: `results/table1/`."
+
+
+def rewrite_readme(readme, line):
+    text = Path(readme).read_text(encoding="utf-8")
+    new, count = LINE.subn(lambda _: line, text)
+    if count != 1:
+        raise SystemExit(f"{readme} has no single 'Table 1 campaign status' line to update "
+                         f"({count} found)")
+    Path(readme).write_text(new, encoding="utf-8")
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) != 3:
+        raise SystemExit("usage: python -m gan2014.table1.campaign_status RUNS README COMMIT")
+    runs, readme, commit = argv
+    line = status_line(runs, commit)
+    rewrite_readme(readme, line)
+    print(line)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
