@@ -144,6 +144,13 @@ def list_checkpoints(directory):
     return [(key[0], path) for key, path in sorted(found)]
 
 
+def epoch_end_checkpoints(directory):
+    """(epoch, path) of the checkpoints taken at the end of an epoch (`epoch_NNNNNN.npz`, not a stop
+    inside the next one), oldest first."""
+    return [(epoch, path) for epoch, path in list_checkpoints(directory)
+            if path.name == checkpoint_path(directory, epoch).name]
+
+
 def latest_checkpoint(directory):
     found = list_checkpoints(directory)
     return found[-1][1] if found else None

@@ -36,6 +36,7 @@ import numpy as np
 from gan2014 import checkpoint as ckpt
 from gan2014 import parzen_cli
 from gan2014.datasets.labels_as_features import one_hot
+from gan2014.fileio import write_text_atomically
 from gan2014.image_grid import save_grid
 
 RESULTS = Path("results") / "conditional"
@@ -189,24 +190,22 @@ def select(directory, args, parser, backend, folder, score):
     """Score every --every-th epoch of a run (keeping records already in `folder` that were made
     the same way), write scores<suffix>.csv there and print the best by validation: the
     checkpoint the paper's protocol keeps."""
-    wanted = [(epoch, path) for epoch, path in ckpt.list_checkpoints(directory)
-              if epoch % args.every == 0 and path.name == f"epoch_{epoch:06d}.npz"]
+    wanted = [(epoch, path) for epoch, path in ckpt.epoch_end_checkpoints(directory)
+              if epoch % args.every == 0]
     if not wanted:
         parser.exit(2, f"error: {directory} holds no checkpoint of an epoch that is a multiple "
                        f"of {args.every}\n")
-    done = scored_records(folder, args, backend, directory)
-    todo = [(epoch, path) for epoch, path in wanted if epoch not in done]
+    records = scored_records(folder, args, backend, directory)
+    todo = [(epoch, path) for epoch, path in wanted if epoch not in records]
     print(f"{len(wanted)} checkpoints of {directory} (every {args.every}th epoch): "
           f"{len(wanted) - len(todo)} scored before in {folder}, {len(todo)} to score")
     for count, (epoch, path) in enumerate(todo, 1):
         print(f"--- [{count}/{len(todo)}] epoch {epoch}: {path}", flush=True)
-        score(path)
-    rows = score_rows(scored_records(folder, args, backend, directory))
+        records[epoch] = score(path)
+    rows = score_rows(records)
     table = folder / f"scores{draw_suffix(args)}.csv"
-    with open(table, "w", encoding="utf-8") as handle:
-        handle.write(",".join(SCORE_COLUMNS) + "\n")
-        for row in rows:
-            handle.write(",".join(str(value) for value in row) + "\n")
+    write_text_atomically(table, "".join(",".join(str(value) for value in row) + "\n"
+                                         for row in [SCORE_COLUMNS, *rows]))
     best = max(rows, key=lambda row: row[1])
     print(f"scores of {len(rows)} checkpoints written to {table}")
     print(f"best by validation: epoch {best[0]} (validation {best[1]:.2f} at sigma "

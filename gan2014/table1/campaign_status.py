@@ -13,7 +13,10 @@ import sys
 import time
 from pathlib import Path
 
-from gan2014.fileio import read_jsonl
+from gan2014 import checkpoint as ckpt
+from gan2014.fileio import read_jsonl, write_text_atomically
+from gan2014.table1.layout import DRIVER_LOG, HISTORY, seed_dir
+from gan2014.table1.protocol import best_row
 
 SEEDS = (0, 1, 2)
 TARGET = 2500
@@ -22,15 +25,8 @@ LINE = re.compile(r"^Table 1 campaign status.*$", flags=re.M)
 
 def last_epoch(folder):
     """The epoch of the newest end-of-epoch checkpoint in <folder>/checkpoints, or None."""
-    epochs = [int(m.group(1)) for p in (Path(folder) / "checkpoints").glob("epoch_*.npz")
-              if (m := re.fullmatch(r"epoch_(\d+)\.npz", p.name))]
-    return max(epochs) if epochs else None
-
-
-def best_validation(folder):
-    """The row of <folder>/valid_parzen.jsonl with the highest valid_ll, or None."""
-    rows = read_jsonl(Path(folder) / "valid_parzen.jsonl", missing_ok=True)
-    return max(rows, key=lambda r: r["valid_ll"]) if rows else None
+    found = ckpt.epoch_end_checkpoints(Path(folder) / "checkpoints")
+    return found[-1][0] if found else None
 
 
 def sitting_pace(driver_rows, seed):
@@ -47,16 +43,16 @@ def sitting_pace(driver_rows, seed):
 
 def status_line(runs, commit, today=None, target=TARGET):
     runs = Path(runs)
-    driver = read_jsonl(runs / "driver_log.jsonl", missing_ok=True)
+    driver = read_jsonl(runs / DRIVER_LOG, missing_ok=True)
     parts, paces, hours_left = [], [], []
     for seed in SEEDS:
-        folder = runs / f"seed_{seed}"
+        folder = seed_dir(runs, seed)
         epoch = last_epoch(folder)
         if epoch is None:
             parts.append(f"seed {seed} not started")
             continue
         text = f"seed {seed} {epoch}/{target} epochs"
-        best = best_validation(folder)
+        best = best_row(read_jsonl(folder / HISTORY, missing_ok=True))
         if best is not None:
             text += f" (best validation Parzen {best['valid_ll']:.2f} at epoch {best['epoch']})"
         parts.append(text)
@@ -79,7 +75,7 @@ def rewrite_readme(readme, line):
     if count != 1:
         raise SystemExit(f"{readme} has no single 'Table 1 campaign status' line to update "
                          f"({count} found)")
-    Path(readme).write_text(new, encoding="utf-8")
+    write_text_atomically(readme, new)
 
 
 def main(argv=None):
