@@ -120,6 +120,12 @@ cmd_resume() {
 }
 
 cmd_status() {
+    if [[ ! -d $CAMPAIGN ]]; then
+        echo "no campaign folder at $CAMPAIGN: nothing has trained on this machine (a new machine"
+        echo "loses the run; 'start TAG' pins the code again and 'resume UNTIL' restarts every seed"
+        echo "that had not finished from epoch 0)"
+        return 0
+    fi
     pgrep -f "port_torch.table1 --out $RUNS" > /dev/null && echo "running" || echo "not running"
     echo "code: $(git -C "$CODE" rev-parse HEAD 2>/dev/null || echo 'not pinned')"
     for seed in 0 1 2; do

@@ -77,3 +77,14 @@ def test_status_reads_each_seed_from_its_run_folder(tmp_path):
     assert any(line.startswith("seed 0: finished") for line in lines)
     assert any(line.startswith("seed 1: training") for line in lines)
     assert any(line.startswith("seed 2: new") for line in lines)
+
+
+def test_status_on_a_machine_without_the_campaign_folder_says_so(tmp_path):
+    """status where the campaign folder does not exist (a new machine): it says so and what to do,
+    instead of listing every seed as new. Exact: the first line, and that no seed line follows."""
+    result = run_script("status", campaign=tmp_path / "gan2014-table1")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("no campaign folder at %s:" % (tmp_path / "gan2014-table1"))
+    assert "'start TAG'" in result.stdout
+    assert not any(line.startswith("seed ") for line in lines)
