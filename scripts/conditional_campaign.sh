@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# The conditional MNIST run (yaml_experiments/mnist_conditional.yaml, port_torch, one thread) to its
+# stopping point, trained and scored in the background across many sittings.
+#
+#   scripts/conditional_campaign.sh start REV      pin the code: a clone of this repository at REV
+#                                                  (tag or commit), a venv and an MNIST copy, all
+#                                                  inside the campaign folder
+#   scripts/conditional_campaign.sh resume UNTIL   train in the background (nice 19) until UNTIL
+#                                                  (any `date -d` time; a clock time already past
+#                                                  today means tomorrow), and score the new
+#                                                  checkpoints both ways every half hour meanwhile
+#   scripts/conditional_campaign.sh score          score the new checkpoints now (every 5th epoch,
+#                                                  deterministic G and G with its training dropout)
+#   scripts/conditional_campaign.sh status         epochs done, best by validation both ways
+#   scripts/conditional_campaign.sh land [GRID..]  copy the records and score tables (and the named
+#                                                  class grids) into results/conditional/ here
+#
+# The campaign folder is $GAN2014_CONDITIONAL (default: gan2014-conditional in the home directory),
+# outside any work tree. Training and scoring run with that folder as working directory, so every
+# record names its checkpoint as runs/<run>/checkpoints/... and its grid as results/conditional/
+# <run>/..., the paths they have in this repository: landing is a copy.
+set -euo pipefail
+
+CAMPAIGN=${GAN2014_CONDITIONAL:-$HOME/gan2014-conditional}
+CODE=$CAMPAIGN/code
+VENV=$CAMPAIGN/venv
+LOGS=$CAMPAIGN/logs
+PY=$VENV/bin/python
+RUN=mnist_conditional-port_torch
+RUN_DIR=runs/$RUN                              # relative to $CAMPAIGN
+RESULTS=results/conditional/$RUN               # relative to $CAMPAIGN and to this repository
+SCORE_EVERY_S=1800
+# Every checkpoint is kept (the stopping point is chosen among them afterwards); the monitor runs
+# every 5th epoch, which changes no training number.
+TRAIN_OPTIONS=(--threads 1 --keep-checkpoints 0 --monitor-every 5 --quiet)
+REPO=$(cd "$(dirname "$0")/.." && pwd)
+
+die() { echo "conditional_campaign: $*" >&2; exit 2; }
+
+in_campaign() {  # run the pinned code's python in the campaign folder, at nice 19
+    (cd "$CAMPAIGN" && PYTHONPATH=$CODE PYLEARN2_DATA_PATH=$CAMPAIGN/data OMP_NUM_THREADS=1 \
+        nice -n 19 "$PY" "$@")
+}
+
+training_running() { pgrep -f "port_torch.run $CODE/yaml_experiments/mnist_conditional.yaml" \
+    > /dev/null; }
+
+cmd_start() {
+    local rev=${1:?usage: start REV}
+    [[ -e $CODE ]] && die "$CODE exists already: the run is pinned to $(git -C "$CODE" rev-parse HEAD)"
+    mkdir -p "$CAMPAIGN" "$LOGS"
+    git clone -q --no-local "$REPO" "$CODE"
+    git -C "$CODE" checkout -q --detach "$rev"
+    python3.11 -m venv "$VENV"
+    "$PY" -m pip install -q -c "$CODE/constraints.txt" torch==2.13.0
+    "$PY" -m pip install -q -c "$CODE/constraints.txt" "$CODE"
+    "$PY" -m pip uninstall -q -y gan2014-replication
+    local data=${PYLEARN2_DATA_PATH:-$REPO/data}
+    if [[ -f $data/mnist/train-images-idx3-ubyte ]]; then
+        mkdir -p "$CAMPAIGN/data/mnist" && cp "$data"/mnist/*-ubyte "$CAMPAIGN/data/mnist/"
+    else
+        (cd "$CODE" && PYLEARN2_DATA_PATH=$CAMPAIGN/data "$PY" -m gan2014.datasets.fetch mnist)
+    fi
+    echo "$(date -u '+%F %T') pinned $(git -C "$CODE" rev-parse HEAD) ($rev)" | tee -a "$LOGS/campaign.log"
+}
+
+# UNTIL as seconds since the epoch (the Table-1 campaign script's reading of it).
+deadline_of() { bash "$REPO/scripts/table1_campaign.sh" _deadline "$1"; }
+
+cmd_resume() {
+    local until=${1:?usage: resume UNTIL}
+    [[ -d $CODE ]] || die "no pinned code in $CODE: run 'start REV' first"
+    local deadline
+    deadline=$(deadline_of "$until") || exit 2
+    training_running && die "the run is already training"
+    local resume=()
+    ls "$CAMPAIGN/$RUN_DIR/checkpoints"/epoch_*.npz > /dev/null 2>&1 && resume=(--resume)
+    local budget=$(( deadline - $(date +%s) ))
+    echo "$(date -u '+%F %T') train${resume[*]:+ (resumed)}: budget ${budget} s" >> "$LOGS/campaign.log"
+    (cd "$CAMPAIGN" && PYTHONPATH=$CODE PYLEARN2_DATA_PATH=$CAMPAIGN/data nohup nice -n 19 "$PY" \
+        -m port_torch.run "$CODE/yaml_experiments/mnist_conditional.yaml" --out "$RUN_DIR" \
+        "${resume[@]}" "${TRAIN_OPTIONS[@]}" --time-budget "$budget" \
+        >> "$LOGS/train.log" 2>&1 &)
+    nohup bash "$0" _score_loop "$deadline" > /dev/null 2>&1 &
+    echo "conditional run resumed in the background until $(date -d "@$deadline"); logs in $LOGS"
+}
+
+cmd_score() {
+    [[ -d $CAMPAIGN/$RUN_DIR/checkpoints ]] || die "no checkpoints in $CAMPAIGN/$RUN_DIR yet"
+    local way
+    for way in "" --generator-dropout; do
+        in_campaign -m port_torch.conditional "$RUN_DIR/checkpoints" --out "$RESULTS" -q $way \
+            >> "$LOGS/scoring.log" 2>&1 || echo "scoring ${way:-deterministic} failed: $LOGS/scoring.log"
+    done
+}
+
+# Score every half hour until ten minutes before the deadline, and once more after training ends.
+score_loop() {
+    local deadline=$1
+    while (( $(date +%s) < deadline - 600 )); do
+        cmd_score
+        sleep "$SCORE_EVERY_S"
+    done
+    while training_running; do sleep 30; done
+    cmd_score
+}
+
+best_of() {  # "epoch E: validation V, test T +- S" of a scores table, best by validation
+    [[ -f $1 ]] || { echo "not scored"; return; }
+    local python=$PY
+    [[ -x $python ]] || python=python3
+    "$python" -c '
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+b = max(rows, key=lambda r: float(r["validation_ll"]))
+print("epoch %s: validation %.2f, test %.2f +- %.2f (%d checkpoints scored)" % (b["epoch"],
+      float(b["validation_ll"]), float(b["test_ll"]), float(b["test_se"]), len(rows)))' "$1"
+}
+
+cmd_status() {
+    if [[ ! -d $CAMPAIGN ]]; then
+        echo "no campaign folder at $CAMPAIGN: nothing has trained on this machine ('start REV',"
+        echo "then 'resume UNTIL', which starts the run from epoch 0)"
+        return 0
+    fi
+    training_running && echo "training" || echo "not training"
+    echo "code: $(git -C "$CODE" rev-parse HEAD 2>/dev/null || echo 'not pinned')"
+    local last
+    last=$(ls "$CAMPAIGN/$RUN_DIR/checkpoints" 2>/dev/null \
+           | sed -n 's/^epoch_0*\([0-9][0-9]*\)\.npz$/\1/p' | sort -n | tail -1 || true)
+    echo "last checkpoint: epoch ${last:-none} of 1000"
+    echo "best, deterministic G: $(best_of "$CAMPAIGN/$RESULTS/scores.csv")"
+    echo "best, G with its training dropout: $(best_of "$CAMPAIGN/$RESULTS/scores_gdropout.csv")"
+}
+
+cmd_land() {
+    local dest=$REPO/$RESULTS
+    [[ -d $CAMPAIGN/$RESULTS ]] || die "nothing scored yet in $CAMPAIGN/$RESULTS"
+    mkdir -p "$dest"
+    cp "$CAMPAIGN/$RESULTS"/*_parzen.json "$dest/"
+    cp "$CAMPAIGN/$RESULTS"/scores*.csv "$dest/" 2>/dev/null || true
+    local grid
+    for grid in "$@"; do
+        [[ -f $CAMPAIGN/$RESULTS/$grid ]] || die "no class grid $grid in $CAMPAIGN/$RESULTS"
+        cp "$CAMPAIGN/$RESULTS/$grid" "$dest/"
+    done
+    # The records name no folder of this machine.
+    [[ -f $LOGS/campaign.log ]] && sed "s|$CAMPAIGN|<campaign folder>|g" "$LOGS/campaign.log" \
+        > "$dest/campaign.log"
+    cmd_status | sed "s|$CAMPAIGN|<campaign folder>|g" > "$dest/STATUS.txt"
+    echo "landed the records in $RESULTS/"
+}
+
+case ${1:-} in
+    start) shift; cmd_start "$@" ;;
+    resume) shift; cmd_resume "$@" ;;
+    score) cmd_score ;;
+    status) cmd_status ;;
+    land) shift; cmd_land "$@" ;;
+    _score_loop) shift; score_loop "$@" ;;
+    *) sed -n '2,16p' "$0"; exit 2 ;;
+esac

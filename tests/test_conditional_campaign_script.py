@@ -1,0 +1,107 @@
+"""The conditional run's campaign script (scripts/conditional_campaign.sh): status and land.
+
+The script carries a run of about a day across sittings and machines; what it reports is what the
+next sitting acts on, and what it lands is what the repository keeps. So: status on a machine
+without the campaign folder says so; status reads the newest checkpoint and the best row of each
+score table; land copies records, tables and only the named grids, refuses a grid that does not
+exist, and writes no folder of this machine into the repository.
+"""
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "conditional_campaign.sh"
+RUN = "mnist_conditional-port_torch"
+pytestmark = pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
+
+SCORES = ("epoch,validation_ll,sigma,test_ll,test_se,within_class_std,between_class_std\n"
+          "5,2.0,0.2154,-3.59,1.70,0.18,0.005\n"
+          "10,63.5,0.2154,58.67,1.55,0.18,0.008\n"
+          "15,61.0,0.2154,66.00,1.50,0.17,0.009\n")
+
+
+def run_script(*args, campaign, repo):
+    """The script as a copy inside `repo`, so that land writes into that repo and not this one."""
+    (repo / "scripts").mkdir(parents=True, exist_ok=True)
+    shutil.copy(SCRIPT, repo / "scripts" / SCRIPT.name)
+    env = dict(os.environ, TZ="UTC", GAN2014_CONDITIONAL=str(campaign))
+    return subprocess.run(["bash", str(repo / "scripts" / SCRIPT.name), *args],
+                          capture_output=True, text=True, env=env, timeout=60)
+
+
+@pytest.fixture
+def campaign(tmp_path):
+    """A campaign folder as training and scoring leave it: checkpoints of epochs 1-15 (and a
+    mid-epoch one), two scored epochs with records and grids, the two score tables, a log."""
+    root = tmp_path / "gan2014-conditional"
+    checkpoints = root / "runs" / RUN / "checkpoints"
+    checkpoints.mkdir(parents=True)
+    for epoch in range(1, 16):
+        (checkpoints / f"epoch_{epoch:06d}.npz").write_bytes(b"")
+    (checkpoints / "epoch_000016_batch_000100.npz").write_bytes(b"")
+    results = root / "results" / "conditional" / RUN
+    results.mkdir(parents=True)
+    for epoch in (5, 10):
+        for suffix in ("", "_gdropout"):
+            stem = f"epoch{epoch:06d}{suffix}"
+            record = {"checkpoint": f"runs/{RUN}/checkpoints/epoch_{epoch:06d}.npz",
+                      "figure": f"results/conditional/{RUN}/{stem}_class_grid.png"}
+            (results / f"{stem}_parzen.json").write_text(json.dumps(record))
+            (results / f"{stem}_class_grid.png").write_bytes(b"png")
+    (results / "scores.csv").write_text(SCORES)
+    (results / "scores_gdropout.csv").write_text(SCORES.replace("-3.59", "-3.00"))
+    (root / "logs").mkdir()
+    (root / "logs" / "campaign.log").write_text(f"2026-12-06 18:54:10 pinned abc in {root}/code\n")
+    return root
+
+
+def test_status_without_the_campaign_folder_says_so(tmp_path):
+    """Exact: the first line names the missing folder; no other status line follows."""
+    result = run_script("status", campaign=tmp_path / "absent", repo=tmp_path / "repo")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0].startswith(f"no campaign folder at {tmp_path / 'absent'}")
+    assert "last checkpoint" not in result.stdout
+
+
+def test_status_reads_the_newest_epoch_and_the_best_row_by_validation(campaign, tmp_path):
+    """Exact: epoch 15 is the newest end-of-epoch checkpoint (the mid-epoch one of epoch 16 does not
+    count); epoch 10 has the best validation (63.5), not the best test (epoch 15's 66.0)."""
+    result = run_script("status", campaign=campaign, repo=tmp_path / "repo")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "not training"
+    assert "last checkpoint: epoch 15 of 1000" in lines
+    assert "best, deterministic G: epoch 10: validation 63.50, test 58.67 +- 1.55 " \
+           "(3 checkpoints scored)" in lines
+
+
+def test_land_copies_records_tables_and_only_the_named_grids(campaign, tmp_path):
+    """Records and both tables arrive unchanged; of the grids only the one named; the log and
+    STATUS.txt arrive with the campaign folder replaced by a placeholder."""
+    repo = tmp_path / "repo"
+    result = run_script("land", "epoch000010_gdropout_class_grid.png", campaign=campaign, repo=repo)
+    assert result.returncode == 0, result.stderr
+    landed = repo / "results" / "conditional" / RUN
+    source = campaign / "results" / "conditional" / RUN
+    names = sorted(path.name for path in landed.iterdir())
+    assert names == sorted(["STATUS.txt", "campaign.log", "epoch000005_gdropout_parzen.json",
+                            "epoch000005_parzen.json", "epoch000010_gdropout_class_grid.png",
+                            "epoch000010_gdropout_parzen.json", "epoch000010_parzen.json",
+                            "scores.csv", "scores_gdropout.csv"])
+    for name in ("epoch000005_parzen.json", "scores_gdropout.csv"):
+        assert (landed / name).read_bytes() == (source / name).read_bytes()
+    log = (landed / "campaign.log").read_text()
+    assert str(campaign) not in log and "<campaign folder>/code" in log
+    assert str(campaign) not in (landed / "STATUS.txt").read_text()
+
+
+def test_land_refuses_a_grid_that_was_not_drawn(campaign, tmp_path):
+    """Exit 2 and the grid's name: a typo must not land silently without its figure."""
+    result = run_script("land", "epoch000011_class_grid.png", campaign=campaign,
+                        repo=tmp_path / "repo")
+    assert result.returncode == 2
+    assert "no class grid epoch000011_class_grid.png" in result.stderr
