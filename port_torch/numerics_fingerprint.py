@@ -20,7 +20,7 @@ import os
 
 import torch
 
-from gan2014.config.yaml_parse import load_path
+from gan2014.config.yaml_parse import YAMLConfigError, load_path
 from gan2014.seeds import GENERATOR_NOISE_SEED
 from gan2014.table1 import platform_description
 
@@ -88,7 +88,10 @@ def main(argv=None):
         parser.error("--steps must be at least 1")
     if args.threads < 1:
         parser.error("--threads must be at least 1")
-    facts = fingerprint(args.config, args.steps, args.threads, args.seed)
+    try:
+        facts = fingerprint(args.config, args.steps, args.threads, args.seed)
+    except (YAMLConfigError, OSError) as error:   # the message names the file and what is wrong
+        parser.exit(2, f"error: {error}\n")
     if args.json:
         print(json.dumps(facts, sort_keys=True))
     else:

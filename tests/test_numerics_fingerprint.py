@@ -66,3 +66,13 @@ def test_the_command_refuses_more_steps_than_the_training_set_holds(tiny_mnist, 
     with pytest.raises(SystemExit):
         nf.main(["--config", TINY_YAML, "--steps", "0"])
     assert "--steps must be at least 1" in capsys.readouterr().err
+
+
+def test_a_config_that_cannot_be_read_is_one_error_line(tmp_path, capsys):
+    """Exit 2 and one `error:` line naming the file, not a traceback."""
+    missing = tmp_path / "missing.yaml"
+    with pytest.raises(SystemExit) as exit_info:
+        nf.main(["--config", str(missing)])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and str(missing) in err and "Traceback" not in err
