@@ -12,8 +12,9 @@
 #   scripts/conditional_campaign.sh score          score the new checkpoints now (every 5th epoch,
 #                                                  deterministic G and G with its training dropout)
 #   scripts/conditional_campaign.sh status         epochs done, best by validation both ways
-#   scripts/conditional_campaign.sh land [GRID..]  copy the records and score tables (and the named
-#                                                  class grids) into results/conditional/ here
+#   scripts/conditional_campaign.sh land [GRID..]  copy the records, score tables and monitor log
+#                                                  (and the named class grids) into
+#                                                  results/conditional/ here
 #
 # The campaign folder is $GAN2014_CONDITIONAL (default: gan2014-conditional in the home directory),
 # outside any work tree. Training and scoring run with that folder as working directory, so every
@@ -139,6 +140,11 @@ cmd_land() {
     mkdir -p "$dest"
     cp "$CAMPAIGN/$RESULTS"/*_parzen.json "$dest/"
     cp "$CAMPAIGN/$RESULTS"/scores*.csv "$dest/" 2>/dev/null || true
+    # The run's monitoring channels and its step and seed facts.
+    local name
+    for name in monitor.csv run_facts.jsonl; do
+        [[ -f $CAMPAIGN/$RUN_DIR/$name ]] && cp "$CAMPAIGN/$RUN_DIR/$name" "$dest/"
+    done
     local grid
     for grid in "$@"; do
         [[ -f $CAMPAIGN/$RESULTS/$grid ]] || die "no class grid $grid in $CAMPAIGN/$RESULTS"
@@ -158,5 +164,5 @@ case ${1:-} in
     status) cmd_status ;;
     land) shift; cmd_land "$@" ;;
     _score_loop) shift; score_loop "$@" ;;
-    *) sed -n '2,16p' "$0"; exit 2 ;;
+    *) sed -n '2,17p' "$0"; exit 2 ;;
 esac

@@ -43,6 +43,7 @@ def campaign(tmp_path):
     for epoch in range(1, 16):
         (checkpoints / f"epoch_{epoch:06d}.npz").write_bytes(b"")
     (checkpoints / "epoch_000016_batch_000100.npz").write_bytes(b"")
+    (checkpoints.parent / "monitor.csv").write_text("epoch,valid_objective\n0,1.386\n5,2.01\n")
     results = root / "results" / "conditional" / RUN
     results.mkdir(parents=True)
     for epoch in (5, 10):
@@ -80,8 +81,8 @@ def test_status_reads_the_newest_epoch_and_the_best_row_by_validation(campaign, 
 
 
 def test_land_copies_records_tables_and_only_the_named_grids(campaign, tmp_path):
-    """Records and both tables arrive unchanged; of the grids only the one named; the log and
-    STATUS.txt arrive with the campaign folder replaced by a placeholder."""
+    """Records, both tables and the monitor log arrive unchanged; of the grids only the one named;
+    the campaign log and STATUS.txt arrive with the campaign folder replaced by a placeholder."""
     repo = tmp_path / "repo"
     result = run_script("land", "epoch000010_gdropout_class_grid.png", campaign=campaign, repo=repo)
     assert result.returncode == 0, result.stderr
@@ -91,9 +92,10 @@ def test_land_copies_records_tables_and_only_the_named_grids(campaign, tmp_path)
     assert names == sorted(["STATUS.txt", "campaign.log", "epoch000005_gdropout_parzen.json",
                             "epoch000005_parzen.json", "epoch000010_gdropout_class_grid.png",
                             "epoch000010_gdropout_parzen.json", "epoch000010_parzen.json",
-                            "scores.csv", "scores_gdropout.csv"])
+                            "monitor.csv", "scores.csv", "scores_gdropout.csv"])
     for name in ("epoch000005_parzen.json", "scores_gdropout.csv"):
         assert (landed / name).read_bytes() == (source / name).read_bytes()
+    assert (landed / "monitor.csv").read_text().splitlines()[-1] == "5,2.01"
     log = (landed / "campaign.log").read_text()
     assert str(campaign) not in log and "<campaign folder>/code" in log
     assert str(campaign) not in (landed / "STATUS.txt").read_text()
