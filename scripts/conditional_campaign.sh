@@ -98,9 +98,10 @@ cmd_score() {
 # Score every half hour until ten minutes before the deadline, and once more after training ends.
 score_loop() {
     local deadline=$1
-    while (( $(date +%s) < deadline - 600 )); do
+    local left
+    while (( (left = deadline - 600 - $(date +%s)) > 0 )); do
         cmd_score
-        sleep "$SCORE_EVERY_S"
+        sleep $(( left < SCORE_EVERY_S ? left : SCORE_EVERY_S ))
     done
     while training_running; do sleep 30; done
     cmd_score
