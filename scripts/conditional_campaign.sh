@@ -37,6 +37,8 @@ TRAIN_OPTIONS=(--threads 1 --keep-checkpoints 0 --monitor-every 5 --quiet)
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 
 die() { echo "conditional_campaign: $*" >&2; exit 2; }
+# shellcheck source=campaign_common.sh
+source "$REPO/scripts/campaign_common.sh"
 
 in_campaign() {  # run the pinned code's python in the campaign folder, at nice 19
     (cd "$CAMPAIGN" && PYTHONPATH=$CODE PYLEARN2_DATA_PATH=$CAMPAIGN/data OMP_NUM_THREADS=1 \
@@ -52,21 +54,9 @@ cmd_start() {
     mkdir -p "$CAMPAIGN" "$LOGS"
     git clone -q --no-local "$REPO" "$CODE"
     git -C "$CODE" checkout -q --detach "$rev"
-    python3.11 -m venv "$VENV"
-    "$PY" -m pip install -q -c "$CODE/constraints.txt" torch==2.13.0
-    "$PY" -m pip install -q -c "$CODE/constraints.txt" "$CODE"
-    "$PY" -m pip uninstall -q -y gan2014-replication
-    local data=${PYLEARN2_DATA_PATH:-$REPO/data}
-    if [[ -f $data/mnist/train-images-idx3-ubyte ]]; then
-        mkdir -p "$CAMPAIGN/data/mnist" && cp "$data"/mnist/*-ubyte "$CAMPAIGN/data/mnist/"
-    else
-        (cd "$CODE" && PYLEARN2_DATA_PATH=$CAMPAIGN/data "$PY" -m gan2014.datasets.fetch mnist)
-    fi
+    pin_environment "$CODE" "$VENV" "$CAMPAIGN" "$REPO"
     echo "$(date -u '+%F %T') pinned $(git -C "$CODE" rev-parse HEAD) ($rev)" | tee -a "$LOGS/campaign.log"
 }
-
-# UNTIL as seconds since the epoch (the Table-1 campaign script's reading of it).
-deadline_of() { bash "$REPO/scripts/table1_campaign.sh" _deadline "$1"; }
 
 cmd_resume() {
     local until=${1:?usage: resume UNTIL}
@@ -128,8 +118,7 @@ cmd_status() {
     training_running && echo "training" || echo "not training"
     echo "code: $(git -C "$CODE" rev-parse HEAD 2>/dev/null || echo 'not pinned')"
     local last
-    last=$(ls "$CAMPAIGN/$RUN_DIR/checkpoints" 2>/dev/null \
-           | sed -n 's/^epoch_0*\([0-9][0-9]*\)\.npz$/\1/p' | sort -n | tail -1 || true)
+    last=$(last_checkpoint_epoch "$CAMPAIGN/$RUN_DIR/checkpoints")
     echo "last checkpoint: epoch ${last:-none} of 1000"
     echo "best, deterministic G: $(best_of "$CAMPAIGN/$RESULTS/scores.csv")"
     echo "best, G with its training dropout: $(best_of "$CAMPAIGN/$RESULTS/scores_gdropout.csv")"
@@ -152,8 +141,7 @@ cmd_land() {
         cp "$CAMPAIGN/$RESULTS/$grid" "$dest/"
     done
     # The records name no folder of this machine.
-    [[ -f $LOGS/campaign.log ]] && sed "s|$CAMPAIGN|<campaign folder>|g" "$LOGS/campaign.log" \
-        > "$dest/campaign.log"
+    copy_without_folder "$CAMPAIGN" "$LOGS/campaign.log" "$dest/campaign.log"
     cmd_status | sed "s|$CAMPAIGN|<campaign folder>|g" > "$dest/STATUS.txt"
     echo "landed the records in $RESULTS/"
 }

@@ -33,6 +33,8 @@ DRIVER_OPTIONS=(--epochs 2500 --valid-every 50 --save-every 10 --monitor-every 1
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 
 die() { echo "table1_campaign: $*" >&2; exit 2; }
+# shellcheck source=campaign_common.sh
+source "$REPO/scripts/campaign_common.sh"
 
 seed_state() {  # finished | training | new
     local status=$RUNS/seed_$1/status.json
@@ -46,18 +48,7 @@ cmd_start() {
     [[ -e $CODE ]] && die "$CODE exists already: the campaign is pinned to $(git -C "$CODE" rev-parse HEAD)"
     mkdir -p "$CAMPAIGN" "$LOGS"
     git clone -q --no-local --branch "$tag" "$REPO" "$CODE"
-    python3.11 -m venv "$VENV"
-    "$PY" -m pip install -q -c "$CODE/constraints.txt" torch==2.13.0
-    # Dependencies only: the code is imported from the pinned clone (the working directory), so
-    # the driver log's commit is the clone's.
-    "$PY" -m pip install -q -c "$CODE/constraints.txt" "$CODE"
-    "$PY" -m pip uninstall -q -y gan2014-replication
-    local data=${PYLEARN2_DATA_PATH:-$REPO/data}
-    if [[ -f $data/mnist/train-images-idx3-ubyte ]]; then
-        mkdir -p "$CAMPAIGN/data/mnist" && cp "$data"/mnist/*-ubyte "$CAMPAIGN/data/mnist/"
-    else
-        (cd "$CODE" && PYLEARN2_DATA_PATH=$CAMPAIGN/data "$PY" -m gan2014.datasets.fetch mnist)
-    fi
+    pin_environment "$CODE" "$VENV" "$CAMPAIGN" "$REPO"
     echo "pinned $(git -C "$CODE" rev-parse HEAD) ($tag)" | tee -a "$LOGS/campaign.log"
 }
 
@@ -94,18 +85,6 @@ lanes() {
     return $rc
 }
 
-# UNTIL as seconds since the epoch. A bare clock time already past today means that time
-# tomorrow (a sitting that crosses midnight); anything less than 5 minutes ahead is refused.
-deadline_of() {
-    local until=$1 deadline
-    deadline=$(date -d "$until" +%s 2>/dev/null) || die "cannot read the time '$until'"
-    if [[ $until =~ ^[0-9]{1,2}:[0-9]{2}(:[0-9]{2})?$ ]] && (( deadline <= $(date +%s) )); then
-        deadline=$(date -d "tomorrow $until" +%s)
-    fi
-    (( deadline > $(date +%s) + 300 )) || die "'$until' is past or less than 5 minutes away"
-    echo "$deadline"
-}
-
 cmd_resume() {
     local until=${1:?usage: resume UNTIL}
     [[ -d $CODE ]] || die "no pinned code in $CODE: run 'start TAG' first"
@@ -131,8 +110,7 @@ cmd_status() {
     for seed in 0 1 2; do
         local folder=$RUNS/seed_$seed
         local last
-        last=$(ls "$folder/checkpoints" 2>/dev/null | sed -n 's/^epoch_0*\([0-9][0-9]*\)\.npz$/\1/p' \
-               | sort -n | tail -1 || true)
+        last=$(last_checkpoint_epoch "$folder/checkpoints")
         local best=""
         if [[ -f $folder/valid_parzen.jsonl ]]; then
             best=$("$PY" -c '
@@ -158,8 +136,7 @@ cmd_land() {
         done
     done
     # The records name no folder of this machine.
-    [[ -f $LOGS/campaign.log ]] && sed "s|$CAMPAIGN|<campaign folder>|g" "$LOGS/campaign.log" \
-        > "$dest/campaign.log"
+    copy_without_folder "$CAMPAIGN" "$LOGS/campaign.log" "$dest/campaign.log"
     cmd_status > "$dest/STATUS.txt"
     readme_status_line
     echo "landed the records in results/table1/ and the README's status line"

@@ -25,9 +25,11 @@ SCORES = ("epoch,validation_ll,sigma,test_ll,test_se,within_class_std,between_cl
 
 
 def run_script(*args, campaign, repo):
-    """The script as a copy inside `repo`, so that land writes into that repo and not this one."""
+    """The script (and the file it sources) as copies inside `repo`, so that land writes into that
+    repo and not this one."""
     (repo / "scripts").mkdir(parents=True, exist_ok=True)
-    shutil.copy(SCRIPT, repo / "scripts" / SCRIPT.name)
+    for script in (SCRIPT, SCRIPT.with_name("campaign_common.sh")):
+        shutil.copy(script, repo / "scripts" / script.name)
     env = dict(os.environ, TZ="UTC", GAN2014_CONDITIONAL=str(campaign))
     return subprocess.run(["bash", str(repo / "scripts" / SCRIPT.name), *args],
                           capture_output=True, text=True, env=env, timeout=60)
