@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from gan2014 import checkpoint as ckpt
-from gan2014 import parzen
+from gan2014 import parzen, release_generator
 from gan2014.exit_codes import EXIT_BAD_INPUT, EXIT_DONE
 
 MNIST_DIM = 784
@@ -114,7 +114,11 @@ def load_model(path, registry):
 
 def load_run(path, registry):
     """``(built, model, meta)``: as ``load_model``, plus the object the YAML built (a ``Train``,
-    whose ``dataset`` is the training set, for a run's YAML)."""
+    whose ``dataset`` is the training set, for a run's YAML).
+
+    ``path`` may also be a released generator (``gan2014.release_generator``: G's parameters
+    only). Its model is the whole pair the YAML describes, G set from the file and D left as the
+    YAML drew it: what reads such a file (the Parzen protocol, the figures) applies G alone."""
     from gan2014.config.yaml_parse import load, train_file_variables
 
     arrays, meta = ckpt.load_checkpoint(path)
@@ -125,8 +129,11 @@ def load_run(path, registry):
                  environ=train_file_variables(str(path)))
     model = getattr(built, "model", built)
     values = model.get_param_values()
-    ckpt.check_parameters_match(path, arrays, {name: v.shape for name, v in values.items()})
-    model.set_param_values({name: arrays[name] for name in values})
+    stored = [name for name in values
+              if meta.get("kind") != release_generator.KIND or name.startswith("G/")]
+    ckpt.check_parameters_match(path, arrays, {name: values[name].shape for name in stored})
+    values.update({name: arrays[name] for name in stored})
+    model.set_param_values(values)
     return built, model, meta
 
 

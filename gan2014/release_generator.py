@@ -23,7 +23,10 @@ stored parameters overwrite every value anyway (:func:`set_generator_parameters`
 lacks one). A generator made by ``adversarial.add_layers`` (TFD stage 2) still needs its stage-1
 run, as everywhere else (gan2014/pretrained.py).
 
-The backends' ``api`` modules (``port_torch.api``, ``legacy_aesara.api``) load either kind of file.
+The backends' ``api`` modules (``port_torch.api``, ``legacy_aesara.api``) load either kind of file,
+and so do the Parzen and figure commands (``python -m port_torch.parzen generator.npz``,
+``python -m port_torch.figures generator.npz``; ``gan2014.parzen_cli.load_run``), which rebuild the
+whole YAML, datasets included, and apply G alone.
 """
 import argparse
 import hashlib

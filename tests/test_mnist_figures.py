@@ -202,3 +202,57 @@ def test_learning_curves(run_dir, tmp_path):
     assert curves.read_monitor(csv_only / "monitor.csv") == curves.read_monitor(
         run_dir / "monitor.jsonl")
     assert curves.main([str(tmp_path / "nothing"), "--out", str(tmp_path / "x.png")]) == 2
+
+
+def test_a_released_generator_draws_the_figures_of_its_checkpoint(checkpoint, tmp_path):
+    """Property: the committed Table-1 generators are released files (G's parameters only), and a
+    user draws Figures 2a and 3 from them: `python -m port_torch.figures generator.npz` writes the
+    same PNG bytes as from the training checkpoint it was released from (G is the same, the noise
+    seed is the same; D, absent from the file, plays no part). Exact: byte equality."""
+    from gan2014 import release_generator
+    from port_torch import figures as torch_figures
+
+    released = tmp_path / "generator.npz"
+    release_generator.release(checkpoint, released, seed=0)
+    names = ("mnist_samples_epoch1.png", "mnist_interpolation_epoch1.png")
+    for source, out in ((checkpoint, tmp_path / "from_checkpoint"), (released, tmp_path / "g")):
+        argv = [str(source), "--out", str(out), "--rows", str(ROWS), "--cols", str(COLS),
+                "--pairs", str(PAIRS), "--steps", str(STEPS)]
+        assert torch_figures.main(argv) == 0
+    for name in names:
+        assert (tmp_path / "g" / name).read_bytes() == \
+            (tmp_path / "from_checkpoint" / name).read_bytes(), name
+
+
+@pytest.mark.parametrize("backend", ["port_torch", "legacy_aesara"])
+def test_load_run_of_a_released_generator_sets_g_and_leaves_d_as_drawn(checkpoint, tmp_path,
+                                                                        backend):
+    """Property: `parzen_cli.load_run` (behind the Parzen and figure commands of both backends)
+    reads a released generator: every G/ parameter equals the checkpoint's bit for bit, every D/
+    parameter is the YAML's fresh draw (not the checkpoint's, which the file does not hold), and
+    a released file that lacks one of G's arrays is refused naming it. Exact: values are copied."""
+    from gan2014 import checkpoint as ckpt, parzen_cli, release_generator
+    if backend == "port_torch":
+        from port_torch.registry import REGISTRY as registry
+    else:
+        from legacy_aesara.registry import load_registry
+        registry = load_registry()
+
+    released = tmp_path / "generator.npz"
+    release_generator.release(checkpoint, released, seed=0)
+    trained, _ = ckpt.load_checkpoint(checkpoint)
+    _, model, meta = parzen_cli.load_run(released, registry)
+    assert meta["kind"] == release_generator.KIND
+    values = model.get_param_values()
+    assert any(name.startswith("D/") for name in values)
+    for name, value in values.items():
+        if name.startswith("G/"):
+            np.testing.assert_array_equal(value, trained[name], err_msg=name)
+        else:
+            assert not np.array_equal(value, trained[name]), name
+    arrays, meta = ckpt.load_checkpoint(released)
+    del arrays["G/h0_W"]
+    damaged = tmp_path / "damaged.npz"
+    ckpt.save_checkpoint(damaged, arrays, meta)
+    with pytest.raises(ckpt.CheckpointError, match=r"lacks parameters \['G/h0_W'\]"):
+        parzen_cli.load_run(damaged, registry)

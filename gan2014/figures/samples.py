@@ -1,5 +1,5 @@
-"""Figures 2 and 3 of the paper from a data-only checkpoint: samples beside their nearest training
-examples, and walks along straight lines in z space.
+"""Figures 2 and 3 of the paper from a data-only checkpoint or a released generator: samples
+beside their nearest training examples, and walks along straight lines in z space.
 
     python -m port_torch.figures CHECKPOINT --out figures/
     python -m legacy_aesara.figures CHECKPOINT --out figures/
