@@ -146,12 +146,17 @@ cmd_land() {
     echo "landed the records in $RESULTS/"
 }
 
-case ${1:-} in
-    start) shift; cmd_start "$@" ;;
-    resume) shift; cmd_resume "$@" ;;
-    score) cmd_score ;;
-    status) cmd_status ;;
-    land) shift; cmd_land "$@" ;;
-    _score_loop) shift; score_loop "$@" ;;
-    *) sed -n '2,17p' "$0"; exit 2 ;;
-esac
+# Bash reads a script as it runs it: the one line below parses whole before it runs, and its
+# exit keeps a background process from reading on into a file edited since it started.
+main() {
+    case ${1:-} in
+        start) shift; cmd_start "$@" ;;
+        resume) shift; cmd_resume "$@" ;;
+        score) cmd_score ;;
+        status) cmd_status ;;
+        land) shift; cmd_land "$@" ;;
+        _score_loop) shift; score_loop "$@" ;;
+        *) sed -n '2,17p' "$0"; exit 2 ;;
+    esac
+}
+main "$@"; exit $?

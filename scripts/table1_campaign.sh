@@ -12,6 +12,11 @@
 #   scripts/table1_campaign.sh status         epochs done and best validation per seed; running?
 #   scripts/table1_campaign.sh land           copy the small records into results/table1/ of this
 #                                             checkout (never checkpoints or data)
+#   scripts/table1_campaign.sh finish         for every seed that reached its last epoch: the test
+#                                             Parzen of its best-by-validation and final
+#                                             checkpoints and the summary table (this checkout's
+#                                             code and .venv), its released generator, figures
+#                                             and learning curves; then land
 #
 # The campaign folder is $GAN2014_CAMPAIGN (default: gan2014-table1 in the home directory), outside
 # any work tree, so later commits cannot change a run half-way; the driver log names the commit.
@@ -28,7 +33,7 @@ VENV=$CAMPAIGN/venv
 RUNS=$CAMPAIGN/runs
 LOGS=$CAMPAIGN/logs
 PY=$VENV/bin/python
-# The driver's options for every seed (the issue's protocol: validation every 50 epochs).
+# The driver's options for every seed (REPRODUCING.md §3: validation every 50 epochs).
 DRIVER_OPTIONS=(--epochs 2500 --valid-every 50 --save-every 10 --monitor-every 10 --device cpu -q)
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 
@@ -131,7 +136,8 @@ cmd_land() {
         local folder=$RUNS/seed_$seed
         [[ -d $folder ]] || continue
         mkdir -p "$dest/seed_$seed"
-        for name in valid_parzen.jsonl status.json test_parzen.json monitor.csv; do
+        for name in valid_parzen.jsonl status.json test_parzen.json test_parzen_final.json \
+                    monitor.csv; do
             [[ -f $folder/$name ]] && cp "$folder/$name" "$dest/seed_$seed/"
         done
     done
@@ -142,6 +148,48 @@ cmd_land() {
     echo "landed the records in results/table1/ and the README's status line"
 }
 
+# What a finished seed leaves in the repository (run from this checkout, with its .venv: reporting
+# and drawing change no training number, so they need not be the pinned code):
+# * results/table1/table1_summary.{md,json}: `--report` over the finished seeds (the test Parzen of
+#   each one's best-by-validation and final checkpoints, by the paper's protocol; the means);
+# * results/table1/seed_K/generator.npz: G of the final checkpoint, the one the table leads with;
+# * figures/mnist_seedK_{samples,interpolation}_epochE.png (Figures 2a and 3 from that generator)
+#   and figures/mnist_seedK_curves_epochE.png (the learning curves from the landed records).
+# Paths are given relative to the checkout, so no record names a folder of this machine.
+cmd_finish() {
+    local python=$REPO/.venv/bin/python
+    [[ -x $python ]] || die "no .venv in $REPO: 'make venv' first (the report runs this checkout's code)"
+    local seeds=() seed
+    for seed in 0 1 2; do
+        [[ $(seed_state $seed) == finished ]] && seeds+=("$seed")
+    done
+    (( ${#seeds[@]} )) || die "no seed has finished yet: nothing to report"
+    (cd "$REPO" && PYLEARN2_DATA_PATH=$CAMPAIGN/data "$python" -m port_torch.table1 \
+        --out "$RUNS" --report --seeds "${seeds[@]}" --device cpu --threads 1 -q) \
+        || die "the report failed"
+    cmd_land
+    local dest=results/table1 name
+    for name in table1_summary.md table1_summary.json; do
+        copy_without_folder "$CAMPAIGN" "$RUNS/$name" "$REPO/$dest/$name"
+    done
+    for seed in "${seeds[@]}"; do
+        local epoch generator=$dest/seed_$seed/generator.npz
+        epoch=$(last_checkpoint_epoch "$RUNS/seed_$seed/checkpoints")
+        (cd "$REPO" \
+         && "$python" -m gan2014.release_generator \
+                "$RUNS/seed_$seed/checkpoints/$(printf 'epoch_%06d.npz' "$epoch")" "$generator" \
+                --seed "$seed" \
+         && PYLEARN2_DATA_PATH=$CAMPAIGN/data "$python" -m port_torch.figures "$generator" \
+                --out figures --prefix "mnist_seed$seed" \
+         && "$python" -m gan2014.figures.curves --monitor "$dest/seed_$seed/monitor.csv" \
+                --validation "$dest/seed_$seed/valid_parzen.jsonl" \
+                --title "port_torch, mnist.yaml, seed $seed, $epoch epochs (Table-1 campaign)" \
+                --out "figures/mnist_seed${seed}_curves_epoch$epoch.png") \
+            || die "seed $seed: releasing its generator or drawing its figures failed"
+    done
+    echo "finished seeds ${seeds[*]}: summary in $dest/table1_summary.md, generators and figures written"
+}
+
 # The README's "Table 1 campaign status:" line, rewritten from the run folder (seeds, best
 # validation, the last sitting's pace): gan2014/table1/campaign_status.py.
 readme_status_line() {
@@ -149,12 +197,18 @@ readme_status_line() {
         "$(git -C "$CODE" rev-parse --short=12 HEAD)")
 }
 
-case ${1:-} in
-    start) shift; cmd_start "$@" ;;
-    resume) shift; cmd_resume "$@" ;;
-    status) cmd_status ;;
-    land) cmd_land ;;
-    _lanes) shift; lanes "$@" ;;
-    _deadline) shift; deadline_of "$@" ;;
-    *) sed -n '2,14p' "$0"; exit 2 ;;
-esac
+# Bash reads a script as it runs it: the one line below parses whole before it runs, and its
+# exit keeps a background process from reading on into a file edited since it started.
+main() {
+    case ${1:-} in
+        start) shift; cmd_start "$@" ;;
+        resume) shift; cmd_resume "$@" ;;
+        status) cmd_status ;;
+        land) cmd_land ;;
+        finish) cmd_finish ;;
+        _lanes) shift; lanes "$@" ;;
+        _deadline) shift; deadline_of "$@" ;;
+        *) sed -n '2,19p' "$0"; exit 2 ;;
+    esac
+}
+main "$@"; exit $?

@@ -1,4 +1,4 @@
-"""The campaign script's deadline and status commands (scripts/table1_campaign.sh).
+"""The campaign script's deadline, status and finish commands (scripts/table1_campaign.sh).
 
 The script drives hours of background training across sittings; a deadline read wrongly either
 refuses to start (a sitting that crosses midnight) or trains past the end of a sitting, so the
@@ -11,9 +11,11 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "table1_campaign.sh"
+REPO = Path(__file__).resolve().parents[1]
+SCRIPT = REPO / "scripts" / "table1_campaign.sh"
 pytestmark = pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
 
 
@@ -88,3 +90,84 @@ def test_status_on_a_machine_without_the_campaign_folder_says_so(tmp_path):
     assert lines[0].startswith("no campaign folder at %s:" % (tmp_path / "gan2014-table1"))
     assert "'start TAG'" in result.stdout
     assert not any(line.startswith("seed ") for line in lines)
+
+
+@pytest.fixture
+def finished_campaign(tmp_path, one_torch_thread):
+    """A repository and a campaign folder as `finish` finds them: seed 0 finished (two epochs of
+    the tiny config, trained by the driver on generated MNIST), seed 1 still training. The
+    repository holds copies of the scripts and README and links to this checkout's packages and
+    .venv, so `finish` writes into it and not into this checkout."""
+    from parity_tests.helpers import mnist_data_path, write_tiny_mnist
+    from port_torch import table1 as torch_table1
+
+    repo, campaign = tmp_path / "repo", tmp_path / "campaign"
+    (repo / "scripts").mkdir(parents=True)
+    for script in (SCRIPT, SCRIPT.with_name("campaign_common.sh")):
+        shutil.copy(script, repo / "scripts" / script.name)
+    shutil.copy(REPO / "README.md", repo / "README.md")
+    for name in ("gan2014", "port_torch", "yaml_experiments", ".venv"):
+        (repo / name).symlink_to(REPO / name)
+    # The campaign's venv python (status and the README line use it) and its pinned clone.
+    (campaign / "venv" / "bin").mkdir(parents=True)
+    python = campaign / "venv" / "bin" / "python"
+    python.write_text(f'#!/bin/sh\nexec "{REPO / ".venv" / "bin" / "python"}" "$@"\n')
+    python.chmod(0o755)
+    (campaign / "code").mkdir()
+    subprocess.run(["git", "-C", str(campaign / "code"), "init", "-q"], check=True)
+    subprocess.run(["git", "-C", str(campaign / "code"), "-c", "user.name=t", "-c",
+                    "user.email=t@t", "commit", "-q", "--allow-empty", "-m", "pin"], check=True)
+    write_tiny_mnist(campaign / "data")
+    with mnist_data_path(campaign / "data"):
+        assert torch_table1.main(
+            ["--config", str(REPO / "yaml_experiments" / "smoke" / "mnist_tiny.yaml"),
+             "--out", str(campaign / "runs"), "--epochs", "2", "--valid-every", "1",
+             "--n-samples", "50", "--seeds", "0", "--threads", "1", "-q"]) == 0
+    (campaign / "runs" / "seed_1" / "checkpoints").mkdir(parents=True)
+    return repo, campaign
+
+
+def test_finish_reports_releases_and_draws_the_finished_seeds_only(finished_campaign):
+    """finish: the summary table has seed 0 (finished) and not seed 1 (training); seed 0's released
+    generator holds G of its final checkpoint bit for bit; its Figures 2a and 3 and learning curves
+    are drawn; no file it writes names a folder of this machine. Exact: file names, the summary's
+    seed rows, array equality (the release copies values), and the absence of the paths."""
+    from gan2014 import checkpoint as ckpt
+
+    repo, campaign = finished_campaign
+    result = subprocess.run(["bash", str(repo / "scripts" / SCRIPT.name), "finish"],
+                            capture_output=True, text=True, timeout=600,
+                            env=dict(os.environ, TZ="UTC", GAN2014_CAMPAIGN=str(campaign)))
+    assert result.returncode == 0, result.stdout + result.stderr
+    dest = repo / "results" / "table1"
+    summary = (dest / "table1_summary.md").read_text()
+    assert "| seed 0 |" in summary and "| seed 1 |" not in summary
+    assert {"test_parzen.json", "test_parzen_final.json", "generator.npz"} <= \
+        {path.name for path in (dest / "seed_0").iterdir()}
+    released, meta = ckpt.load_checkpoint(dest / "seed_0" / "generator.npz")
+    trained, _ = ckpt.load_checkpoint(campaign / "runs" / "seed_0" / "checkpoints" /
+                                      "epoch_000002.npz")
+    assert (meta["source"], meta["epoch"], meta["seed"]) == ("epoch_000002.npz", 2, 0)
+    assert sorted(released) == sorted(name for name in trained if name.startswith("G/"))
+    for name, value in released.items():
+        np.testing.assert_array_equal(value, trained[name])
+    assert sorted(path.name for path in (repo / "figures").iterdir()) == [
+        "mnist_seed0_curves_epoch2.png", "mnist_seed0_interpolation_epoch2.png",
+        "mnist_seed0_samples_epoch2.json", "mnist_seed0_samples_epoch2.png"]
+    for path in [*dest.rglob("*"), *(repo / "figures").iterdir(), repo / "README.md"]:
+        if path.is_file() and path.suffix in (".md", ".json", ".jsonl", ".txt", ".log", ".csv"):
+            text = path.read_text(encoding="utf-8")
+            assert str(campaign) not in text and str(repo) not in text, path
+
+
+def test_finish_before_any_seed_has_finished_says_so(finished_campaign):
+    """finish with no finished seed: exit 2 and the reason, and nothing written. Exact: the
+    message is the user's only guide."""
+    repo, campaign = finished_campaign
+    (campaign / "runs" / "seed_0" / "status.json").unlink()
+    result = subprocess.run(["bash", str(repo / "scripts" / SCRIPT.name), "finish"],
+                            capture_output=True, text=True, timeout=60,
+                            env=dict(os.environ, TZ="UTC", GAN2014_CAMPAIGN=str(campaign)))
+    assert result.returncode == 2
+    assert "no seed has finished yet" in result.stderr
+    assert not (repo / "results").exists() and not (repo / "figures").exists()
