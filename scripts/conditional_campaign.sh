@@ -15,6 +15,10 @@
 #   scripts/conditional_campaign.sh land [GRID..]  copy the records, score tables and monitor log
 #                                                  (and the named class grids) into
 #                                                  results/conditional/ here
+#   scripts/conditional_campaign.sh finish         once the run has stopped at its last epoch:
+#                                                  score what is left, land the records with the
+#                                                  class grids of both best checkpoints, and write
+#                                                  both tables as one (scores_table.md)
 #
 # The campaign folder is $GAN2014_CONDITIONAL (default: gan2014-conditional in the home directory),
 # outside any work tree. Training and scoring run with that folder as working directory, so every
@@ -124,6 +128,43 @@ cmd_status() {
     echo "best, G with its training dropout: $(best_of "$CAMPAIGN/$RESULTS/scores_gdropout.csv")"
 }
 
+# The epoch of the best row by validation of a scores table (nothing if there is no table).
+best_epoch_of() {
+    [[ -f $1 ]] || return 0
+    python3 -c '
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+print(max(rows, key=lambda r: float(r["validation_ll"]))["epoch"] if rows else "")' "$1"
+}
+
+# The run's last epoch: the EpochCounter of the pinned YAML.
+last_epoch_of_run() {
+    sed -n 's/^ *max_epochs: *\([0-9][0-9]*\).*/\1/p' "$CODE/yaml_experiments/mnist_conditional.yaml" \
+        | tail -1
+}
+
+cmd_finish() {
+    training_running && die "the run is still training: finish once it has stopped"
+    local last end
+    last=$(last_checkpoint_epoch "$CAMPAIGN/$RUN_DIR/checkpoints")
+    end=$(last_epoch_of_run)
+    [[ -n $end ]] || die "no EpochCounter max_epochs in the pinned YAML under $CODE"
+    [[ ${last:-0} -ge $end ]] || die "the run is at epoch ${last:-0} of $end: resume it first"
+    cmd_score
+    local table way best grids=()
+    for way in "" _gdropout; do
+        table=$CAMPAIGN/$RESULTS/scores$way.csv
+        grep -q "^$(( end / 5 * 5 ))," "$table" 2>/dev/null \
+            || die "epoch $(( end / 5 * 5 )) is not in $table: scoring failed ($LOGS/scoring.log)"
+        best=$(best_epoch_of "$table")
+        grids+=("$(printf 'epoch%06d%s_class_grid.png' "$best" "$way")")
+    done
+    cmd_land "${grids[@]}"
+    (cd "$REPO" && "$REPO/.venv/bin/python" -m gan2014.conditional_table "$RESULTS") \
+        > "$REPO/$RESULTS/scores_table.md" || die "could not write $RESULTS/scores_table.md"
+    cat "$REPO/$RESULTS/scores_table.md"
+}
+
 cmd_land() {
     local dest=$REPO/$RESULTS
     [[ -d $CAMPAIGN/$RESULTS ]] || die "nothing scored yet in $CAMPAIGN/$RESULTS"
@@ -155,8 +196,9 @@ main() {
         score) cmd_score ;;
         status) cmd_status ;;
         land) shift; cmd_land "$@" ;;
+        finish) cmd_finish ;;
         _score_loop) shift; score_loop "$@" ;;
-        *) sed -n '2,17p' "$0"; exit 2 ;;
+        *) sed -n '2,21p' "$0"; exit 2 ;;
     esac
 }
 main "$@"; exit $?

@@ -109,3 +109,40 @@ def test_land_refuses_a_grid_that_was_not_drawn(campaign, tmp_path):
                         repo=tmp_path / "repo")
     assert result.returncode == 2
     assert "no class grid epoch000011_class_grid.png" in result.stderr
+
+
+def finish_in(campaign, repo, max_epochs):
+    """`finish` with the pinned YAML's EpochCounter at `max_epochs`, in a repository that links
+    this checkout's gan2014 and .venv (the table is printed with them)."""
+    yaml = campaign / "code" / "yaml_experiments" / "mnist_conditional.yaml"
+    yaml.parent.mkdir(parents=True)
+    yaml.write_text("termination_criterion: !obj:pylearn2.termination_criteria.EpochCounter {\n"
+                    f"    max_epochs: {max_epochs}\n}}\n")
+    repo.mkdir(exist_ok=True)
+    for name in ("gan2014", ".venv"):
+        (repo / name).symlink_to(SCRIPT.parents[1] / name)
+    return run_script("finish", campaign=campaign, repo=repo)
+
+
+def test_finish_lands_both_best_grids_and_the_table(campaign, tmp_path):
+    """At the run's last epoch (15 here): the records land with the class grid of each way's best
+    checkpoint by validation (epoch 10 both ways: validation 63.5, not the test's best, 15) and
+    scores_table.md holds both ways with the best in bold. Exact: file names and table cells."""
+    repo = tmp_path / "repo"
+    result = finish_in(campaign, repo, 15)
+    assert result.returncode == 0, result.stdout + result.stderr
+    landed = repo / "results" / "conditional" / RUN
+    grids = sorted(path.name for path in landed.glob("*_class_grid.png"))
+    assert grids == ["epoch000010_class_grid.png", "epoch000010_gdropout_class_grid.png"]
+    table = (landed / "scores_table.md").read_text()
+    assert "| validation, deterministic G | 2.0 | **63.5** | 61.0 |" in table
+    assert "| test ± se, with G's dropout | −3.0 ± 1.7 | **58.7 ± 1.6** | 66.0 ± 1.5 |" in table
+
+
+def test_finish_before_the_last_epoch_refuses(campaign, tmp_path):
+    """At epoch 15 of 1000: exit 2 naming where the run stands, and nothing landed."""
+    repo = tmp_path / "repo"
+    result = finish_in(campaign, repo, 1000)
+    assert result.returncode == 2
+    assert "the run is at epoch 15 of 1000: resume it first" in result.stderr
+    assert not (repo / "results").exists()
