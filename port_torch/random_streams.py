@@ -8,6 +8,7 @@ gan2014/seeds.py), never the global RNG, and every draw names the generator it c
 init and batch order are numpy RandomStates fixed by the YAML, as in 2014 (gan2014.models.init,
 the SGD's RandomState), and are not here.
 """
+import hashlib
 import math
 
 import numpy as np
@@ -68,13 +69,64 @@ class RandomStreams:
         return {CHECKPOINT_PREFIX + name: state for name, state in self.state_arrays().items()}
 
     def restore_checkpoint_arrays(self, arrays):
-        """Set the generators from a checkpoint's arrays; returns whether it held any. A
-        checkpoint of the Aesara backend has none (its streams are MRG ones): the generators
-        then keep their seed."""
-        states = {name[len(CHECKPOINT_PREFIX):]: value for name, value in arrays.items()
-                  if name.startswith(CHECKPOINT_PREFIX)}
-        self.load_state_arrays(states)
-        return bool(states)
+        """Set the generators from a checkpoint's arrays. Returns "restored"; "absent" for a
+        checkpoint of the Aesara backend, which has none (its streams are MRG ones: the generators
+        keep their seed); or "reseeded" when the states are those of another device kind's
+        generators (a CPU Mersenne Twister state is 5,056 bytes, a CUDA Philox state 16, and
+        neither generator takes the other's), as when a run moves between a CPU and a GPU: the
+        generators are then seeded from the saved states (:func:`seed_from_states`), so every
+        machine that resumes that checkpoint on this device kind draws the same numbers."""
+        states = checkpoint_states(arrays)
+        if not states:
+            return "absent"
+        if self.fits(states):
+            self.load_state_arrays(states)
+            return "restored"
+        self.seed_generators(seed_from_states(states))
+        return "reseeded"
+
+    def fits(self, states):
+        """Whether every saved state has the size of this device's generator state."""
+        return all(np.asarray(states[name]).size == generator.get_state().numel()
+                   for name, generator in self.generators.items() if name in states)
+
+    def seed_generators(self, seed):
+        """Seed the generators from ``seed`` as :meth:`seed` does, keeping the run's own seed
+        (``seed_value``, what the records name)."""
+        for offset, name in enumerate(self.NAMES):
+            self.generators[name].manual_seed(int(seed) + offset)
+
+
+def checkpoint_states(arrays):
+    """{generator name: saved state} of a checkpoint's arrays (empty for an Aesara checkpoint)."""
+    return {name[len(CHECKPOINT_PREFIX):]: value for name, value in arrays.items()
+            if name.startswith(CHECKPOINT_PREFIX)}
+
+
+def seed_from_states(states):
+    """A seed (< 2**62) from the bytes of saved generator states: where a run moved from another
+    device kind, its new generators start from here, determined by the point the run had reached
+    and different at every move."""
+    digest = hashlib.sha256()
+    for name in sorted(states):
+        digest.update(name.encode())
+        digest.update(np.ascontiguousarray(states[name], dtype=np.uint8).tobytes())
+    return int.from_bytes(digest.digest()[:8], "little") >> 2
+
+
+def states_for_device(arrays, device="cpu"):
+    """A checkpoint's arrays with the generator states replaced, where they are another device
+    kind's, by the states :meth:`RandomStreams.restore_checkpoint_arrays` would reach on
+    ``device`` (so that code which cannot reseed, such as an earlier commit, resumes the same
+    way). Returns ``(arrays, changed)``."""
+    states = checkpoint_states(arrays)
+    streams = RandomStreams(device=device)
+    if not states or streams.fits(states):
+        return arrays, False
+    streams.seed_generators(seed_from_states(states))
+    converted = dict(arrays)
+    converted.update(streams.checkpoint_arrays())
+    return converted, True
 
 
 def draw_noise(kind, shape, generator, device=None):

@@ -329,7 +329,11 @@ class SGD(SGDState):
             for name, v in zip(self.learning_rule.velocity_names(self.param_names),
                                self.learning_rule.velocities):
                 v.copy_(torch.from_numpy(np.asarray(arrays[name], dtype=np.float32)))
-        self.model.streams.restore_checkpoint_arrays(arrays)
+        if self.model.streams.restore_checkpoint_arrays(arrays) == "reseeded":
+            print(f"Note: the checkpoint's noise and dropout generator states belong to another "
+                  f"device kind than {self.model.streams.device.type} (the run moved between a "
+                  "CPU and a GPU); the generators are seeded from those states, so the noise drawn "
+                  "from here on differs from what the run would have drawn there.", flush=True)
         self.learning_rate = float(self.float_type(meta["learning_rate"]))
         if meta.get("momentum") is not None:
             self.learning_rule.momentum = float(self.float_type(meta["momentum"]))
