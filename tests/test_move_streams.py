@@ -1,7 +1,7 @@
 """A run that moves between a CPU and a GPU: the torch generators' states cannot follow it.
 
-(Without the reseeding, a CPU generator refuses the 16 bytes with "RuntimeError: Expected either a
-THGeneratorState of size 5056 or ...", and a CUDA one refuses the 5,056.)
+(Without the reseeding, torch 2.13's CPU generator refuses the 16 bytes: "RuntimeError: Expected a
+CPUGeneratorImplState of size 5056 but found the input RNG state size to be 16".)
 
 A CPU generator's state (Mersenne Twister, 5,056 bytes) cannot set a CUDA generator (Philox, 16
 bytes), nor the reverse, so a Table-1 seed moved to a GPU and back would stop at the resume with a
