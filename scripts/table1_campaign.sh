@@ -17,6 +17,12 @@
 #                                             checkpoints and the summary table (this checkout's
 #                                             code and .venv), its released generator, figures
 #                                             and learning curves; then land
+#   scripts/table1_campaign.sh to-gpu SEED    a sitting of SEED on a GPU machine: its run folder as
+#                                             a bundle, MNIST and the driver's options in .gpu/
+#                                             of this checkout (carry it there, then run
+#                                             scripts/table1_gpu_sitting.sh); the lanes wait
+#   scripts/table1_campaign.sh from-gpu DIR   merge what the sitting brought back (DIR holds
+#                                             from_gpu/ and sitting.log) into the run folder
 #
 # The campaign folder is $GAN2014_CAMPAIGN (default: gan2014-table1 in the home directory), outside
 # any work tree, so later commits cannot change a run half-way; the driver log names the commit.
@@ -33,6 +39,7 @@ VENV=$CAMPAIGN/venv
 RUNS=$CAMPAIGN/runs
 LOGS=$CAMPAIGN/logs
 PY=$VENV/bin/python
+AWAY=$CAMPAIGN/seed_on_gpu       # holds the seed whose sitting on a GPU machine is not back yet
 # The driver's options for every seed (REPRODUCING.md §3: validation every 50 epochs).
 DRIVER_OPTIONS=(--epochs 2500 --valid-every 50 --save-every 10 --monitor-every 10 --device cpu -q)
 REPO=$(cd "$(dirname "$0")/.." && pwd)
@@ -93,6 +100,7 @@ lanes() {
 cmd_resume() {
     local until=${1:?usage: resume UNTIL}
     [[ -d $CODE ]] || die "no pinned code in $CODE: run 'start TAG' first"
+    [[ -f $AWAY ]] && die "seed $(cat "$AWAY") is on a GPU machine: 'from-gpu DIR' first (or remove $AWAY to forget that sitting)"
     local deadline
     deadline=$(deadline_of "$until") || exit 2
     if pgrep -f "port_torch.table1 --out $RUNS" > /dev/null; then
@@ -190,6 +198,70 @@ cmd_finish() {
     echo "finished seeds ${seeds[*]}: summary in $dest/table1_summary.md, generators and figures written"
 }
 
+# A GPU sitting (REPRODUCING.md §3). The lanes must not train while a seed is away: the bundle that
+# comes back replaces the seed's files and the driver log.
+cmd_to_gpu() {
+    local seed=${1:?usage: to-gpu SEED}
+    local python=$REPO/.venv/bin/python transfer=$REPO/.gpu
+    [[ -x $python ]] || die "no .venv in $REPO: 'make venv' first"
+    pgrep -f "port_torch.table1 --out $RUNS" > /dev/null && die "the campaign is running: wait until it pauses"
+    [[ -f $AWAY ]] && die "seed $(cat "$AWAY") is on a GPU machine already"
+    [[ $(seed_state "$seed") == training ]] || die "seed $seed is $(seed_state "$seed"): only a seed in training moves"
+    rm -rf "$transfer" "$CAMPAIGN/to_gpu"
+    # The seed alone (with the manifest and the driver log): one seed's bundle fits the link.
+    local scratch=$CAMPAIGN/to_gpu
+    mkdir -p "$scratch/seed_$seed/checkpoints" "$transfer/data/mnist"
+    cp "$RUNS/table1.json" "$RUNS/driver_log.jsonl" "$scratch/"
+    find "$RUNS/seed_$seed" -maxdepth 1 -type f ! -name .lock -exec cp {} "$scratch/seed_$seed/" \;
+    local last
+    last=$(last_checkpoint_epoch "$RUNS/seed_$seed/checkpoints")
+    cp "$RUNS/seed_$seed/checkpoints/$(printf 'epoch_%06d.npz' "$last")" "$scratch/seed_$seed/checkpoints/"
+    (cd "$REPO" && "$python" -m port_torch.table1 --out "$scratch" --no-train \
+        --pack-resume "$transfer/to_gpu" --piece-mib 16) || die "packing seed $seed failed"
+    rm -rf "$scratch"
+    local name
+    for name in "$CAMPAIGN"/data/mnist/*-ubyte; do
+        gzip -c "$name" > "$transfer/data/mnist/$(basename "$name").gz"
+    done
+    # The campaign's options but the device and -q, which the sitting sets itself.
+    local options=() i
+    for (( i = 0; i < ${#DRIVER_OPTIONS[@]}; i++ )); do
+        case ${DRIVER_OPTIONS[i]} in
+            --device) (( i++ )) ;;
+            -q) ;;
+            *) options+=("${DRIVER_OPTIONS[i]}") ;;
+        esac
+    done
+    printf 'SEED=%s\nDRIVER_OPTIONS="%s"\n' "$seed" "${options[*]}" > "$transfer/sitting.env"
+    echo "$seed" > "$AWAY"
+    mkdir -p "$LOGS"
+    echo "$(date -u '+%F %T') seed $seed: to a GPU machine from epoch $last" >> "$LOGS/campaign.log"
+    echo "seed $seed (epoch $last) is ready in .gpu/ ($(du -sh "$transfer" | cut -f1)); on the GPU machine,"
+    echo "carrying .gpu: bash scripts/table1_gpu_sitting.sh SECONDS; then from-gpu DIR with what came back"
+}
+
+cmd_from_gpu() {
+    local back=${1:?usage: from-gpu DIR}
+    local python=$REPO/.venv/bin/python
+    [[ -f $AWAY ]] || die "no seed is on a GPU machine"
+    [[ -d $back/from_gpu ]] || die "$back holds no from_gpu/ bundle"
+    pgrep -f "port_torch.table1 --out $RUNS" > /dev/null && die "the campaign is running"
+    local seed
+    seed=$(cat "$AWAY")
+    (cd "$REPO" && "$python" -m port_torch.table1 --out "$RUNS" --no-train --unpack "$back/from_gpu") \
+        || die "unpacking $back/from_gpu failed; seed $seed stays marked away"
+    if [[ -f $back/sitting.log ]]; then
+        mkdir -p "$REPO/results/table1/gpu_sittings"
+        cp "$back/sitting.log" "$REPO/results/table1/gpu_sittings/$(date -u '+%Y%m%d_%H%M')_seed_$seed.log"
+    fi
+    rm -f "$AWAY"
+    rm -rf "$REPO/.gpu"
+    local last
+    last=$(last_checkpoint_epoch "$RUNS/seed_$seed/checkpoints")
+    echo "$(date -u '+%F %T') seed $seed: back from a GPU machine at epoch $last" >> "$LOGS/campaign.log"
+    echo "seed $seed is back at epoch $last; 'resume UNTIL' continues the lanes"
+}
+
 # The README's "Table 1 campaign status:" line, rewritten from the run folder (seeds, best
 # validation, the last sitting's pace): gan2014/table1/campaign_status.py.
 readme_status_line() {
@@ -206,9 +278,11 @@ main() {
         status) cmd_status ;;
         land) cmd_land ;;
         finish) cmd_finish ;;
+        to-gpu) shift; cmd_to_gpu "$@" ;;
+        from-gpu) shift; cmd_from_gpu "$@" ;;
         _lanes) shift; lanes "$@" ;;
         _deadline) shift; deadline_of "$@" ;;
-        *) sed -n '2,19p' "$0"; exit 2 ;;
+        *) sed -n '2,25p' "$0"; exit 2 ;;
     esac
 }
 main "$@"; exit $?

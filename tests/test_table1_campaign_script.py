@@ -171,3 +171,77 @@ def test_finish_before_any_seed_has_finished_says_so(finished_campaign):
     assert result.returncode == 2
     assert "no seed has finished yet" in result.stderr
     assert not (repo / "results").exists() and not (repo / "figures").exists()
+
+
+def pause_after(calls):
+    """A driver budget that allows ``calls`` questions (one before a seed is built, one before each
+    epoch), then pauses the seed: a seed left in training, deterministically."""
+    from gan2014.table1 import TimeBudget
+
+    class PauseAfter(TimeBudget):
+        def allows(self, seconds):
+            self.calls -= 1
+            return self.calls >= 0
+
+    budget = PauseAfter(None)
+    budget.calls = calls
+    return budget
+
+
+def test_a_seed_goes_to_a_gpu_sitting_and_comes_back(tmp_path, one_torch_thread):
+    """to-gpu, the sitting script (on the CPU: GAN2014_SITTING_DEVICE=cpu), from-gpu, on seed 0 of
+    a tiny campaign paused at epoch 2 of 4, the campaign's driver options replaced by the tiny
+    run's. Properties: the lanes refuse to resume while the seed is away; the sitting trains the
+    seed to its end from the bundle alone and packs it; from-gpu merges it into the campaign folder
+    (the seed finished at epoch 4, with its test Parzen) and clears the mark and .gpu/. Exact:
+    exit statuses, states, epochs, the refusal's text."""
+    from parity_tests.helpers import mnist_data_path, write_tiny_mnist
+    from port_torch import table1 as torch_table1
+
+    repo, campaign = tmp_path / "repo", tmp_path / "campaign"
+    (repo / "scripts").mkdir(parents=True)
+    for name in ("table1_campaign.sh", "campaign_common.sh", "table1_gpu_sitting.sh"):
+        shutil.copy(SCRIPT.with_name(name), repo / "scripts" / name)
+    for name in ("gan2014", "port_torch", "parity_tests", "yaml_experiments", ".venv"):
+        (repo / name).symlink_to(REPO / name)
+    config = tmp_path / "tiny.yaml"
+    config.write_text((REPO / "yaml_experiments" / "smoke" / "mnist_tiny.yaml").read_text()
+                      .replace("max_epochs: 2", "max_epochs: 100"))
+    options = (f"--config {config} --epochs 4 --valid-every 1 --n-samples 50 --threads 1 "
+               "--device cpu -q")
+    script = repo / "scripts" / "table1_campaign.sh"
+    script.write_text(script.read_text().replace(
+        "DRIVER_OPTIONS=(--epochs 2500 --valid-every 50 --save-every 10 --monitor-every 10 "
+        "--device cpu -q)", f"DRIVER_OPTIONS=({options})"))
+    (campaign / "code").mkdir(parents=True)
+    write_tiny_mnist(campaign / "data")
+    with mnist_data_path(campaign / "data"):
+        assert torch_table1.main(["--out", str(campaign / "runs"), "--seeds", "0",
+                                  *options.split()], budget=pause_after(3)) == 75
+    env = dict(os.environ, TZ="UTC", GAN2014_CAMPAIGN=str(campaign))
+
+    def run(*args, cwd=None, extra=None):
+        return subprocess.run(["bash", *map(str, args)], capture_output=True, text=True,
+                              timeout=600, cwd=cwd, env=dict(env, **(extra or {})))
+
+    moved = run(script, "to-gpu", "0")
+    assert moved.returncode == 0, moved.stdout + moved.stderr
+    assert (campaign / "seed_on_gpu").read_text().strip() == "0"
+    refused = run(script, "resume", "23:59")
+    assert refused.returncode == 2 and "seed 0 is on a GPU machine" in refused.stderr
+    out = tmp_path / "out"
+    sitting = run(repo / "scripts" / "table1_gpu_sitting.sh", "200", cwd=repo,
+                  extra={"OUT": str(out), "GAN2014_SITTING_DEVICE": "cpu",
+                         "PYTHON": str(REPO / ".venv" / "bin" / "python")})
+    assert sitting.returncode == 0, sitting.stdout + sitting.stderr
+    log = (out / "sitting.log").read_text()
+    assert "=== train: exit 0" in log and "=== pack: exit 0" in log, log
+    assert str(repo) not in log and str(out) not in log
+    back = run(script, "from-gpu", out)
+    assert back.returncode == 0, back.stdout + back.stderr
+    assert "seed 0 is back at epoch 4" in back.stdout
+    seed = campaign / "runs" / "seed_0"
+    assert json.loads((seed / "status.json").read_text())["state"] == "finished"
+    assert (seed / "test_parzen.json").is_file()
+    assert not (campaign / "seed_on_gpu").exists() and not (repo / ".gpu").exists()
+    assert (repo / "results" / "table1" / "gpu_sittings").is_dir()
