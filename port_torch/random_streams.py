@@ -35,15 +35,12 @@ class RandomStreams:
     def __init__(self, seed=DEFAULT_SEED, device="cpu"):
         self.seed_value = int(seed)
         self.device = torch.device(device)
-        self.generators = {}
         self.seed(self.seed_value)
 
     def seed(self, seed):
         self.seed_value = int(seed)
-        for offset, name in enumerate(self.NAMES):
-            generator = torch.Generator(device=self.device)
-            generator.manual_seed(self.seed_value + offset)
-            self.generators[name] = generator
+        self.generators = {name: torch.Generator(device=self.device) for name in self.NAMES}
+        self.seed_generators(self.seed_value)
 
     def to(self, device):
         """Generators cannot move between devices: a new device means fresh generators, reseeded."""
@@ -91,8 +88,8 @@ class RandomStreams:
                    for name, generator in self.generators.items() if name in states)
 
     def seed_generators(self, seed):
-        """Seed the generators from ``seed`` as :meth:`seed` does, keeping the run's own seed
-        (``seed_value``, what the records name)."""
+        """Seed generator k of NAMES with ``seed`` + k, keeping the run's own seed (``seed_value``,
+        what the records name)."""
         for offset, name in enumerate(self.NAMES):
             self.generators[name].manual_seed(int(seed) + offset)
 

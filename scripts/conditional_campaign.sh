@@ -101,7 +101,9 @@ score_loop() {
     cmd_score
 }
 
-best_of() {  # "epoch E: validation V, test T +- S" of a scores table, best by validation
+# The best row by validation of a scores table: best_of TABLE prints "epoch E: validation V, test
+# T +- S (N checkpoints scored)" ("not scored" without the table); best_of TABLE epoch prints E.
+best_of() {
     [[ -f $1 ]] || { echo "not scored"; return; }
     local python=$PY
     [[ -x $python ]] || python=python3
@@ -109,8 +111,11 @@ best_of() {  # "epoch E: validation V, test T +- S" of a scores table, best by v
 import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
 b = max(rows, key=lambda r: float(r["validation_ll"]))
-print("epoch %s: validation %.2f, test %.2f +- %.2f (%d checkpoints scored)" % (b["epoch"],
-      float(b["validation_ll"]), float(b["test_ll"]), float(b["test_se"]), len(rows)))' "$1"
+if sys.argv[2:] == ["epoch"]:
+    print(b["epoch"])
+else:
+    print("epoch %s: validation %.2f, test %.2f +- %.2f (%d checkpoints scored)" % (b["epoch"],
+          float(b["validation_ll"]), float(b["test_ll"]), float(b["test_se"]), len(rows)))' "$@"
 }
 
 cmd_status() {
@@ -126,15 +131,6 @@ cmd_status() {
     echo "last checkpoint: epoch ${last:-none} of 1000"
     echo "best, deterministic G: $(best_of "$CAMPAIGN/$RESULTS/scores.csv")"
     echo "best, G with its training dropout: $(best_of "$CAMPAIGN/$RESULTS/scores_gdropout.csv")"
-}
-
-# The epoch of the best row by validation of a scores table (nothing if there is no table).
-best_epoch_of() {
-    [[ -f $1 ]] || return 0
-    python3 -c '
-import csv, sys
-rows = list(csv.DictReader(open(sys.argv[1])))
-print(max(rows, key=lambda r: float(r["validation_ll"]))["epoch"] if rows else "")' "$1"
 }
 
 # The run's last epoch: the EpochCounter of the pinned YAML.
@@ -156,7 +152,7 @@ cmd_finish() {
         table=$CAMPAIGN/$RESULTS/scores$way.csv
         grep -q "^$(( end / 5 * 5 ))," "$table" 2>/dev/null \
             || die "epoch $(( end / 5 * 5 )) is not in $table: scoring failed ($LOGS/scoring.log)"
-        best=$(best_epoch_of "$table")
+        best=$(best_of "$table" epoch)
         grids+=("$(printf 'epoch%06d%s_class_grid.png' "$best" "$way")")
     done
     cmd_land "${grids[@]}"

@@ -19,7 +19,7 @@
 #                                             and learning curves; then land
 #   scripts/table1_campaign.sh to-gpu SEED    a sitting of SEED on a GPU machine: its run folder as
 #                                             a bundle, MNIST and the driver's options in .gpu/
-#                                             of this checkout (carry it there, then run
+#                                             of this checkout (copy it there, then run
 #                                             scripts/table1_gpu_sitting.sh); the lanes wait
 #   scripts/table1_campaign.sh from-gpu DIR   merge what the sitting brought back (DIR holds
 #                                             from_gpu/ and sitting.log) into the run folder
@@ -47,6 +47,8 @@ REPO=$(cd "$(dirname "$0")/.." && pwd)
 die() { echo "table1_campaign: $*" >&2; exit 2; }
 # shellcheck source=campaign_common.sh
 source "$REPO/scripts/campaign_common.sh"
+
+campaign_running() { pgrep -f "port_torch.table1 --out $RUNS" > /dev/null; }
 
 seed_state() {  # finished | training | new
     local status=$RUNS/seed_$1/status.json
@@ -103,7 +105,7 @@ cmd_resume() {
     [[ -f $AWAY ]] && die "seed $(cat "$AWAY") is on a GPU machine: 'from-gpu DIR' first (or remove $AWAY to forget that sitting)"
     local deadline
     deadline=$(deadline_of "$until") || exit 2
-    if pgrep -f "port_torch.table1 --out $RUNS" > /dev/null; then
+    if campaign_running; then
         die "the campaign is already running"
     fi
     mkdir -p "$LOGS"
@@ -118,7 +120,7 @@ cmd_status() {
         echo "that had not finished from epoch 0)"
         return 0
     fi
-    pgrep -f "port_torch.table1 --out $RUNS" > /dev/null && echo "running" || echo "not running"
+    campaign_running && echo "running" || echo "not running"
     echo "code: $(git -C "$CODE" rev-parse HEAD 2>/dev/null || echo 'not pinned')"
     for seed in 0 1 2; do
         local folder=$RUNS/seed_$seed
@@ -204,7 +206,7 @@ cmd_to_gpu() {
     local seed=${1:?usage: to-gpu SEED}
     local python=$REPO/.venv/bin/python transfer=$REPO/.gpu
     [[ -x $python ]] || die "no .venv in $REPO: 'make venv' first"
-    pgrep -f "port_torch.table1 --out $RUNS" > /dev/null && die "the campaign is running: wait until it pauses"
+    campaign_running && die "the campaign is running: wait until it pauses"
     [[ -f $AWAY ]] && die "seed $(cat "$AWAY") is on a GPU machine already"
     [[ $(seed_state "$seed") == training ]] || die "seed $seed is $(seed_state "$seed"): only a seed in training moves"
     rm -rf "$transfer" "$CAMPAIGN/to_gpu"
@@ -237,7 +239,8 @@ cmd_to_gpu() {
     mkdir -p "$LOGS"
     echo "$(date -u '+%F %T') seed $seed: to a GPU machine from epoch $last" >> "$LOGS/campaign.log"
     echo "seed $seed (epoch $last) is ready in .gpu/ ($(du -sh "$transfer" | cut -f1)); on the GPU machine,"
-    echo "carrying .gpu: bash scripts/table1_gpu_sitting.sh SECONDS; then from-gpu DIR with what came back"
+    echo "with .gpu/ copied into its checkout: bash scripts/table1_gpu_sitting.sh SECONDS BACK; then"
+    echo "from-gpu BACK here, with the folder BACK brought back"
 }
 
 cmd_from_gpu() {
@@ -245,7 +248,7 @@ cmd_from_gpu() {
     local python=$REPO/.venv/bin/python
     [[ -f $AWAY ]] || die "no seed is on a GPU machine"
     [[ -d $back/from_gpu ]] || die "$back holds no from_gpu/ bundle"
-    pgrep -f "port_torch.table1 --out $RUNS" > /dev/null && die "the campaign is running"
+    campaign_running && die "the campaign is running"
     local seed
     seed=$(cat "$AWAY")
     (cd "$REPO" && "$python" -m port_torch.table1 --out "$RUNS" --no-train --unpack "$back/from_gpu") \

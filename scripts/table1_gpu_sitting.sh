@@ -1,29 +1,30 @@
 #!/usr/bin/env bash
 # One sitting of a Table-1 seed on a GPU machine, run there from the repository root:
 #
-#   bash scripts/table1_gpu_sitting.sh SECONDS
+#   bash scripts/table1_gpu_sitting.sh SECONDS BACK
 #
 # `scripts/table1_campaign.sh to-gpu SEED` prepares .gpu/ here (the seed's run folder as a bundle,
-# MNIST, the driver's options) and `from-gpu DIR` takes the result back. In SECONDS of wall time,
+# MNIST, the driver's options; copy it into the GPU machine's checkout) and `from-gpu BACK` takes
+# the result back from BACK, the folder this script writes for the return. In SECONDS of wall time,
 # this script:
 #   1. prints the GPU and torch, runs the CUDA path tests (parity_tests/test_torch_paths.py -k cuda)
 #      and `python -m port_torch.bench --device cuda`: the project's CUDA evidence;
 #   2. trains the seed with the campaign's driver options (`python -m port_torch.table1 --device
 #      cuda`) until about 90 s before the end, paused cleanly by --time-budget;
 #   3. rewrites the seed's checkpoints' generator states for the CPU (port_torch.move_streams), so
-#      the campaign's pinned code resumes them, and packs what changed into $OUT/from_gpu/ (pieces
-#      of 15 MiB) beside the sitting's log, $OUT/sitting.log.
+#      the campaign's pinned code resumes them, and packs what changed into BACK/from_gpu/ (pieces
+#      of 15 MiB) beside the sitting's log, BACK/sitting.log.
 # A step that fails is reported in the log and the next still runs, so a failed test or bench
 # costs no training. GAN2014_SITTING_DEVICE=cpu runs steps 2-3 on the CPU (a dry run of the moves).
 set -uo pipefail
 
-TOTAL=${1:?usage: table1_gpu_sitting.sh SECONDS}
-OUT=${OUT:?set OUT to the folder whose files come back}
+TOTAL=${1:?usage: table1_gpu_sitting.sh SECONDS BACK}
+BACK=${2:?usage: table1_gpu_sitting.sh SECONDS BACK (the folder to bring back)}
 GPU=${GAN2014_GPU_FOLDER:-.gpu}
 DEVICE=${GAN2014_SITTING_DEVICE:-cuda}
 PYTHON=${PYTHON:-python3}
 START=$(date +%s)
-LOG=$OUT/sitting.log
+LOG=$BACK/sitting.log
 # The margin after training: the last validation can overrun the budget a little, then the
 # streams are rewritten and the bundle packed.
 MARGIN_S=90
@@ -31,7 +32,7 @@ MARGIN_S=90
 export PYLEARN2_DATA_PATH=$GPU/data PYTHONUNBUFFERED=1
 # shellcheck source=/dev/null
 source "$GPU/sitting.env"    # SEED and DRIVER_OPTIONS, written by to-gpu
-mkdir -p "$OUT"
+mkdir -p "$BACK"
 
 step() {  # step NAME COMMAND...: run it into the log, say how it ended and how long it took
     local name=$1 began rc=0
@@ -67,9 +68,9 @@ if (( rc != 0 && rc != 75 )); then
 fi
 step move-streams "$PYTHON" -m port_torch.move_streams --device cpu \
     "$GPU/runs/seed_$SEED/checkpoints"/epoch_*.npz
-step pack "$PYTHON" -m port_torch.table1 --out "$GPU/runs" --no-train --pack "$OUT/from_gpu" \
+step pack "$PYTHON" -m port_torch.table1 --out "$GPU/runs" --no-train --pack "$BACK/from_gpu" \
     --piece-mib 15 --max-pieces 7
 # The log names no folder of the GPU machine.
-sed -i "s|$PWD/||g; s|$PWD|.|g; s|$OUT/||g" "$LOG"
+sed -i "s|$PWD/||g; s|$PWD|.|g; s|$BACK/||g" "$LOG"
 echo "sitting done in $(( $(date +%s) - START )) s"
 tail -n 25 "$LOG"

@@ -92,6 +92,16 @@ def test_status_on_a_machine_without_the_campaign_folder_says_so(tmp_path):
     assert not any(line.startswith("seed ") for line in lines)
 
 
+def scratch_repository(repo, scripts, links):
+    """A repository for a script to write into instead of this checkout: copies of ``scripts``
+    (names in scripts/) and links to this checkout's ``links`` (packages, .venv)."""
+    (repo / "scripts").mkdir(parents=True)
+    for name in scripts:
+        shutil.copy(SCRIPT.with_name(name), repo / "scripts" / name)
+    for name in links:
+        (repo / name).symlink_to(REPO / name)
+
+
 @pytest.fixture
 def finished_campaign(tmp_path, one_torch_thread):
     """A repository and a campaign folder as `finish` finds them: seed 0 finished (two epochs of
@@ -102,12 +112,9 @@ def finished_campaign(tmp_path, one_torch_thread):
     from port_torch import table1 as torch_table1
 
     repo, campaign = tmp_path / "repo", tmp_path / "campaign"
-    (repo / "scripts").mkdir(parents=True)
-    for script in (SCRIPT, SCRIPT.with_name("campaign_common.sh")):
-        shutil.copy(script, repo / "scripts" / script.name)
+    scratch_repository(repo, ("table1_campaign.sh", "campaign_common.sh"),
+                       ("gan2014", "port_torch", "yaml_experiments", ".venv"))
     shutil.copy(REPO / "README.md", repo / "README.md")
-    for name in ("gan2014", "port_torch", "yaml_experiments", ".venv"):
-        (repo / name).symlink_to(REPO / name)
     # The campaign's venv python (status and the README line use it) and its pinned clone.
     (campaign / "venv" / "bin").mkdir(parents=True)
     python = campaign / "venv" / "bin" / "python"
@@ -199,11 +206,8 @@ def test_a_seed_goes_to_a_gpu_sitting_and_comes_back(tmp_path, one_torch_thread)
     from port_torch import table1 as torch_table1
 
     repo, campaign = tmp_path / "repo", tmp_path / "campaign"
-    (repo / "scripts").mkdir(parents=True)
-    for name in ("table1_campaign.sh", "campaign_common.sh", "table1_gpu_sitting.sh"):
-        shutil.copy(SCRIPT.with_name(name), repo / "scripts" / name)
-    for name in ("gan2014", "port_torch", "parity_tests", "yaml_experiments", ".venv"):
-        (repo / name).symlink_to(REPO / name)
+    scratch_repository(repo, ("table1_campaign.sh", "campaign_common.sh", "table1_gpu_sitting.sh"),
+                       ("gan2014", "port_torch", "parity_tests", "yaml_experiments", ".venv"))
     config = tmp_path / "tiny.yaml"
     config.write_text((REPO / "yaml_experiments" / "smoke" / "mnist_tiny.yaml").read_text()
                       .replace("max_epochs: 2", "max_epochs: 100"))
@@ -230,8 +234,8 @@ def test_a_seed_goes_to_a_gpu_sitting_and_comes_back(tmp_path, one_torch_thread)
     refused = run(script, "resume", "23:59")
     assert refused.returncode == 2 and "seed 0 is on a GPU machine" in refused.stderr
     out = tmp_path / "out"
-    sitting = run(repo / "scripts" / "table1_gpu_sitting.sh", "200", cwd=repo,
-                  extra={"OUT": str(out), "GAN2014_SITTING_DEVICE": "cpu",
+    sitting = run(repo / "scripts" / "table1_gpu_sitting.sh", "200", out, cwd=repo,
+                  extra={"GAN2014_SITTING_DEVICE": "cpu",
                          "PYTHON": str(REPO / ".venv" / "bin" / "python")})
     assert sitting.returncode == 0, sitting.stdout + sitting.stderr
     log = (out / "sitting.log").read_text()
