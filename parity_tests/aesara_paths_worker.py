@@ -14,6 +14,7 @@ import sys
 
 import numpy as np
 
+from parity_tests.children import write_arrays
 from parity_tests.trajectory import REPO
 
 TINY_YAML = REPO / "yaml_experiments" / "smoke" / "mnist_tiny.yaml"
@@ -49,7 +50,7 @@ def run(data_root, epochs):
 
 def main(argv):
     data_root, out, epochs = argv
-    np.savez(out, **run(data_root, int(epochs)))
+    write_arrays(out, run(data_root, int(epochs)))
 
 
 if __name__ == "__main__":

@@ -21,11 +21,11 @@ CONFIG[,CONFIG...]`) it computes in a fresh process: Aesara fixes its float type
 float64 comparison runs Aesara in a child process started with GAN2014_FLOATX=float64.
 """
 import importlib
-import json
 import sys
 
 import numpy as np
 
+from parity_tests.children import read_arrays, write_arrays
 from parity_tests.trajectory import REPO, masks_of
 
 BASE_YAML = REPO / "yaml_experiments" / "mnist_algorithm1.yaml"
@@ -151,15 +151,13 @@ def compute(backend, inputs, config, n_steps, floatx="float32", evaluate=False):
 
 def main(argv):
     backend, in_path, out_path, n_steps, floatx, configs = argv
-    with np.load(in_path, allow_pickle=False) as archive:
-        inputs = {k: archive[k] for k in archive.files}
+    inputs = read_arrays(in_path)
     out = {}
     for config in configs.split(","):
         result = compute(backend, inputs, config, int(n_steps), floatx,
                          evaluate=(config == "minimax"))
         out.update({f"{config}/{key}": value for key, value in result.items()})
-    np.savez(out_path, **out)
-    print(json.dumps({"written": out_path, "keys": len(out)}))
+    write_arrays(out_path, out)
 
 
 if __name__ == "__main__":

@@ -9,11 +9,11 @@ fresh process: Aesara fixes its float type at import, so float64 Aesara runs in 
 started with GAN2014_FLOATX=float64.
 """
 import importlib
-import json
 import sys
 
 import numpy as np
 
+from parity_tests.children import read_arrays, write_arrays
 from parity_tests.trajectory import REPO
 
 CONDITIONAL_YAML = REPO / "yaml_experiments" / "mnist_conditional.yaml"
@@ -82,11 +82,9 @@ def compute(backend, inputs, n_steps, floatx="float64"):
 
 def main(argv):
     backend, in_path, out_path, n_steps = argv
-    with np.load(in_path, allow_pickle=False) as archive:
-        inputs = {k: archive[k] for k in archive.files}
+    inputs = read_arrays(in_path)
     out = compute(backend, inputs, int(n_steps))
-    np.savez(out_path, **out)
-    print(json.dumps({"written": out_path, "keys": len(out)}))
+    write_arrays(out_path, out)
 
 
 if __name__ == "__main__":

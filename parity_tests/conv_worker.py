@@ -26,10 +26,11 @@ a fresh process: Aesara fixes its float type at import, so the float64 values of
 child process started with GAN2014_FLOATX=float64.
 """
 import importlib
-import json
 import sys
 
 import numpy as np
+
+from parity_tests.children import read_arrays, write_arrays
 
 C01B = ["c", 0, 1, "b"]
 NETS = ("D", "G", "G2")
@@ -182,11 +183,9 @@ def compute(backend, inputs, floatx="float32"):
 
 def main(argv):
     backend, in_path, out_path, floatx = argv
-    with np.load(in_path, allow_pickle=False) as archive:
-        inputs = {k: archive[k] for k in archive.files}
+    inputs = read_arrays(in_path)
     out = compute(backend, inputs, floatx)
-    np.savez(out_path, **out)
-    print(json.dumps({"written": out_path, "keys": len(out)}))
+    write_arrays(out_path, out)
 
 
 if __name__ == "__main__":

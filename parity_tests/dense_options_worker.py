@@ -23,11 +23,12 @@ updates with the noise z and the dropout masks fed (`step<k>/`). Run as a script
 fresh process: Aesara fixes floatX at import, so float64 runs in a child started with
 GAN2014_FLOATX=float64.
 """
-import json
 import sys
 import types
 
 import numpy as np
+
+from parity_tests.children import read_arrays, write_arrays
 
 N_STEPS = 3
 BATCH = 20
@@ -156,11 +157,8 @@ def main(argv):
     import legacy_aesara  # noqa: F401  (sets AESARA_FLAGS, GAN2014_FLOATX included)
     import aesara
 
-    with np.load(in_path, allow_pickle=False) as archive:
-        inputs = {k: archive[k] for k in archive.files}
-    out = compute("legacy_aesara", inputs, aesara.config.floatX)
-    np.savez(out_path, **out)
-    print(json.dumps({"written": out_path, "keys": len(out), "floatX": aesara.config.floatX}))
+    out = compute("legacy_aesara", read_arrays(in_path), aesara.config.floatX)
+    write_arrays(out_path, out, floatX=aesara.config.floatX)
 
 
 if __name__ == "__main__":

@@ -32,11 +32,11 @@ in a fresh process: Aesara fixes its float type at import, so the float64 compar
 in a child process started with GAN2014_FLOATX=float64.
 """
 import contextlib
-import json
 import sys
 
 import numpy as np
 
+from parity_tests.children import read_arrays, write_arrays
 from parity_tests.trajectory import D_LAYERS, build, masks_of
 
 G_LAYERS = ("h0", "h1", "y")
@@ -206,11 +206,9 @@ def compute(backend, inputs, floatx="float32"):
 
 def main(argv):
     backend, in_path, out_path, floatx = argv
-    with np.load(in_path, allow_pickle=False) as archive:
-        inputs = {k: archive[k] for k in archive.files}
+    inputs = read_arrays(in_path)
     out = compute(backend, inputs, floatx)
-    np.savez(out_path, **out)
-    print(json.dumps({"written": out_path, "keys": len(out)}))
+    write_arrays(out_path, out)
 
 
 if __name__ == "__main__":

@@ -10,14 +10,12 @@ that every path draws the same random numbers.
 test_aesara_fingerprints_2014.py.)
 """
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
 from parity_tests.aesara_paths_worker import PATHS, run
-from parity_tests.conftest import REPO
+from parity_tests.children import AesaraChild
 from parity_tests.helpers import write_tiny_mnist
 
 EPOCHS = 2                       # 12 minibatches of 100 (the lr decays after each one)
@@ -68,16 +66,10 @@ def tiny_mnist(tmp_path_factory):
 @pytest.fixture(scope="module")
 def float64_child(tiny_mnist, tmp_path_factory):
     """The float64 run, started first in a child process so that its Aesara compilation overlaps
-    the float32 run's in this process (2 CPUs); yields (process, output file)."""
+    the float32 run's in this process (2 CPUs)."""
     out = tmp_path_factory.mktemp("paths_out") / "float64.npz"
-    env = dict(os.environ, GAN2014_FLOATX="float64")
-    child = subprocess.Popen([sys.executable, "-m", "parity_tests.aesara_paths_worker",
-                              str(tiny_mnist), str(out), str(EPOCHS)], cwd=REPO, env=env,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    yield child, out
-    if child.poll() is None:
-        child.kill()
-        child.wait()
+    with AesaraChild("aesara_paths_worker", [tiny_mnist, out, EPOCHS], out) as child:
+        yield child
 
 
 @pytest.fixture(scope="module")
@@ -94,11 +86,7 @@ def float32_results(tiny_mnist, float64_child):
 
 @pytest.fixture(scope="module")
 def float64_results(float64_child, float32_results):
-    child, out = float64_child
-    _stdout, stderr = child.communicate(timeout=CHILD_TIMEOUT)
-    assert child.returncode == 0, f"float64 child failed:\n{stderr.decode()[-3000:]}"
-    with np.load(out) as saved:
-        return {key: saved[key] for key in saved.files}
+    return float64_child.arrays(timeout=CHILD_TIMEOUT)
 
 
 def test_both_paths_ran_and_trained(float32_results):

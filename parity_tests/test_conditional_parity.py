@@ -15,14 +15,11 @@ far below 1e-9 after a few steps, while a wiring difference (a label fed to anot
 fake half with other labels, a mask applied elsewhere) changes these numbers at 1e-3 or more.
 Float64 rather than float32 keeps the bound tight and independent of BLAS rounding growth.
 """
-import os
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 
-from parity_tests.conftest import REPO, mnist_or_skip
+from parity_tests.children import AesaraChild
+from parity_tests.conftest import mnist_or_skip
 from parity_tests.helpers import relative_error
 
 N_STEPS = 5
@@ -37,23 +34,10 @@ def results(tmp_path_factory):
     folder = tmp_path_factory.mktemp("conditional_parity")
     in_path, out_path = folder / "inputs.npz", folder / "aesara64.npz"
     np.savez(in_path, **arrays)
-    env = dict(os.environ, GAN2014_FLOATX="float64")
-    with open(folder / "aesara.log", "w+b") as log:
-        child = subprocess.Popen([sys.executable, "-m", "parity_tests.conditional_worker",
-                                  "legacy_aesara", str(in_path), str(out_path), str(N_STEPS)],
-                                 cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            torch64 = worker.compute("port_torch", arrays, N_STEPS)
-            child.wait(timeout=1800)
-        finally:
-            if child.poll() is None:
-                child.kill()
-                child.wait()
-        log.seek(0)
-        assert child.returncode == 0, f"Aesara child failed:\n{log.read().decode()[-3000:]}"
-    with np.load(out_path) as archive:
-        aesara64 = {k: archive[k] for k in archive.files}
-    return aesara64, torch64, arrays
+    with AesaraChild("conditional_worker", ["legacy_aesara", in_path, out_path, N_STEPS],
+                     out_path) as child:
+        torch64 = worker.compute("port_torch", arrays, N_STEPS)
+        return child.arrays(), torch64, arrays
 
 
 def test_one_step_with_dropout_in_g_and_d(results, parity_record):

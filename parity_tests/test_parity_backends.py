@@ -21,14 +21,11 @@ Tolerances, and why:
 * float32, 100 steps: 5e-4 relative, ten times the 5.0e-5 measured (see TRAJECTORY_F32_BOUND and the
   test's docstring for why float32 differences grow while float64 ones do not).
 """
-import os
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 
-from parity_tests.conftest import REPO, mnist_or_skip
+from parity_tests.children import AesaraChild
+from parity_tests.conftest import mnist_or_skip
 from parity_tests.trajectory import compute, make_inputs, build
 from parity_tests.helpers import relative_error
 
@@ -70,16 +67,9 @@ def aesara64_child(inputs, tmp_path_factory):
     compilation (in a child process: floatX is fixed at import) overlaps it on the second CPU."""
     _, in_path = inputs
     out_path = tmp_path_factory.mktemp("parity64") / "aesara64.npz"
-    env = dict(os.environ, GAN2014_FLOATX="float64")
-    with open(out_path.with_suffix(".log"), "w+b") as log:
-        child = subprocess.Popen([sys.executable, "-m", "parity_tests.trajectory", "legacy_aesara",
-                                  str(in_path), str(out_path), str(N_STEPS),
-                                  str(MOMENTUM_CHANGE_AT), "float64"],
-                                 cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-        yield child, out_path, log
-        if child.poll() is None:
-            child.kill()
-            child.wait()
+    with AesaraChild("trajectory", ["legacy_aesara", in_path, out_path, N_STEPS,
+                                    MOMENTUM_CHANGE_AT, "float64"], out_path) as child:
+        yield child
 
 
 @pytest.fixture(scope="module")
@@ -93,13 +83,7 @@ def float32(inputs, aesara64_child):
 def float64(inputs, aesara64_child):
     arrays, _ = inputs
     torch64 = compute("port_torch", arrays, N_STEPS, MOMENTUM_CHANGE_AT, "float64")
-    child, out_path, log = aesara64_child
-    child.wait(timeout=1800)
-    log.seek(0)
-    assert child.returncode == 0, f"float64 Aesara child failed:\n{log.read().decode()[-3000:]}"
-    with np.load(out_path) as archive:
-        aesara = {k: archive[k] for k in archive.files}
-    return {"legacy_aesara": aesara, "port_torch": torch64}
+    return {"legacy_aesara": aesara64_child.arrays(), "port_torch": torch64}
 
 
 def test_float32_one_step_objectives_samples_and_gradients(float32, parity_record):

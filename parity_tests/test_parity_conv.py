@@ -33,14 +33,11 @@ What is checked, and the tolerance of each check (errors are max |a - b| / max |
   step is compared in float64 (test_parity_conv_model.py says why).
 """
 import math
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
-from parity_tests.conftest import REPO
+from parity_tests.children import AesaraChild
 from parity_tests.conv_worker import NETS, build, compute, param_arrays
 from parity_tests.helpers import relative_error
 
@@ -70,14 +67,9 @@ def float64_aesara_child(inputs, tmp_path_factory):
     """Start Aesara's float64 run in a child process at once; it compiles while this one works."""
     _, in_path = inputs
     out_path = tmp_path_factory.mktemp("conv64") / "aesara64.npz"
-    env = dict(os.environ, GAN2014_FLOATX="float64")
-    child = subprocess.Popen([sys.executable, "-m", "parity_tests.conv_worker", "legacy_aesara",
-                              str(in_path), str(out_path), "float64"], cwd=REPO, env=env,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    yield child, out_path
-    if child.poll() is None:   # its test was deselected or failed before waiting for it
-        child.kill()
-        child.communicate()
+    with AesaraChild("conv_worker", ["legacy_aesara", in_path, out_path, "float64"],
+                     out_path) as child:
+        yield child
 
 
 @pytest.fixture(scope="module")
@@ -89,12 +81,8 @@ def float32(inputs, float64_aesara_child):
 @pytest.fixture(scope="module")
 def float64(inputs, float64_aesara_child):
     arrays, _ = inputs
-    child, out_path = float64_aesara_child
-    stdout, stderr = child.communicate(timeout=600)
-    assert child.returncode == 0, f"float64 Aesara worker failed:\n{stdout}\n{stderr}"
-    with np.load(out_path) as archive:
-        aesara = {k: archive[k] for k in archive.files}
-    return {"legacy_aesara": aesara, "port_torch": compute("port_torch", arrays, "float64")}
+    torch64 = compute("port_torch", arrays, "float64")
+    return {"legacy_aesara": float64_aesara_child.arrays(), "port_torch": torch64}
 
 
 # --------------------------------------------------------------------------- numpy references

@@ -29,7 +29,6 @@ layers. It reads synthetic CIFAR-10 batches written in the real pickle format
   random streams.
 """
 import json
-import os
 import subprocess
 import sys
 
@@ -38,6 +37,7 @@ import pytest
 
 from gan2014.datasets import cifar10
 from parity_tests import conv_step_worker
+from parity_tests.children import AesaraChild
 from parity_tests.conftest import REPO
 from parity_tests.helpers import relative_error, write_tiny_cifar10
 from parity_tests.trajectory import build
@@ -85,11 +85,8 @@ def children(cifar, step_inputs, tmp_path_factory):
     training runs."""
     started = {}
     step_out = tmp_path_factory.mktemp("step64") / "aesara64.npz"
-    env = dict(os.environ, GAN2014_FLOATX="float64")
-    started["step64"] = (subprocess.Popen(
-        [sys.executable, "-m", "parity_tests.conv_step_worker", "legacy_aesara",
-         str(step_inputs[1]), str(step_out), "float64", str(PER_BATCH)],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True), step_out)
+    step64 = AesaraChild("conv_step_worker", ["legacy_aesara", step_inputs[1], step_out,
+                                              "float64", PER_BATCH], step_out)
     for backend in BACKENDS:
         out = tmp_path_factory.mktemp(f"run-{backend}")
         extra = ["--device", "cpu", "--threads", "1"] if backend == "port_torch" else []
@@ -97,7 +94,8 @@ def children(cifar, step_inputs, tmp_path_factory):
                    str(out), "--quiet"] + extra
         started[backend] = (subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE,
                                              stderr=subprocess.STDOUT, text=True), out)
-    yield started
+    with step64:
+        yield {"step64": step64, **started}
     for child, _ in started.values():
         if child.poll() is None:
             child.kill()
@@ -120,8 +118,7 @@ def test_one_step_with_fed_noise_and_masks_agrees_in_float64(children, step_inpu
     inputs, _ = step_inputs
     t = conv_step_worker.compute("port_torch", inputs, "float64")
     plain = conv_step_worker.compute("port_torch", inputs, "float64", masked=False)
-    with np.load(finished(children, "step64")) as archive:
-        a = {k: archive[k] for k in archive.files}
+    a = children["step64"].arrays()
     assert inputs["X"].shape == (3, 32, 32, 6) and inputs["mask/data/h1"].shape == (8, 16, 16, 6)
     assert inputs["mask/samp/y"].shape == (6, 16)
     assert a["S"].shape == t["S"].shape == (3, 32, 32, 6) and a["S"].dtype == np.float64

@@ -29,14 +29,10 @@ Tolerances, and why:
 The torch port's own two steps (the fused step CPU training uses, and the autograd step, which alone
 takes learning-rate scalers) are compared in float32 with the same 1e-5.
 """
-import os
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 
-from parity_tests.conftest import REPO
+from parity_tests.children import AesaraChild
 from parity_tests.dense_options_worker import N_STEPS, compute, make_inputs
 from parity_tests.helpers import relative_error
 
@@ -57,14 +53,9 @@ def inputs(tmp_path_factory):
     folder = tmp_path_factory.mktemp("dense")
     np.savez(folder / "inputs.npz", **arrays)
     out_path = folder / "aesara64.npz"
-    env = dict(os.environ, GAN2014_FLOATX="float64")
-    child = subprocess.Popen([sys.executable, "-m", "parity_tests.dense_options_worker",
-                              str(folder / "inputs.npz"), str(out_path)], cwd=REPO, env=env,
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    yield arrays, child, out_path
-    if child.poll() is None:
-        child.kill()
-        child.communicate()
+    with AesaraChild("dense_options_worker", [folder / "inputs.npz", out_path],
+                     out_path) as child:
+        yield arrays, child
 
 
 @pytest.fixture(scope="module")
@@ -78,12 +69,9 @@ def float32(inputs):
 
 @pytest.fixture(scope="module")
 def float64(inputs):
-    arrays, child, out_path = inputs
-    output, _ = child.communicate(timeout=600)
-    assert child.returncode == 0, output[-3000:]
-    with np.load(out_path) as archive:
-        aesara = {k: archive[k] for k in archive.files}
-    return {"legacy_aesara": aesara, "port_torch": compute("port_torch", arrays, "float64")}
+    arrays, child = inputs
+    torch64 = compute("port_torch", arrays, "float64")
+    return {"legacy_aesara": child.arrays(), "port_torch": torch64}
 
 
 def param_names(values, prefix):

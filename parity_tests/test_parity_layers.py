@@ -36,14 +36,11 @@ Tolerances, and why:
 
 Every measurement goes through the `parity_record` fixture (pair "aesara/torch").
 """
-import os
-import subprocess
-import sys
-
 import numpy as np
 import pytest
 
-from parity_tests.conftest import REPO, mnist_or_skip
+from parity_tests.children import AesaraChild
+from parity_tests.conftest import mnist_or_skip
 from parity_tests.layers_worker import D_LAYERS, G_LAYERS, HALVES, compute
 from parity_tests.trajectory import build, make_inputs
 from parity_tests.helpers import relative_error
@@ -81,13 +78,10 @@ def float32(inputs):
 def float64(inputs, tmp_path_factory):
     arrays, in_path = inputs
     out_path = tmp_path_factory.mktemp("layers64") / "aesara64.npz"
-    env = dict(os.environ, GAN2014_FLOATX="float64")
-    subprocess.run([sys.executable, "-m", "parity_tests.layers_worker", "legacy_aesara",
-                    str(in_path),
-                    str(out_path), "float64"], cwd=REPO, env=env, check=True, capture_output=True)
-    with np.load(out_path) as archive:
-        aesara = {k: archive[k] for k in archive.files}
-    return {"legacy_aesara": aesara, "port_torch": compute("port_torch", arrays, "float64")}
+    with AesaraChild("layers_worker", ["legacy_aesara", in_path, out_path, "float64"],
+                     out_path) as child:
+        torch64 = compute("port_torch", arrays, "float64")
+        return {"legacy_aesara": child.arrays(), "port_torch": torch64}
 
 
 def check_dtype(values, floatx):

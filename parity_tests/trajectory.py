@@ -10,11 +10,12 @@ process: Aesara fixes its float type at import, so the float64 comparison runs A
 process started with GAN2014_FLOATX=float64.
 """
 import importlib
-import json
 import sys
 from pathlib import Path
 
 import numpy as np
+
+from parity_tests.children import read_arrays, write_arrays
 
 REPO = Path(__file__).resolve().parents[1]
 MNIST_YAML = REPO / "yaml_experiments" / "original" / "mnist.yaml"
@@ -90,11 +91,9 @@ def compute(backend, inputs, n_steps, momentum_change_at, floatx="float32"):
 
 def main(argv):
     backend, in_path, out_path, n_steps, change_at, floatx = argv
-    with np.load(in_path, allow_pickle=False) as archive:
-        inputs = {k: archive[k] for k in archive.files}
+    inputs = read_arrays(in_path)
     out = compute(backend, inputs, int(n_steps), int(change_at), floatx)
-    np.savez(out_path, **out)
-    print(json.dumps({"written": out_path, "keys": len(out)}))
+    write_arrays(out_path, out)
 
 
 if __name__ == "__main__":
