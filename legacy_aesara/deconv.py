@@ -20,7 +20,7 @@ from gan2014.linear.conv2d_c01b import DeconvGeometry, initial_conv_bias, make_r
 from legacy_aesara.linear.conv2d_c01b import lmul_T
 from legacy_aesara.models.maxout import (c01b_activation_channels, clip_kernel_norms,
                                          kernel_norm_channels)
-from legacy_aesara.models.mlp import Layer, shared_floatx
+from legacy_aesara.models.mlp import Layer, shared_floatx, weight_bias_lr_scalers
 
 
 class Deconv(Layer):
@@ -58,12 +58,7 @@ class Deconv(Layer):
         return [self.W, self.b]
 
     def get_lr_scalers(self):
-        rval = OrderedDict()
-        if self.W_lr_scale is not None:
-            rval[self.W] = self.W_lr_scale
-        if self.b_lr_scale is not None:
-            rval[self.b] = self.b_lr_scale
-        return rval
+        return weight_bias_lr_scalers(self)
 
     def _modify_updates(self, updates):
         if self.max_kernel_norm is not None and self.W in updates:

@@ -232,8 +232,8 @@ def test_max_kernel_norm_clips_each_output_kernel_alike_in_both_backends():
     np.testing.assert_allclose(clipped_aesara[..., 0], W[..., 0], rtol=1e-3)
 
 
-def small_conv_pair(W_lr_scale=None):
-    registry = layers("port_torch")
+def small_conv_pair(W_lr_scale=None, backend="port_torch", conv_b_lr_scale=None, y_lr_scales=()):
+    registry = layers(backend)
     MLP, Space = registry["pylearn2.models.mlp.MLP"], registry["pylearn2.space.Conv2DSpace"]
     generator = registry["adversarial.Generator"](mlp=MLP(nvis=256, layers=[
         registry["pylearn2.models.mlp.SpaceConverter"](
@@ -241,14 +241,42 @@ def small_conv_pair(W_lr_scale=None):
         registry["adversarial.deconv.Deconv"](layer_name="y", num_channels=3, kernel_shape=[4, 4],
                                               output_stride=[2, 2], irange=.05,
                                               W_lr_scale=W_lr_scale)]))
+    W_y, b_y = y_lr_scales or (None, None)
     discriminator = MLP(input_space=Space(shape=[10, 10], num_channels=3, axes=C01B), layers=[
         registry["pylearn2.models.maxout.MaxoutConvC01B"](
             layer_name="dh0", num_channels=8, num_pieces=2, kernel_shape=[3, 3], pool_shape=[2, 2],
-            pool_stride=[2, 2], irange=.05),
-        registry["pylearn2.models.mlp.Sigmoid"](layer_name="y", dim=1, irange=.05)])
+            pool_stride=[2, 2], irange=.05, b_lr_scale=conv_b_lr_scale),
+        registry["pylearn2.models.mlp.Sigmoid"](layer_name="y", dim=1, irange=.05,
+                                                W_lr_scale=W_y, b_lr_scale=b_y)])
     model = registry["adversarial.AdversaryPair"](generator=generator, discriminator=discriminator)
     cost = registry["adversarial.AdversaryCost2"](scale_grads=0)
     return model, cost
+
+
+def test_lr_scalers_are_the_same_per_parameter_in_both_backends():
+    """W_lr_scale / b_lr_scale on a Deconv (W), a MaxoutConvC01B (b) and a Sigmoid (both): the
+    Aesara model's get_lr_scalers() names exactly the parameters whose scale is set, and gives
+    each parameter the scale the torch step uses (1 where unset). Exact: constants."""
+    from port_torch.training_algorithms.sgd import _lr_scales
+
+    scales = dict(W_lr_scale=.5, conv_b_lr_scale=2., y_lr_scales=(.25, 4.))
+    aesara_model, _ = small_conv_pair(backend="legacy_aesara", **scales)
+    torch_model, _ = small_conv_pair(backend="port_torch", **scales)
+    scalers = aesara_model.get_lr_scalers()
+    assert sorted(p.name for p in scalers) == ["dh0_b", "y_W", "y_W", "y_b"]
+    assert [scalers.get(p, 1.) for p in aesara_model.get_params()] == _lr_scales(torch_model)
+    assert _lr_scales(torch_model) == [.5, 1., 1., 2., .25, 4.]
+
+
+def test_aesara_linear_without_bias_has_no_bias_scaler():
+    """A Linear layer with use_bias False has W alone: its b_lr_scale has nothing to scale."""
+    from legacy_aesara.models.mlp import Linear, MLP
+
+    mlp = MLP(nvis=5, layers=[Linear(layer_name="h", dim=3, irange=.1, use_bias=False,
+                                     W_lr_scale=.5, b_lr_scale=2.)])
+    layer = mlp.layers[0]
+    assert [p.name for p in layer.get_params()] == ["h_W"]
+    assert list(layer.get_lr_scalers().items()) == [(layer.W, .5)]
 
 
 def test_torch_fused_step_refuses_a_conv_model_and_lr_scales_skip_the_converter():

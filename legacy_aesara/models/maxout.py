@@ -16,7 +16,8 @@ from gan2014.linear.conv2d_c01b import (C01B, DetectorGeometry, PoolGeometry, in
 from gan2014.models.init import draw_weights, initial_bias
 from legacy_aesara.linear.conv2d_c01b import lmul, max_pool_c01b
 from legacy_aesara.models.mlp import (Layer, VectorSpace, activation_channels, clip_column_norms,
-                                      shared_floatx, weight_norm_channels)
+                                      shared_floatx, weight_bias_lr_scalers,
+                                      weight_norm_channels)
 from legacy_aesara.space import Conv2DSpace, format_as
 
 
@@ -83,12 +84,7 @@ class Maxout(Layer):
         return [self.W, self.b]
 
     def get_lr_scalers(self):
-        rval = OrderedDict()
-        if self.W_lr_scale is not None:
-            rval[self.W] = self.W_lr_scale
-        if self.b_lr_scale is not None:
-            rval[self.b] = self.b_lr_scale
-        return rval
+        return weight_bias_lr_scalers(self)
 
     def _modify_updates(self, updates):
         if self.max_col_norm is not None and self.W in updates:
@@ -185,12 +181,7 @@ class MaxoutConvC01B(Layer):
         return [self.W, self.b]
 
     def get_lr_scalers(self):
-        rval = OrderedDict()
-        if self.W_lr_scale is not None:
-            rval[self.W] = self.W_lr_scale
-        if self.b_lr_scale is not None:
-            rval[self.b] = self.b_lr_scale
-        return rval
+        return weight_bias_lr_scalers(self)
 
     def _modify_updates(self, updates):
         if self.max_kernel_norm is not None and self.W in updates:

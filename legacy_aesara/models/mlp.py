@@ -69,6 +69,15 @@ class Layer:
         return OrderedDict()
 
 
+def weight_bias_lr_scalers(layer):
+    """{parameter: scale} of a layer's W_lr_scale and b_lr_scale, W first, in get_params() order
+    (a layer without a bias has no b entry); an unset scale (None) is left out, so that parameter
+    takes the global learning rate."""
+    scales = (layer.W_lr_scale, layer.b_lr_scale)
+    return OrderedDict((param, scale) for param, scale in zip(layer.get_params(), scales)
+                       if scale is not None)
+
+
 def weight_norm_channels(W):
     """Row and column norms of a weight matrix, as every Pylearn2 dense layer monitored them."""
     sq_W = at.square(W)
@@ -173,12 +182,7 @@ class Linear(Layer):
         return [self.W, self.b] if self.use_bias else [self.W]
 
     def get_lr_scalers(self):
-        rval = OrderedDict()
-        if self.W_lr_scale is not None:
-            rval[self.W] = self.W_lr_scale
-        if self.b_lr_scale is not None and self.use_bias:
-            rval[self.b] = self.b_lr_scale
-        return rval
+        return weight_bias_lr_scalers(self)
 
     def _modify_updates(self, updates):
         if self.W not in updates:
