@@ -234,7 +234,13 @@ cmd_to_gpu() {
             *) options+=("${DRIVER_OPTIONS[i]}") ;;
         esac
     done
-    printf 'SEED=%s\nDRIVER_OPTIONS="%s"\n' "$seed" "${options[*]}" > "$transfer/sitting.env"
+    # The commit of this checkout, which the GPU machine receives without its git repository: the
+    # driver log's rows of the sitting name it (gan2014/table1/backend.py, source_commit).
+    local commit
+    commit=$(cd "$REPO" && "$python" -c \
+        'from gan2014.table1.backend import source_commit; print(source_commit() or "")')
+    printf 'SEED=%s\nDRIVER_OPTIONS="%s"\nSOURCE_COMMIT=%s\n' "$seed" "${options[*]}" "$commit" \
+        > "$transfer/sitting.env"
     echo "$seed" > "$AWAY"
     mkdir -p "$LOGS"
     echo "$(date -u '+%F %T') seed $seed: to a GPU machine from epoch $last" >> "$LOGS/campaign.log"

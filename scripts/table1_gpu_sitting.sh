@@ -12,8 +12,8 @@
 #   2. trains the seed with the campaign's driver options (`python -m port_torch.table1 --device
 #      cuda`) until about 90 s before the end, paused cleanly by --time-budget;
 #   3. rewrites the seed's checkpoints' generator states for the CPU (port_torch.move_streams), so
-#      the campaign's pinned code resumes them, and packs what changed into BACK/from_gpu/ (pieces
-#      of 15 MiB) beside the sitting's log, BACK/sitting.log.
+#      the campaign's pinned code resumes them, and packs what changed into BACK/from_gpu/ (at most
+#      4 pieces of 15 MiB) beside the sitting's log, BACK/sitting.log.
 # A step that fails is reported in the log and the next still runs, so a failed test or bench
 # costs no training. GAN2014_SITTING_DEVICE=cpu runs steps 2-3 on the CPU (a dry run of the moves).
 set -uo pipefail
@@ -31,7 +31,9 @@ MARGIN_S=90
 
 export PYLEARN2_DATA_PATH=$GPU/data PYTHONUNBUFFERED=1
 # shellcheck source=/dev/null
-source "$GPU/sitting.env"    # SEED and DRIVER_OPTIONS, written by to-gpu
+source "$GPU/sitting.env"    # SEED, DRIVER_OPTIONS and SOURCE_COMMIT, written by to-gpu
+# Outside a git checkout the driver log names the commit to-gpu recorded.
+export GAN2014_SOURCE_COMMIT=${SOURCE_COMMIT:-}
 mkdir -p "$BACK"
 
 step() {  # step NAME COMMAND...: run it into the log, say how it ended and how long it took
@@ -69,7 +71,7 @@ fi
 step move-streams "$PYTHON" -m port_torch.move_streams --device cpu \
     "$GPU/runs/seed_$SEED/checkpoints"/epoch_*.npz
 step pack "$PYTHON" -m port_torch.table1 --out "$GPU/runs" --no-train --pack "$BACK/from_gpu" \
-    --piece-mib 15 --max-pieces 7
+    --piece-mib 15 --max-pieces 4
 # The log names no folder of the GPU machine.
 sed -i "s|$PWD/||g; s|$PWD|.|g; s|$BACK/||g" "$LOG"
 echo "sitting done in $(( $(date +%s) - START )) s"

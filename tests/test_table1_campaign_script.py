@@ -233,10 +233,15 @@ def test_a_seed_goes_to_a_gpu_sitting_and_comes_back(tmp_path, one_torch_thread)
     assert (campaign / "seed_on_gpu").read_text().strip() == "0"
     refused = run(script, "resume", "23:59")
     assert refused.returncode == 2 and "seed 0 is on a GPU machine" in refused.stderr
+    from gan2014.table1 import source_commit
+    assert f"SOURCE_COMMIT={source_commit() or ''}\n" in (repo / ".gpu" / "sitting.env").read_text()
     out = tmp_path / "out"
+    # GAN2014_SITTING_PYTHON: another interpreter for the sitting, e.g. one set up as a GPU
+    # machine's (numpy 2, no Aesara, nothing installed: the checkout's packages from its root).
     sitting = run(repo / "scripts" / "table1_gpu_sitting.sh", "200", out, cwd=repo,
                   extra={"GAN2014_SITTING_DEVICE": "cpu",
-                         "PYTHON": str(REPO / ".venv" / "bin" / "python")})
+                         "PYTHON": os.environ.get("GAN2014_SITTING_PYTHON")
+                         or str(REPO / ".venv" / "bin" / "python")})
     assert sitting.returncode == 0, sitting.stdout + sitting.stderr
     log = (out / "sitting.log").read_text()
     assert "=== train: exit 0" in log and "=== pack: exit 0" in log, log

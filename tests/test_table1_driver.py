@@ -12,6 +12,7 @@ last validation row deleted once (what a kill between a checkpoint and its valid
 """
 import gzip
 import json
+import os
 import re
 import subprocess
 import tarfile
@@ -164,6 +165,26 @@ def test_resumed_commands_equal_one_uninterrupted_command(reference, resumed):
         assert all(s["commit"].split("+")[0] == head for s in sessions), sessions
     else:
         assert all(s["commit"] is None for s in sessions), sessions
+
+
+def test_a_copy_outside_git_names_the_commit_it_was_made_from(tmp_path):
+    """The driver log names the code that trained. A copy of the package without its git
+    repository (what a GPU machine's checkout receives) names $GAN2014_SOURCE_COMMIT, which to-gpu
+    records and the sitting exports; with the variable unset, None. Exact: strings."""
+    import shutil
+    import sys
+
+    shutil.copytree(REPO / "gan2014", tmp_path / "gan2014",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    probe = "from gan2014.table1.backend import source_commit; print(source_commit())"
+    env = {k: v for k, v in os.environ.items() if k != "GAN2014_SOURCE_COMMIT"}
+    env["GIT_CEILING_DIRECTORIES"] = str(tmp_path.parent)   # no repository above the copy either
+    named = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True,
+                           text=True, env=dict(env, GAN2014_SOURCE_COMMIT="abc123+modified"))
+    unnamed = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True,
+                             text=True, env=env)
+    assert named.stdout.strip() == "abc123+modified", named.stderr
+    assert unnamed.stdout.strip() == "None", unnamed.stderr
 
 
 def test_monitoring_and_saving_every_other_epoch_change_no_training_number(workspace,

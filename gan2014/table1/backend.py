@@ -65,10 +65,15 @@ def platform_description():
     return f"{model}, {os.cpu_count()} logical CPUs, {platform.system()} {platform.machine()}"
 
 
+# Names the commit of a copy of the code made outside git (a GPU machine's checkout receives the
+# files without the repository): set by scripts/table1_gpu_sitting.sh from what to-gpu recorded.
+SOURCE_COMMIT_VARIABLE = "GAN2014_SOURCE_COMMIT"
+
+
 def source_commit():
     """The git commit of the code that is running (``<sha>``, ``<sha>+modified`` when tracked files
-    differ from it), or None outside a git checkout: a row of the driver log names the code that
-    trained its epochs."""
+    differ from it); outside a git checkout, $GAN2014_SOURCE_COMMIT, else None: a row of the driver
+    log names the code that trained its epochs."""
     import subprocess
 
     here = Path(__file__).resolve().parent
@@ -79,5 +84,5 @@ def source_commit():
                                   "--untracked-files=no"], capture_output=True, text=True,
                                  timeout=30, check=True).stdout.strip()
     except (OSError, subprocess.SubprocessError):
-        return None
+        return os.environ.get(SOURCE_COMMIT_VARIABLE) or None
     return sha + ("+modified" if changed else "")
