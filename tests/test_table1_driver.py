@@ -338,6 +338,37 @@ def test_report_equals_a_direct_parzen_computation(reference, capsys):
     assert (reference / "table1_summary.previous-1.md").is_file()
 
 
+def test_report_table_puts_each_mean_under_its_own_column():
+    """The Markdown table of --report: a row per seed (a diverged seed says so), then one row over
+    the seeds with the final epochs' mean ± sd under "final epoch" and the best-by-validation
+    checkpoints' under "best by validation". Exact: the text of the cells."""
+    def seed(number, final, best):
+        return {"seed": number, "test_ll": best, "test_se": 1.5, "sigma": 0.2, "best_epoch": 2450,
+                "valid_ll": best + 3, "epochs_trained": 2500,
+                "train_seconds_per_epoch_median": 10.0, "wall_seconds": 36000.0,
+                "commits": ["a0471b34488d542a"], "hardware": ["cpu: a CPU"],
+                "final": {"epoch": 2500, "test_ll": final, "test_se": 1.5, "sigma": 0.2}}
+
+    rows = [seed(0, 220.0, 224.0), seed(1, 222.0, 226.0), {"seed": 2, "state": "diverged"}]
+    summary = {"paper": {"test_ll": 225.0, "test_se": 2.0}, "seeds": rows,
+               "final_mean_over_seeds": 221.0, "final_std_over_seeds": 2 ** .5,
+               "mean_over_seeds": 225.0, "std_over_seeds": 2 ** .5,
+               "protocol": {"n_samples": 10000, "noise_seed": 10097, "limit": 1000,
+                            "valid_every": 50},
+               "config": "mnist.yaml", "config_sha256": "0" * 64, "trained_by": "port_torch",
+               "reported_by": "port_torch", "valid_images": 10000}
+    cells = [[cell.strip() for cell in line.strip().strip("|").split("|")]
+             for line in table1.format_report(summary).splitlines() if line.startswith("| ")]
+    header = cells[0]
+    final = header.index("final epoch: mean ± se (σ)")
+    best = header.index("best by validation: mean ± se (σ)")
+    assert cells[3][final] == "220.00 ± 1.50 (0.2); epoch 2500"
+    assert cells[3][best] == "224.00 ± 1.50 (0.2)"
+    assert cells[5] == ["seed 2", "diverged"] + [""] * 6
+    assert cells[6][0] == "2 seeds: mean ± sd"
+    assert cells[6][final] == "221.00 ± 1.41" and cells[6][best] == "225.00 ± 1.41"
+
+
 def test_time_budget_zero_pauses_before_any_epoch(workspace):
     """Property: with --time-budget 0 nothing is trained and nothing is written but the manifest;
     the exit status 75 asks for the same command again. Exact: the status (EXIT_UNFINISHED, 75)

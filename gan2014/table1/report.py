@@ -186,15 +186,17 @@ def format_report(summary):
                      f"({row['valid_ll']:.2f}) | {row['epochs_trained']} | "
                      f"{'-' if per_epoch is None else f'{per_epoch:.2f}'} | "
                      f"{row['wall_seconds'] / 3600:.1f} h | {commits} |")
-    for key, label in (("final_", "final epoch"), ("", "best by validation")):
-        mean = summary.get(f"{key}mean_over_seeds")
-        if mean is None:
-            continue
-        std = summary.get(f"{key}std_over_seeds")
-        spread = "" if std is None else f" ± {std:.2f} (sd over seeds)"
-        count = sum("test_ll" in r for r in summary["seeds"])
-        lines.append(f"| mean over {count} seed{'s' if count != 1 else ''}, {label} | "
-                     f"{mean:.2f}{spread} | | | | | | |")
+    # One row over the seeds, each mean in its own column: the final epochs', the best ones'.
+    means = []
+    for key in ("final_", ""):
+        mean, std = summary.get(f"{key}mean_over_seeds"), summary.get(f"{key}std_over_seeds")
+        means.append("" if mean is None else f"{mean:.2f}" + ("" if std is None else
+                                                                f" ± {std:.2f}"))
+    count = sum("test_ll" in r for r in summary["seeds"])
+    if count:
+        spread = ": mean ± sd" if count > 1 else ""
+        lines.append(f"| {count} seed{'s' if count != 1 else ''}{spread} | {means[0]} | "
+                     f"{means[1]} | | | | | |")
     protocol = summary["protocol"]
     hardware = sorted({h for row in summary["seeds"] for h in row.get("hardware", [])})
     computed_on = sorted({f"{r['computed_on'].get('device')}: {r['computed_on'].get('hardware')}"
