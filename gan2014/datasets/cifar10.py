@@ -34,6 +34,7 @@ import numpy as np
 
 from gan2014.datasets.errors import DatasetError
 from gan2014.datasets.data_path import dataset_dir, where_from
+from gan2014.datasets.dense_design_matrix import DEFAULT_AXES, DenseDesignMatrix, check_axes
 from gan2014.datasets.safe_pickle import NumpyOnlyUnpickler
 from gan2014.datasets.preprocessing import global_contrast_normalize
 
@@ -48,7 +49,6 @@ N_FEATURES = 32 * 32 * 3
 N_CLASSES = 10
 LABEL_NAMES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship",
                "truck")
-DEFAULT_AXES = ("b", 0, 1, "c")
 ARCHIVE_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
 
 # Absolute path -> ((mtime_ns, size), (read-only data, read-only labels)).
@@ -173,7 +173,7 @@ def load_set(which_set):
 
 # --- the dataset ----------------------------------------------------------------------------------
 
-class CIFAR10:
+class CIFAR10(DenseDesignMatrix):
     """The CIFAR-10 design-matrix dataset with Pylearn2's constructor signature and semantics.
 
     Attributes: ``X`` (float32, N x 3072, planar RGB), ``y`` (uint8 N x 1, or N x 10 float32 when
@@ -183,6 +183,7 @@ class CIFAR10:
 
     y_labels = N_CLASSES
     img_shape = (3, 32, 32)
+    view_shape = IMAGE_SHAPE
     img_size = N_FEATURES
     n_classes = N_CLASSES
     label_names = LABEL_NAMES
@@ -195,7 +196,7 @@ class CIFAR10:
                              '"test" (CIFAR-10 has no validation set: slice the train set).'
                              % (which_set,))
         self.which_set, self.start, self.stop = which_set, start, stop
-        self.axes = _check_axes(axes)
+        self.axes = check_axes(axes)
         self.center, self.rescale, self.gcn = center, rescale, gcn
         self.one_hot, self.toronto_prepro = one_hot, toronto_prepro
         if toronto_prepro and center:
@@ -222,29 +223,6 @@ class CIFAR10:
 
         if preprocessor:
             preprocessor.apply(self)
-
-    # --- the DenseDesignMatrix methods the experiments use -------------------------------------
-
-    def get_design_matrix(self, topo=None):
-        """``X``, or the planar design matrix of a topological batch laid out in ``self.axes``."""
-        if topo is None:
-            return self.X
-        b01c = np.transpose(topo, [self.axes.index(axis) for axis in DEFAULT_AXES])
-        return np.ascontiguousarray(b01c.transpose(0, 3, 1, 2)).reshape(b01c.shape[0], -1)
-
-    def get_topological_view(self, mat=None):
-        """``mat`` (default ``X``) as 32x32x3 images, axes ordered as ``self.axes``.
-
-        Column ``c * 1024 + 32 * i + j`` is pixel (i, j) of channel c
-        (``DefaultViewConverter.design_mat_to_topo_view``).
-        """
-        mat = self.X if mat is None else mat
-        channels, rows, columns = self.img_shape
-        b01c = np.asarray(mat).reshape(-1, channels, rows, columns).transpose(0, 2, 3, 1)
-        return np.transpose(b01c, [DEFAULT_AXES.index(axis) for axis in self.axes])
-
-    def get_num_examples(self):
-        return self.X.shape[0]
 
     def get_test_set(self):
         """CIFAR10('test') with the same preprocessing and axes (``CIFAR10.get_test_set``)."""
@@ -275,13 +253,6 @@ class CIFAR10:
         if not self.rescale:
             rval /= 127.5
         return np.clip(rval, -1.0, 1.0)
-
-
-def _check_axes(axes):
-    axes = tuple(axes)
-    if len(axes) != 4 or set(axes) != set(DEFAULT_AXES):
-        raise ValueError("axes must be a permutation of ('b', 0, 1, 'c'), got %r" % (axes,))
-    return axes
 
 
 def _check_slice(start, stop, count):

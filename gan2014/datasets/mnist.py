@@ -24,6 +24,7 @@ import numpy as np
 
 from gan2014.datasets.errors import DatasetError
 from gan2014.datasets.data_path import dataset_dir, how_to_get_mnist
+from gan2014.datasets.dense_design_matrix import DEFAULT_AXES, DenseDesignMatrix, check_axes
 from gan2014.datasets.idx import IMAGE_MAGIC, LABEL_MAGIC, find_idx, read_idx
 
 FILES = {
@@ -33,7 +34,6 @@ FILES = {
 # Pylearn2 asserted these sizes. Tests shrink them to run on small generated files.
 EXPECTED_EXAMPLES = {"train": 60000, "test": 10000}
 IMAGE_SHAPE = (28, 28)
-DEFAULT_AXES = ("b", 0, 1, "c")
 SHUFFLE_SEED = [1, 2, 3]
 
 _NO_VALID_SET = (
@@ -71,7 +71,7 @@ def load_raw(path, expected_magic):
     return array
 
 
-class MNIST:
+class MNIST(DenseDesignMatrix):
     """The MNIST design-matrix dataset with Pylearn2's constructor signature and semantics.
 
     Attributes: ``X`` (float32, N x 784), ``y`` (uint8, N x 1), ``which_set``, ``start``, ``stop``,
@@ -79,6 +79,7 @@ class MNIST:
     """
 
     y_labels = 10
+    view_shape = IMAGE_SHAPE + (1,)
 
     def __init__(self, which_set, center=False, shuffle=False, one_hot=None, binarize=False,
                  start=None, stop=None, axes=DEFAULT_AXES, preprocessor=None,
@@ -91,7 +92,7 @@ class MNIST:
         self.which_set = which_set
         self.start = start
         self.stop = stop
-        self.axes = _check_axes(axes)
+        self.axes = check_axes(axes)
         if one_hot is not None:
             warnings.warn("MNIST's `one_hot` argument was deprecated in Pylearn2 and has no effect "
                           "here: y stays the N x 1 column of labels.", stacklevel=2)
@@ -134,24 +135,6 @@ class MNIST:
                                % (os.path.join(folder, label_name), expected, labels.shape))
         return images, labels
 
-    # --- the DenseDesignMatrix methods the experiments use -------------------------------------
-
-    def get_design_matrix(self, topo=None):
-        """``X``, or the design matrix of a topological batch laid out in ``self.axes``."""
-        if topo is None:
-            return self.X
-        b01c = np.transpose(topo, [self.axes.index(axis) for axis in DEFAULT_AXES])
-        return b01c.reshape(b01c.shape[0], -1)
-
-    def get_topological_view(self, mat=None):
-        """``mat`` (default ``X``) as 28x28x1 images, axes ordered as ``self.axes``."""
-        mat = self.X if mat is None else mat
-        b01c = np.asarray(mat).reshape((-1,) + IMAGE_SHAPE + (1,))
-        return np.transpose(b01c, [DEFAULT_AXES.index(axis) for axis in self.axes])
-
-    def get_num_examples(self):
-        return self.X.shape[0]
-
     def get_test_set(self):
         """MNIST('test') with the same arguments but no slice (``MNIST.get_test_set``).
 
@@ -176,13 +159,6 @@ def _check_which_set(which_set):
     if which_set not in FILES:
         raise ValueError('Unrecognized which_set value %r; valid values are "train" and "test".'
                          % (which_set,))
-
-
-def _check_axes(axes):
-    axes = tuple(axes)
-    if len(axes) != 4 or set(axes) != set(DEFAULT_AXES):
-        raise ValueError("axes must be a permutation of ('b', 0, 1, 'c'), got %r" % (axes,))
-    return axes
 
 
 def _to_float(images, binarize):

@@ -32,6 +32,7 @@ from scipy.io.matlab import MatReadError
 
 from gan2014.datasets import DatasetError
 from gan2014.datasets.data_path import dataset_dir, where_from
+from gan2014.datasets.dense_design_matrix import DEFAULT_AXES, DenseDesignMatrix, check_axes
 
 FILE_NAMES = {48: "TFD_48x48.mat", 96: "TFD_96x96.mat"}
 # which_set -> the values of folds[:, fold] that select its rows.
@@ -39,7 +40,6 @@ SPLIT_CODES = {"unlabeled": (0,), "train": (1,), "valid": (2,), "test": (3,), "f
 VARIABLES = ("images", "folds", "labs_ex", "labs_id")
 N_FOLDS = 5
 N_EXPRESSIONS = 7
-DEFAULT_AXES = ("b", 0, 1, "c")
 DEFAULT_SEED = 132987
 MAKE_NP_RNG_FALLBACK_SEED = 42  # pylearn2/utils/rng.py :: make_rng when both rng and seed are None
 
@@ -155,7 +155,7 @@ def _check_variables(arrays, path, image_size):
 
 # --- the dataset ----------------------------------------------------------------------------------
 
-class TFD:
+class TFD(DenseDesignMatrix):
     """The TFD design-matrix dataset with Pylearn2's constructor signature and semantics.
 
     Attributes: ``X`` (float32, N x s*s), ``y`` (N x 1 expression labels 0..6, N x 7 float32 when
@@ -175,7 +175,8 @@ class TFD:
             raise AssertionError("TFD fold must be in 0..4, got %r" % (fold,))
         path = tfd_path(image_size)
         self.which_set, self.fold, self.image_size = which_set, fold, image_size
-        self.axes = _check_axes(axes)
+        self.view_shape = (image_size, image_size, 1)
+        self.axes = check_axes(axes)
         self.one_hot = one_hot
 
         raw = load_raw(path, image_size)
@@ -198,24 +199,6 @@ class TFD:
         if preprocessor is not None:
             preprocessor.apply(self)
 
-    # --- the DenseDesignMatrix methods the experiments use -------------------------------------
-
-    def get_design_matrix(self, topo=None):
-        """``X``, or the design matrix of a topological batch laid out in ``self.axes``."""
-        if topo is None:
-            return self.X
-        b01c = np.transpose(topo, [self.axes.index(axis) for axis in DEFAULT_AXES])
-        return b01c.reshape(b01c.shape[0], -1)
-
-    def get_topological_view(self, mat=None):
-        """``mat`` (default ``X``) as s x s x 1 images, axes ordered as ``self.axes``."""
-        mat = self.X if mat is None else mat
-        b01c = np.asarray(mat).reshape((-1, self.image_size, self.image_size, 1))
-        return np.transpose(b01c, [DEFAULT_AXES.index(axis) for axis in self.axes])
-
-    def get_num_examples(self):
-        return self.X.shape[0]
-
     def get_test_set(self, fold=None):
         """TFD('test') with the other arguments kept, ``fold`` replaced if given (Pylearn2's)."""
         args = dict(self.args, which_set="test")
@@ -223,26 +206,11 @@ class TFD:
             args["fold"] = fold
         return TFD(**args)
 
-    def adjust_for_viewer(self, X):
-        """Scale so the largest magnitude is 1 (``DenseDesignMatrix.adjust_for_viewer``)."""
-        return X / np.abs(X).max()
-
-    def adjust_to_be_viewed_with(self, X, ref, per_example=None):
-        """``X`` scaled by ``ref``'s largest magnitude, clipped to [-1, 1] (per_example ignored)."""
-        return np.clip(X / np.abs(ref).max(), -1.0, 1.0)
-
 
 def _check_which_set(which_set):
     if which_set not in SPLIT_CODES:
         raise ValueError("Unrecognized which_set value %r; valid values are %s."
                          % (which_set, ", ".join(repr(name) for name in SPLIT_CODES)))
-
-
-def _check_axes(axes):
-    axes = tuple(axes)
-    if len(axes) != 4 or set(axes) != set(DEFAULT_AXES):
-        raise ValueError("axes must be a permutation of ('b', 0, 1, 'c'), got %r" % (axes,))
-    return axes
 
 
 def _split_rows(fold_column, which_set, fold, path):
