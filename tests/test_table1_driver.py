@@ -324,6 +324,13 @@ def test_report_equals_a_direct_parzen_computation(reference, capsys):
         assert row["final"]["sigma"] == direct.sigma
         assert abs(row["final"]["test_ll"] - direct.mean) <= 1e-9
         assert abs(row["final"]["test_se"] - direct.se) <= 1e-9
+    # The real-data row: as many training images as samples, scored by the same protocol.
+    real = parzen.evaluate(mnist.MNIST("train", start=0, stop=N_SAMPLES).X, valid[:1000], test,
+                           progress=False)
+    assert summary["real_data"]["n_samples"] == N_SAMPLES
+    assert summary["real_data"]["sigma"] == real.sigma
+    assert abs(summary["real_data"]["test_ll"] - real.mean) <= 1e-9
+    assert abs(summary["real_data"]["test_se"] - real.se) <= 1e-9
     scored = [row["test_ll"] for row in summary["seeds"]]
     assert summary["mean_over_seeds"] == pytest.approx(np.mean(scored), abs=1e-12)
     final = [row["final"]["test_ll"] for row in summary["seeds"]]
@@ -339,9 +346,10 @@ def test_report_equals_a_direct_parzen_computation(reference, capsys):
 
 
 def test_report_table_puts_each_mean_under_its_own_column():
-    """The Markdown table of --report: a row per seed (a diverged seed says so), then one row over
-    the seeds with the final epochs' mean ± sd under "final epoch" and the best-by-validation
-    checkpoints' under "best by validation". Exact: the text of the cells."""
+    """The Markdown table of --report: the paper's row, real data's, a row per seed (a diverged
+    seed says so), then one row over the seeds with the final epochs' mean ± sd under "final
+    epoch" and the best-by-validation checkpoints' under "best by validation". Exact: the text of
+    the cells."""
     def seed(number, final, best):
         return {"seed": number, "test_ll": best, "test_se": 1.5, "sigma": 0.2, "best_epoch": 2450,
                 "valid_ll": best + 3, "epochs_trained": 2500,
@@ -351,6 +359,8 @@ def test_report_table_puts_each_mean_under_its_own_column():
 
     rows = [seed(0, 220.0, 224.0), seed(1, 222.0, 226.0), {"seed": 2, "state": "diverged"}]
     summary = {"paper": {"test_ll": 225.0, "test_se": 2.0}, "seeds": rows,
+               "real_data": {"test_ll": 241.19, "test_se": 2.13, "sigma": 0.1668,
+                             "n_samples": 10000, "n_test": 10000},
                "final_mean_over_seeds": 221.0, "final_std_over_seeds": 2 ** .5,
                "mean_over_seeds": 225.0, "std_over_seeds": 2 ** .5,
                "protocol": {"n_samples": 10000, "noise_seed": 10097, "limit": 1000,
@@ -362,11 +372,13 @@ def test_report_table_puts_each_mean_under_its_own_column():
     header = cells[0]
     final = header.index("final epoch: mean ± se (σ)")
     best = header.index("best by validation: mean ± se (σ)")
-    assert cells[3][final] == "220.00 ± 1.50 (0.2); epoch 2500"
-    assert cells[3][best] == "224.00 ± 1.50 (0.2)"
-    assert cells[5] == ["seed 2", "diverged"] + [""] * 6
-    assert cells[6][0] == "2 seeds: mean ± sd"
-    assert cells[6][final] == "221.00 ± 1.41" and cells[6][best] == "225.00 ± 1.41"
+    assert cells[3][0] == "10,000 real training images (train[0:10000]) in place of samples"
+    assert cells[3][final] == "241.19 ± 2.13 (0.1668)"
+    assert cells[4][final] == "220.00 ± 1.50 (0.2); epoch 2500"
+    assert cells[4][best] == "224.00 ± 1.50 (0.2)"
+    assert cells[6] == ["seed 2", "diverged"] + [""] * 6
+    assert cells[7][0] == "2 seeds: mean ± sd"
+    assert cells[7][final] == "221.00 ± 1.41" and cells[7][best] == "225.00 ± 1.41"
 
 
 def test_time_budget_zero_pauses_before_any_epoch(workspace):
