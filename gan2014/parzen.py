@@ -409,17 +409,35 @@ def tfd_protocol(samples, folds=TFD_FOLDS, data_path=None, sigmas=None, sigma=No
     return across_folds(results)
 
 
-def real_data_sanity_check(data_path=None, progress=True):
+def real_data_sanity_check(data_path=None, progress=True, per_class=None):
     """The MNIST protocol with 10,000 real training images (train[0:10000]) standing in for samples.
 
     A Parzen score is only meaningful next to what real data gets (Theis, van den Oord & Bethge,
-    2016, "A note on the evaluation of generative models").
+    2016, "A note on the evaluation of generative models"). With ``per_class``, the first
+    ``per_class`` images of each digit in train[0:50000] instead, class by class: the real-data
+    counterpart of the conditional protocol's samples (1,000 of each class).
     """
     from gan2014.datasets.mnist import MNIST
 
     with _data_path(data_path):
-        samples = MNIST("train", start=0, stop=10000).X
+        if per_class is None:
+            samples = MNIST("train", start=0, stop=10000).X
+        else:
+            train = MNIST("train", start=0, stop=50000)
+            samples = first_of_each_class(train.X, train.y[:, 0], per_class)
     return mnist_protocol(samples, data_path=data_path, progress=progress)
+
+
+def first_of_each_class(X, labels, per_class, num_classes=10):
+    """The first ``per_class`` rows of class 0, then of class 1, ...; a ValueError naming the class
+    that has fewer."""
+    rows = []
+    for label in range(num_classes):
+        found = np.flatnonzero(labels == label)[:per_class]
+        if len(found) < per_class:
+            raise ValueError(f"class {label} has {len(found)} images, fewer than {per_class}")
+        rows.append(found)
+    return X[np.concatenate(rows)]
 
 
 def _data_path(path):
@@ -491,6 +509,10 @@ def main(argv=None):
         description="Parzen-window log-likelihood (adversarial/parzen_ll.py protocol).")
     parser.add_argument("--real-data-check", action="store_true",
                         help="score 10,000 real MNIST training images as the samples")
+    parser.add_argument("--per-class", type=int, default=None,
+                        help="with --real-data-check: the first N images of each digit in "
+                             "train[0:50000] instead of train[0:10000] (the conditional "
+                             "protocol's 1,000 per class)")
     parser.add_argument("--data-path", default=None,
                         help="dataset root holding mnist/ (default: $PYLEARN2_DATA_PATH or ./data)")
     parser.add_argument("--json", default=None, help="also write the result record to this file")
@@ -498,13 +520,21 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if not args.real_data_check:
         parser.error("nothing to do: pass --real-data-check (model scoring lives in the backends)")
-    result = real_data_sanity_check(args.data_path, progress=not args.quiet)
+    if args.per_class is not None and args.per_class < 1:
+        parser.error(f"--per-class must be a positive number of images, got {args.per_class}")
+    try:
+        result = real_data_sanity_check(args.data_path, progress=not args.quiet,
+                                        per_class=args.per_class)
+    except ValueError as error:
+        parser.error(f"--per-class {args.per_class}: {error}")
     for sigma, mean in result.sigma_table:
         print("sigma %.4f: mean validation ll %.3f" % (sigma, mean))
     print("Using Sigma: {}".format(result.sigma))
     print("Log-Likelihood of test set = {}, se: {}".format(result.mean, result.se))
-    print("(%d real training images as samples, %d test images, %.1f s)"
-          % (result.n_samples, result.n_test, result.seconds))
+    which = ("train[0:10000]" if args.per_class is None
+             else f"the first {args.per_class} of each digit in train[0:50000]")
+    print("(%d real training images as samples: %s; %d test images, %.1f s)"
+          % (result.n_samples, which, result.n_test, result.seconds))
     if args.json:
         result.to_json(args.json)
     return 0

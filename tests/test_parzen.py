@@ -367,6 +367,7 @@ class FakeMNIST:
         index = np.arange(0 if start is None else start, size if stop is None else stop)
         offset = 0.0 if which_set == "train" else 0.5
         self.X = np.stack([np.sin(index + offset), np.cos(0.7 * index)], axis=1).astype(np.float32)
+        self.y = (index % 10).reshape(-1, 1).astype(np.uint8)
 
 
 @pytest.fixture
@@ -409,3 +410,19 @@ def test_real_data_sanity_check_scores_the_first_10000_training_images(fake_mnis
     assert fake_mnist.calls[0][:3] == ("train", 0, 10000)
     np.testing.assert_array_equal(seen["samples"], FakeMNIST("train", start=0, stop=10000).X)
     assert seen["data_path"] == "/d"
+
+
+def test_real_data_check_per_class_takes_the_first_images_of_each_digit(fake_mnist, monkeypatch):
+    """With per_class, the samples are the first per_class images of digit 0 in train[0:50000],
+    then of digit 1, ... (the stand-in's label is the index mod 10); a class with too few images
+    is a ValueError naming it. Exact: rows and the message."""
+    seen = {}
+    monkeypatch.setattr(parzen, "mnist_protocol",
+                        lambda samples, data_path=None, progress=True: seen.update(s=samples))
+    parzen.real_data_sanity_check(progress=False, per_class=3)
+    assert fake_mnist.calls[0][:3] == ("train", 0, 50000)
+    rows = [digit + 10 * k for digit in range(10) for k in range(3)]
+    np.testing.assert_array_equal(seen["s"], FakeMNIST("train", 0, 50000).X[rows])
+    labels = np.array([0, 1, 1, 2] * 3)
+    with pytest.raises(ValueError, match="class 3 has 0 images, fewer than 1"):
+        parzen.first_of_each_class(np.zeros((12, 2)), labels, 1, num_classes=4)
