@@ -59,14 +59,18 @@ train() {  # train [--path P]: the seed until the budget, from the bundle the fi
     # Tests and bench that overran leave no time: the driver then unpacks and pauses at once.
     (( budget < 0 )) && budget=0
     [[ -d $GPU/runs ]] || unpack=(--unpack "$GPU/to_gpu")
+    # The budget pauses the driver cleanly; the timeout only ends one that hangs, half the margin
+    # later, so that the checkpoints it saved (every few epochs, each written whole) still go back.
     # shellcheck disable=SC2086  # DRIVER_OPTIONS is a list of words
-    step train "$PYTHON" -m port_torch.table1 --out "$GPU/runs" --seeds "$SEED" \
+    step train timeout -k 10 $(( budget + MARGIN_S / 2 )) \
+        "$PYTHON" -m port_torch.table1 --out "$GPU/runs" --seeds "$SEED" \
         --device "$DEVICE" $DRIVER_OPTIONS --time-budget "$budget" "${unpack[@]}" -q "$@"
 }
 train
 rc=$?
 # 0: the seed finished; 75: paused by the budget. Anything else (the CUDA-graph step, the default
-# there, has never run on a GPU before): once more on the autograd path, from the last checkpoint.
+# there, has never run on a GPU before; 124, a hang ended by the timeout): once more on the
+# autograd path, from the last checkpoint, with what is left of the budget.
 if (( rc != 0 && rc != 75 )); then
     train --path autograd
 fi
