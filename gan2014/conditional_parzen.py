@@ -285,7 +285,7 @@ def real_diversity(per_class, data_path=None):
     with parzen._data_path(data_path):
         valid = MNIST("train", start=50000, stop=60000)
     y = np.asarray(valid.y).ravel()
-    rows = np.concatenate([np.flatnonzero(y == k)[:per_class] for k in range(CLASSES)])
+    rows = parzen.first_rows_of_each_class(y, per_class, CLASSES, allow_fewer=True)
     return class_diversity(valid.X[rows], y[rows])
 
 

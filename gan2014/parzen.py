@@ -431,13 +431,23 @@ def real_data_sanity_check(data_path=None, progress=True, per_class=None):
 def first_of_each_class(X, labels, per_class, num_classes=10):
     """The first ``per_class`` rows of class 0, then of class 1, ...; a ValueError naming the class
     that has fewer."""
+    return X[first_rows_of_each_class(labels, per_class, num_classes)]
+
+
+def first_rows_of_each_class(labels, per_class, num_classes=10, allow_fewer=False):
+    """Indices of the first ``per_class`` rows of each class, class 0 first.
+
+    A class with fewer rows is refused by name, or, with ``allow_fewer``, contributes all it has
+    (the conditional samples' diversity reference takes validation classes as they come).
+    """
+    labels = np.asarray(labels).ravel()
     rows = []
     for label in range(num_classes):
         found = np.flatnonzero(labels == label)[:per_class]
-        if len(found) < per_class:
+        if len(found) < per_class and not allow_fewer:
             raise ValueError(f"class {label} has {len(found)} images, fewer than {per_class}")
         rows.append(found)
-    return X[np.concatenate(rows)]
+    return np.concatenate(rows)
 
 
 def _data_path(path):

@@ -426,3 +426,13 @@ def test_real_data_check_per_class_takes_the_first_images_of_each_digit(fake_mni
     labels = np.array([0, 1, 1, 2] * 3)
     with pytest.raises(ValueError, match="class 3 has 0 images, fewer than 1"):
         parzen.first_of_each_class(np.zeros((12, 2)), labels, 1, num_classes=4)
+
+
+def test_first_rows_of_each_class_with_fewer_allowed_takes_what_a_class_has():
+    """allow_fewer (the conditional samples' diversity reference) keeps a short class's rows and
+    an empty class's none, class after class, in order of appearance. Exact indices."""
+    labels = np.array([2, 0, 1, 0, 2, 0, 3, 0])
+    rows = parzen.first_rows_of_each_class(labels, 3, num_classes=5, allow_fewer=True)
+    np.testing.assert_array_equal(rows, [1, 3, 5, 2, 0, 4, 6])
+    with pytest.raises(ValueError, match="class 1 has 1 images, fewer than 3"):
+        parzen.first_rows_of_each_class(labels, 3, num_classes=5)
