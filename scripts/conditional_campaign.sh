@@ -128,13 +128,14 @@ cmd_status() {
     echo "code: $(git -C "$CODE" rev-parse HEAD 2>/dev/null || echo 'not pinned')"
     local last
     last=$(last_checkpoint_epoch "$CAMPAIGN/$RUN_DIR/checkpoints")
-    echo "last checkpoint: epoch ${last:-none} of 1000"
+    echo "last checkpoint: epoch ${last:-none} of $(last_epoch_of_run 2>/dev/null || true)"
     echo "best, deterministic G: $(best_of "$CAMPAIGN/$RESULTS/scores.csv")"
     echo "best, G with its training dropout: $(best_of "$CAMPAIGN/$RESULTS/scores_gdropout.csv")"
 }
 
 # The run's last epoch: the EpochCounter of the pinned YAML.
-last_epoch_of_run() {
+last_epoch_of_run() {  # nothing printed (and status 1) before the code is pinned
+    [[ -f $CODE/yaml_experiments/mnist_conditional.yaml ]] || return 1
     sed -n 's/^ *max_epochs: *\([0-9][0-9]*\).*/\1/p' "$CODE/yaml_experiments/mnist_conditional.yaml" \
         | tail -1
 }
@@ -143,7 +144,7 @@ cmd_finish() {
     training_running && die "the run is still training: finish once it has stopped"
     local last end
     last=$(last_checkpoint_epoch "$CAMPAIGN/$RUN_DIR/checkpoints")
-    end=$(last_epoch_of_run)
+    end=$(last_epoch_of_run) || true
     [[ -n $end ]] || die "no EpochCounter max_epochs in the pinned YAML under $CODE"
     [[ ${last:-0} -ge $end ]] || die "the run is at epoch ${last:-0} of $end: resume it first"
     cmd_score

@@ -77,7 +77,7 @@ def test_status_reads_the_newest_epoch_and_the_best_row_by_validation(campaign, 
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0] == "not training"
-    assert "last checkpoint: epoch 15 of 1000" in lines
+    assert "last checkpoint: epoch 15 of " in lines   # no pinned code yet: no last epoch known
     assert "best, deterministic G: epoch 10: validation 63.50, test 58.67 +- 1.55 " \
            "(3 checkpoints scored)" in lines
 
@@ -111,13 +111,26 @@ def test_land_refuses_a_grid_that_was_not_drawn(campaign, tmp_path):
     assert "no class grid epoch000011_class_grid.png" in result.stderr
 
 
-def finish_in(campaign, repo, max_epochs):
-    """`finish` with the pinned YAML's EpochCounter at `max_epochs`, in a repository that links
-    this checkout's gan2014 and .venv (the table is printed with them)."""
+def pin_yaml(campaign, max_epochs):
+    """The pinned code's mnist_conditional.yaml, reduced to its EpochCounter."""
     yaml = campaign / "code" / "yaml_experiments" / "mnist_conditional.yaml"
     yaml.parent.mkdir(parents=True)
     yaml.write_text("termination_criterion: !obj:pylearn2.termination_criteria.EpochCounter {\n"
                     f"    max_epochs: {max_epochs}\n}}\n")
+
+
+def test_status_names_the_last_epoch_of_the_pinned_yaml(campaign, tmp_path):
+    """The run's length comes from the pinned YAML's EpochCounter, not a constant. Exact line."""
+    pin_yaml(campaign, 30)
+    result = run_script("status", campaign=campaign, repo=tmp_path / "repo")
+    assert result.returncode == 0, result.stderr
+    assert "last checkpoint: epoch 15 of 30" in result.stdout.splitlines()
+
+
+def finish_in(campaign, repo, max_epochs):
+    """`finish` with the pinned YAML's EpochCounter at `max_epochs`, in a repository that links
+    this checkout's gan2014 and .venv (the table is printed with them)."""
+    pin_yaml(campaign, max_epochs)
     repo.mkdir(exist_ok=True)
     for name in ("gan2014", ".venv"):
         (repo / name).symlink_to(SCRIPT.parents[1] / name)
@@ -145,4 +158,13 @@ def test_finish_before_the_last_epoch_refuses(campaign, tmp_path):
     result = finish_in(campaign, repo, 1000)
     assert result.returncode == 2
     assert "the run is at epoch 15 of 1000: resume it first" in result.stderr
+    assert not (repo / "results").exists()
+
+
+def test_finish_without_the_pinned_yaml_says_so(campaign, tmp_path):
+    """No pinned code, so no run length to compare with: exit 2 with the reason, nothing landed."""
+    repo = tmp_path / "repo"
+    result = run_script("finish", campaign=campaign, repo=repo)
+    assert result.returncode == 2
+    assert "no EpochCounter max_epochs in the pinned YAML" in result.stderr
     assert not (repo / "results").exists()
