@@ -424,14 +424,8 @@ def real_data_sanity_check(data_path=None, progress=True, per_class=None):
             samples = MNIST("train", start=0, stop=10000).X
         else:
             train = MNIST("train", start=0, stop=50000)
-            samples = first_of_each_class(train.X, train.y[:, 0], per_class)
+            samples = train.X[first_rows_of_each_class(train.y, per_class)]
     return mnist_protocol(samples, data_path=data_path, progress=progress)
-
-
-def first_of_each_class(X, labels, per_class, num_classes=10):
-    """The first ``per_class`` rows of class 0, then of class 1, ...; a ValueError naming the class
-    that has fewer."""
-    return X[first_rows_of_each_class(labels, per_class, num_classes)]
 
 
 def first_rows_of_each_class(labels, per_class, num_classes=10, allow_fewer=False):

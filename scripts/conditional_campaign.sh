@@ -128,7 +128,7 @@ cmd_status() {
     echo "code: $(git -C "$CODE" rev-parse HEAD 2>/dev/null || echo 'not pinned')"
     local last
     last=$(last_checkpoint_epoch "$CAMPAIGN/$RUN_DIR/checkpoints")
-    echo "last checkpoint: epoch ${last:-none} of $(last_epoch_of_run 2>/dev/null || true)"
+    echo "last checkpoint: epoch ${last:-none} of $(last_epoch_of_run)"
     echo "best, deterministic G: $(best_of "$CAMPAIGN/$RESULTS/scores.csv")"
     echo "best, G with its training dropout: $(best_of "$CAMPAIGN/$RESULTS/scores_gdropout.csv")"
 }

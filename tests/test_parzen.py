@@ -425,7 +425,7 @@ def test_real_data_check_per_class_takes_the_first_images_of_each_digit(fake_mni
     np.testing.assert_array_equal(seen["s"], FakeMNIST("train", 0, 50000).X[rows])
     labels = np.array([0, 1, 1, 2] * 3)
     with pytest.raises(ValueError, match="class 3 has 0 images, fewer than 1"):
-        parzen.first_of_each_class(np.zeros((12, 2)), labels, 1, num_classes=4)
+        parzen.first_rows_of_each_class(labels, 1, num_classes=4)
 
 
 def test_first_rows_of_each_class_with_fewer_allowed_takes_what_a_class_has():
