@@ -126,9 +126,10 @@ cmd_status() {
     fi
     training_running && echo "training" || echo "not training"
     echo "code: $(git -C "$CODE" rev-parse HEAD 2>/dev/null || echo 'not pinned')"
-    local last
+    local last end
     last=$(last_checkpoint_epoch "$CAMPAIGN/$RUN_DIR/checkpoints")
-    echo "last checkpoint: epoch ${last:-none} of $(last_epoch_of_run)"
+    end=$(last_epoch_of_run) || end="? (no pinned YAML to read the run's length from)"
+    echo "last checkpoint: epoch ${last:-none} of ${end:-? (no EpochCounter in the pinned YAML)}"
     echo "best, deterministic G: $(best_of "$CAMPAIGN/$RESULTS/scores.csv")"
     echo "best, G with its training dropout: $(best_of "$CAMPAIGN/$RESULTS/scores_gdropout.csv")"
 }

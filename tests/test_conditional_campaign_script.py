@@ -77,7 +77,8 @@ def test_status_reads_the_newest_epoch_and_the_best_row_by_validation(campaign, 
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0] == "not training"
-    assert "last checkpoint: epoch 15 of " in lines   # no pinned code yet: no last epoch known
+    # No pinned code yet: the run's length is unknown, and the line says why.
+    assert "last checkpoint: epoch 15 of ? (no pinned YAML to read the run's length from)" in lines
     assert "best, deterministic G: epoch 10: validation 63.50, test 58.67 +- 1.55 " \
            "(3 checkpoints scored)" in lines
 
