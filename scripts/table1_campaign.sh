@@ -82,11 +82,12 @@ train_seed() {
 
 lanes() {
     local deadline=$1 pids=()
-    # Phase 1: seeds 0 and 1 side by side (the first creates the run folder's manifest).
+    # Phase 1: seeds 0 and 1 side by side (the first creates the run folder's manifest before
+    # the second starts).
     for seed in 0 1; do
         if [[ $(seed_state $seed) != finished ]]; then
+            (( ${#pids[@]} )) && sleep 20
             train_seed $seed 1 "$deadline" & pids+=($!)
-            sleep 20
         fi
     done
     local rc=0

@@ -1,8 +1,10 @@
-"""The campaign script's deadline, status and finish commands (scripts/table1_campaign.sh).
+"""The campaign script's deadline, lanes, status and finish commands (scripts/table1_campaign.sh).
 
 The script drives hours of background training across sittings; a deadline read wrongly either
 refuses to start (a sitting that crosses midnight) or trains past the end of a sitting, so the
 reading of UNTIL is tested exactly, with the clock fixed by choosing times relative to `date` now.
+The lanes decide which seed trains with how many threads, unattended, when a seed finishes
+mid-sitting; they are run with a stand-in driver that records its arguments.
 """
 import datetime as dt
 import json
@@ -90,6 +92,74 @@ def test_status_on_a_machine_without_the_campaign_folder_says_so(tmp_path):
     assert lines[0].startswith("no campaign folder at %s:" % (tmp_path / "gan2014-table1"))
     assert "'start TAG'" in result.stdout
     assert not any(line.startswith("seed ") for line in lines)
+
+
+# A stand-in for the campaign's venv python: it records the driver's arguments, one line a call,
+# and ends as the real driver would for the seed it was given: finished (status.json says so, exit
+# 0) or paused at its time budget (exit 75).
+FAKE_DRIVER = """#!/bin/sh
+echo "$*" >> "$GAN2014_CAMPAIGN/driver_calls.txt"
+seed=; previous=
+for arg in "$@"; do [ "$previous" = --seeds ] && seed=$arg; previous=$arg; done
+if [ "$FAKE_DRIVER_PAUSES" = "$seed" ]; then exit 75; fi
+mkdir -p "$GAN2014_CAMPAIGN/runs/seed_$seed"
+echo '{"state": "finished"}' > "$GAN2014_CAMPAIGN/runs/seed_$seed/status.json"
+"""
+
+
+def run_lanes(campaign, finished=(), training=(), pauses=""):
+    """One sitting of the lanes (`_lanes DEADLINE`, what `resume` starts in the background), in the
+    foreground, with the fake driver; returns (the result, the driver's calls, one per line)."""
+    (campaign / "venv" / "bin").mkdir(parents=True)
+    python = campaign / "venv" / "bin" / "python"
+    python.write_text(FAKE_DRIVER)
+    python.chmod(0o755)
+    for name in ("code", "logs"):
+        (campaign / name).mkdir()
+    for seed in (*finished, *training):
+        (campaign / "runs" / f"seed_{seed}").mkdir(parents=True)
+    for seed in finished:
+        (campaign / "runs" / f"seed_{seed}" / "status.json").write_text('{"state": "finished"}')
+    deadline = int(utc_now().timestamp()) + 3600
+    env = dict(os.environ, TZ="UTC", GAN2014_CAMPAIGN=str(campaign), FAKE_DRIVER_PAUSES=pauses)
+    result = subprocess.run(["bash", str(SCRIPT), "_lanes", str(deadline)], capture_output=True,
+                            text=True, env=env, timeout=120)
+    calls = (campaign / "driver_calls.txt").read_text().splitlines() \
+        if (campaign / "driver_calls.txt").exists() else []
+    return result, calls
+
+
+def driver_seed_and_threads(call):
+    words = call.split()
+    return int(words[words.index("--seeds") + 1]), int(words[words.index("--threads") + 1])
+
+
+def test_seed_2_trains_alone_with_two_threads_once_seeds_0_and_1_are_finished(tmp_path):
+    """The lanes' second phase: with seeds 0 and 1 finished, one driver call, seed 2 with two
+    threads and the campaign's driver options (2,500 epochs). Exact: the seed and thread count
+    are what the campaign's bit-for-bit resumption depends on."""
+    result, calls = run_lanes(tmp_path / "campaign", finished=(0, 1))
+    assert result.returncode == 0, result.stderr
+    assert [driver_seed_and_threads(call) for call in calls] == [(2, 2)]
+    assert "--epochs 2500 --valid-every 50" in calls[0]
+
+
+def test_seed_2_starts_in_the_sitting_in_which_seed_1_finishes(tmp_path):
+    """Seed 0 finished and seed 1 finishing in this sitting: seed 1 trains with one thread, then
+    seed 2 starts in the same sitting with two (no core left idle until the next sitting)."""
+    result, calls = run_lanes(tmp_path / "campaign", finished=(0,), training=(1,))
+    assert result.returncode == 0, result.stderr
+    assert [driver_seed_and_threads(call) for call in calls] == [(1, 1), (2, 2)]
+
+
+def test_seed_2_waits_while_seed_1_is_only_paused(tmp_path):
+    """Seed 1 paused at the deadline (exit 75), not finished: seed 2 does not start (it would take
+    seed 1's core and start with the wrong phase's threads), and the lanes report the pause."""
+    result, calls = run_lanes(tmp_path / "campaign", finished=(0,), training=(1,), pauses="1")
+    assert result.returncode == 1
+    assert [driver_seed_and_threads(call) for call in calls] == [(1, 1)]
+    log = (tmp_path / "campaign" / "logs" / "campaign.log").read_text()
+    assert "seed 1: exit 75" in log
 
 
 def scratch_repository(repo, scripts, links):
