@@ -13,6 +13,7 @@
 A leaf module: it imports nothing from the project.
 """
 import contextlib
+import hashlib
 import json
 import os
 import secrets
@@ -157,3 +158,12 @@ def _cut_torn_tail(handle, block=1 << 16):
             return
         position = start
     handle.truncate(0)
+
+
+def sha256_of(path, block=1 << 20):
+    """The SHA-256 of a file's bytes, read a block at a time (checkpoints are tens of MB)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(block), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -15,7 +15,6 @@ This module holds what does not depend on a framework:
 * the encoder file (the data-only checkpoint format of :mod:`gan2014.checkpoint`);
 * the measurements (reconstruction errors) and the figure of digits beside their reconstructions.
 """
-import hashlib
 from collections import OrderedDict
 from pathlib import Path
 
@@ -113,14 +112,6 @@ def reference_loss_and_grads(params, x, z):
 
 
 # --- the encoder file ----------------------------------------------------------------------------
-
-def sha256_of(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
 
 def save_encoder(path, params, meta):
     """Write the encoder's parameters and ``meta`` (JSON-able) as a data-only checkpoint."""

@@ -29,25 +29,17 @@ and so do the Parzen and figure commands (``python -m port_torch.parzen generato
 whole YAML, datasets included, and apply G alone.
 """
 import argparse
-import hashlib
 import re
 import sys
 from pathlib import Path
 
 from gan2014 import checkpoint as ckpt
 from gan2014.exit_codes import EXIT_BAD_INPUT, EXIT_DONE
+from gan2014.fileio import sha256_of
 
 KIND = "released-generator"
 # Train.model.generator of a 2014 config.
 GENERATOR_PATH = (("pylearn2.train.Train", "model"), ("adversarial.AdversaryPair", "generator"))
-
-
-def sha256_of(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def seed_from_path(path):

@@ -35,6 +35,7 @@ from gan2014 import checkpoint as ckpt
 from gan2014 import inference as core
 from gan2014 import parzen
 from gan2014.datasets.errors import DatasetError
+from gan2014.fileio import sha256_of
 from gan2014.progress_line import StepProgress
 from port_torch.adversarial import DEFAULT_SEED
 
@@ -304,7 +305,7 @@ def _train(args, parser, generator, out):
 
 def _source(path, generator):
     meta = getattr(generator, "checkpoint_meta", {})
-    return {"file": Path(path).name, "sha256": core.sha256_of(path), "epoch": meta.get("epoch"),
+    return {"file": Path(path).name, "sha256": sha256_of(path), "epoch": meta.get("epoch"),
             "backend": meta.get("backend")}
 
 

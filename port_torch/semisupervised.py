@@ -33,6 +33,7 @@ from gan2014 import checkpoint as ckpt
 from gan2014 import inference as inference_core
 from gan2014 import semisupervised as ss
 from gan2014.datasets.errors import DatasetError
+from gan2014.fileio import sha256_of
 from gan2014.progress_line import StepProgress
 
 DEFAULT_LABELS = (100, 600, 1000, 3000)
@@ -214,7 +215,7 @@ def main(argv=None):
     out = Path(args.out)
     record = OrderedDict(
         checkpoint={"file": Path(args.checkpoint).name,
-                    "sha256": inference_core.sha256_of(args.checkpoint),
+                    "sha256": sha256_of(args.checkpoint),
                     "epoch": meta.get("epoch"), "backend": meta.get("backend")},
         encoder=encoder_meta, label_counts=list(label_counts), draws=args.draws,
         lambdas=list(lambdas), holdout_fraction=ss.HOLDOUT_FRACTION,
@@ -236,7 +237,7 @@ def _encoder(args):
         raise ckpt.CheckpointError(f"{args.encoder}: the encoder reads {width} values, not "
                                    "MNIST's 784")
     return Encoder(params).eval(), {"file": Path(args.encoder).name,
-                                    "sha256": inference_core.sha256_of(args.encoder),
+                                    "sha256": sha256_of(args.encoder),
                                     "steps": meta.get("steps"), "hidden": meta.get("hidden")}
 
 

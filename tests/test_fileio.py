@@ -94,3 +94,15 @@ def test_temporary_names_and_permissions(tmp_path):
     finally:
         os.umask(umask)
     assert stat.S_IMODE((tmp_path / "plain.txt").stat().st_mode) == 0o640
+
+
+def test_sha256_of_a_file_read_in_blocks_is_the_digest_of_its_bytes(tmp_path):
+    """Exact: a file longer than several blocks, with a short last block, hashes to hashlib's
+    digest of the whole bytes (a block dropped or read twice would change it)."""
+    import hashlib
+
+    data = bytes(range(256)) * 41 + b"tail"
+    path = tmp_path / "blob.bin"
+    path.write_bytes(data)
+    assert fileio.sha256_of(path, block=1000) == hashlib.sha256(data).hexdigest()
+    assert fileio.sha256_of(path) == hashlib.sha256(data).hexdigest()
