@@ -508,17 +508,21 @@ class AdversaryCost2:
         m = data.shape[0] as in 2014, also for a c01b batch, where it is the channel count (3): the
         CIFAR-10 conv run computed false_positives and sample_grad_norm on 3 samples.
         """
-        rval = OrderedDict()
-        m = data.shape[0]
         g, d = model.generator, model.discriminator
-        y_hat = d.fprop(data)
-        rval["false_negatives"] = at.cast((y_hat < 0.5).mean(), "float32")
-        samples = g.sample(m)
-        y_hat = d.fprop(samples)
+        false_negatives = at.cast((d.fprop(data) < 0.5).mean(), "float32")
+        samples = g.sample(data.shape[0])
+        return self._sample_channels(model, data, false_negatives, samples, lambda S: S)
+
+    def _sample_channels(self, model, data, false_negatives, samples, d_input):
+        """The channels after D's error on the real batch: D's error on `samples` (d_input maps
+        samples to D's input), the gradient norm at them, fresh objectives, the G switch."""
+        d = model.discriminator
+        rval = OrderedDict(false_negatives=false_negatives)
+        fake = d_input(samples)
+        y_hat = d.fprop(fake)
         rval["false_positives"] = at.cast((y_hat > 0.5).mean(), "float32")
         # D's cost with its own output as the target; the gradient flows through both arguments.
-        cost = d.cost_from_X((samples, y_hat))
-        sample_grad = at.grad(-cost, samples)
+        sample_grad = at.grad(-d.cost_from_X((fake, y_hat)), samples)
         rval["sample_grad_norm"] = at.sqrt(at.square(sample_grad).sum())
         _S, d_obj, g_obj, _i_obj = self.get_samples_and_objectives(model, data)
         if model.monitor_discriminator:

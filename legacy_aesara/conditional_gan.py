@@ -171,21 +171,10 @@ class ConditionalAdversaryCost(AdversaryCost2):
         """AdversaryCost2's channels, G conditioned on the batch's labels."""
         g, d = model.generator, model.discriminator
         _x, c = model.split(data)
-        rval = OrderedDict()
-        rval["false_negatives"] = at.cast((d.fprop(data) < 0.5).mean(), "float32")
+        false_negatives = at.cast((d.fprop(data) < 0.5).mean(), "float32")
         samples = g.sample_for(c)
-        fake = at.concatenate([samples, c], axis=1)
-        y_hat = d.fprop(fake)
-        rval["false_positives"] = at.cast((y_hat > 0.5).mean(), "float32")
-        sample_grad = at.grad(-d.cost_from_X((fake, y_hat)), samples)
-        rval["sample_grad_norm"] = at.sqrt(at.square(sample_grad).sum())
-        _S, d_obj, g_obj, _i_obj = self.get_samples_and_objectives(model, data)
-        if model.monitor_discriminator:
-            rval["objective_d"] = d_obj
-        if model.monitor_generator:
-            rval["objective_g"] = g_obj
-        rval["now_train_generator"] = self.now_train_generator
-        return rval
+        return self._sample_channels(model, data, false_negatives, samples,
+                                     lambda S: at.concatenate([S, c], axis=1))
 
 
 def _generator_mask_inputs(model, cost):
