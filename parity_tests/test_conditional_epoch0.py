@@ -18,7 +18,10 @@ from the YAML, monitor epoch 0 on the validation set and save the epoch-0 checkp
   columns or the halves' names exchanged moves these channels by far more. A range channel
   (max - min of nearly equal activations) cancels, so its own size is no scale for its rounding.
   The channels of the noise and the dropout masks differ by design: each backend has its own
-  random streams.
+  random streams. These are statistics over the batch, blind to a permutation of its rows: the
+  row-level wiring (each sample beside its own label) is test_conditional_parity.py's, on fed
+  steps. Checked: the fake half's labels shifted by one class, or a composite part's columns by
+  one, fail here.
 """
 import json
 import subprocess
