@@ -64,3 +64,21 @@ def test_the_readme_line_is_replaced_in_place_and_a_missing_line_refused(tmp_pat
     readme.write_text("no status here\n")
     with pytest.raises(SystemExit, match="no single 'Table 1 campaign status' line"):
         campaign_status.rewrite_readme(readme, "Table 1 campaign status: z")
+
+
+def test_a_folder_that_is_not_a_run_folder_leaves_the_readme_as_it_was(tmp_path, capsys):
+    """A mistyped RUNS (no table1.json) would read as "not started" for every seed: refused with
+    exit status 2 and a message naming the folder, the README unchanged byte for byte."""
+    readme = tmp_path / "README.md"
+    readme.write_text("intro\nTable 1 campaign status (old): seed 0 871/2500 epochs\nrest\n")
+    before = readme.read_bytes()
+    missing = tmp_path / "no-such-runs"
+    assert campaign_status.main([str(missing), str(readme), "abc"]) == 2
+    assert readme.read_bytes() == before
+    assert f"{missing} is not a Table-1 run folder" in capsys.readouterr().err
+    lay_out(missing, 0, [10])
+    assert campaign_status.main([str(missing), str(readme), "abc"]) == 2   # seeds, no manifest
+    (missing / "table1.json").write_text("{}")
+    assert campaign_status.main([str(missing), str(readme), "abc"]) == 0
+    assert "seed 0 10/2500 epochs" in readme.read_text()
+

@@ -15,7 +15,8 @@ from pathlib import Path
 
 from gan2014 import checkpoint as ckpt
 from gan2014.fileio import read_jsonl, write_text_atomically
-from gan2014.table1.layout import DRIVER_LOG, HISTORY, seed_dir
+from gan2014.exit_codes import EXIT_BAD_INPUT, EXIT_DONE
+from gan2014.table1.layout import DRIVER_LOG, HISTORY, MANIFEST, seed_dir
 from gan2014.table1.protocol import best_row
 
 SEEDS = (0, 1, 2)
@@ -83,10 +84,15 @@ def main(argv=None):
     if len(argv) != 3:
         raise SystemExit("usage: python -m gan2014.table1.campaign_status RUNS README COMMIT")
     runs, readme, commit = argv
+    if not (Path(runs) / MANIFEST).is_file():
+        # A mistyped folder would read as "not started" for every seed and replace the line.
+        print(f"error: {runs} is not a Table-1 run folder (it holds no {MANIFEST}); "
+              f"{readme} is left as it was", file=sys.stderr)
+        return EXIT_BAD_INPUT
     line = status_line(runs, commit)
     rewrite_readme(readme, line)
     print(line)
-    return 0
+    return EXIT_DONE
 
 
 if __name__ == "__main__":
