@@ -145,6 +145,8 @@ cmd_finish() {
     training_running && die "the run is still training: finish once it has stopped"
     local last end
     last=$(last_checkpoint_epoch "$CAMPAIGN/$RUN_DIR/checkpoints")
+    [[ -f $CODE/yaml_experiments/mnist_conditional.yaml ]] \
+        || die "no pinned code in $CODE: nothing to finish ('start REV', then 'resume UNTIL')"
     end=$(last_epoch_of_run) || true
     [[ -n $end ]] || die "no EpochCounter max_epochs in the pinned YAML under $CODE"
     [[ ${last:-0} -ge $end ]] || die "the run is at epoch ${last:-0} of $end: resume it first"

@@ -140,6 +140,8 @@ print("best validation %.2f at epoch %d" % (b["valid_ll"], b["epoch"]))' "$folde
 }
 
 cmd_land() {
+    # Without the run folder there is nothing to copy, and the landed records must stay as they are.
+    [[ -d $RUNS ]] || die "no run folder at $RUNS: nothing to land (results/table1/ left as it was)"
     local dest=$REPO/results/table1
     mkdir -p "$dest"
     cp "$RUNS/table1.json" "$RUNS/driver_log.jsonl" "$dest/" 2>/dev/null || true
@@ -205,6 +207,7 @@ cmd_finish() {
 # comes back replaces the seed's files and the driver log.
 cmd_to_gpu() {
     local seed=${1:?usage: to-gpu SEED}
+    [[ $seed == [012] ]] || die "seed $seed is not one of the campaign's seeds (0, 1, 2)"
     local python=$REPO/.venv/bin/python transfer=$REPO/.gpu
     [[ -x $python ]] || die "no .venv in $REPO: 'make venv' first"
     campaign_running && die "the campaign is running: wait until it pauses"

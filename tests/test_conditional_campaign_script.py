@@ -163,8 +163,16 @@ def test_finish_before_the_last_epoch_refuses(campaign, tmp_path):
 
 
 def test_finish_without_the_pinned_yaml_says_so(campaign, tmp_path):
-    """No pinned code, so no run length to compare with: exit 2 with the reason, nothing landed."""
+    """No pinned code, so no run length to compare with: exit 2 with the reason, nothing landed.
+    A pinned YAML without an EpochCounter is named as such."""
     repo = tmp_path / "repo"
+    result = run_script("finish", campaign=campaign, repo=repo)
+    assert result.returncode == 2
+    assert f"no pinned code in {campaign / 'code'}: nothing to finish" in result.stderr
+    assert not (repo / "results").exists()
+    pin_yaml(campaign, 30)
+    yaml = campaign / "code" / "yaml_experiments" / "mnist_conditional.yaml"
+    yaml.write_text("termination_criterion: null\n")
     result = run_script("finish", campaign=campaign, repo=repo)
     assert result.returncode == 2
     assert "no EpochCounter max_epochs in the pinned YAML" in result.stderr

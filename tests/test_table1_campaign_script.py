@@ -162,6 +162,30 @@ def test_seed_2_waits_while_seed_1_is_only_paused(tmp_path):
     assert "seed 1: exit 75" in log
 
 
+def test_land_without_a_run_folder_leaves_the_landed_records_alone(tmp_path):
+    """land where the campaign folder is missing (a new machine): exit 2 naming the missing run
+    folder; the repository's landed records (STATUS.txt here) unchanged byte for byte."""
+    repo = tmp_path / "repo"
+    scratch_repository(repo, ("table1_campaign.sh", "campaign_common.sh"), ())
+    landed = repo / "results" / "table1"
+    landed.mkdir(parents=True)
+    (landed / "STATUS.txt").write_text("seed 0: training, last checkpoint epoch 880\n")
+    result = subprocess.run(["bash", str(repo / "scripts" / SCRIPT.name), "land"],
+                            capture_output=True, text=True, timeout=60,
+                            env=dict(os.environ, TZ="UTC", GAN2014_CAMPAIGN=str(tmp_path / "gone")))
+    assert result.returncode == 2
+    assert f"no run folder at {tmp_path / 'gone' / 'runs'}" in result.stderr
+    assert (landed / "STATUS.txt").read_text() == "seed 0: training, last checkpoint epoch 880\n"
+    assert sorted(p.name for p in landed.iterdir()) == ["STATUS.txt"]
+
+
+def test_to_gpu_refuses_a_seed_outside_the_campaign(tmp_path):
+    """Seeds are 0, 1 and 2: another number is named as such, not reported as "new"."""
+    result = run_script("to-gpu", "7", campaign=tmp_path)
+    assert result.returncode == 2
+    assert "seed 7 is not one of the campaign's seeds (0, 1, 2)" in result.stderr
+
+
 def scratch_repository(repo, scripts, links):
     """A repository for a script to write into instead of this checkout: copies of ``scripts``
     (names in scripts/) and links to this checkout's ``links`` (packages, .venv)."""
