@@ -20,7 +20,7 @@ def build_parser(backend):
                     f"{backend} backend.")
     parser.add_argument("config",
                         help="the experiment's YAML file, e.g. yaml_experiments/mnist.yaml")
-    parser.add_argument("--max-epochs", type=int, default=None,
+    parser.add_argument("--max-epochs", type=whole_number(0), default=None,
                         help="stop after this many epochs in total (the original MNIST config "
                              "never stops)")
     parser.add_argument("--time-budget", type=float, default=None,
@@ -32,9 +32,9 @@ def build_parser(backend):
     parser.add_argument("--resume", nargs="?", const="latest", default=None, metavar="CHECKPOINT",
                         help="continue a run exactly from a checkpoint (default: the latest in "
                              "--out)")
-    parser.add_argument("--keep-checkpoints", type=int, default=3,
+    parser.add_argument("--keep-checkpoints", type=whole_number(0), default=3,
                         help="how many epoch checkpoints to keep (0 keeps all)")
-    parser.add_argument("--monitor-every", type=_positive_int, default=1, metavar="N",
+    parser.add_argument("--monitor-every", type=whole_number(1), default=1, metavar="N",
                         help="compute the monitoring channels after every N-th epoch only (and "
                              "after epoch 0 and the last): training is unchanged (the monitor has "
                              "its own random streams), the log is sparser. Default 1, as Pylearn2")
@@ -58,14 +58,29 @@ def resolve_resume(resume, out_dir):
     return latest
 
 
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
-    return value
+def whole_number(minimum):
+    """An argparse type: a whole number >= minimum; anything else is refused with the text given."""
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < minimum:
+            raise argparse.ArgumentTypeError(f"expected a whole number >= {minimum}, got {text!r}")
+        return value
+    return parse
+
+
+def name_list(allowed):
+    """An argparse type: comma-separated names, each one of ``allowed``, in the order given."""
+    def parse(text):
+        names = text.split(",")
+        unknown = [name for name in names if name not in allowed]
+        if unknown:
+            raise argparse.ArgumentTypeError(f"unknown {', '.join(map(repr, unknown))}; choose "
+                                             f"from {', '.join(allowed)}")
+        return names
+    return parse
 
 
 def main(argv, backend, load_registry, add_arguments=None, before_training=None):

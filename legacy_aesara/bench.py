@@ -16,6 +16,8 @@ import time
 from pathlib import Path
 
 import legacy_aesara  # noqa: F401  (Aesara flags first)
+from gan2014.cli import name_list, whole_number
+from legacy_aesara.training_algorithms.sgd import PATHS
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_CONFIG = REPO / "yaml_experiments" / "original" / "mnist.yaml"
@@ -47,14 +49,14 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m legacy_aesara.bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", default=str(DEFAULT_CONFIG))
-    parser.add_argument("--steps", type=int, default=300)
+    parser.add_argument("--steps", type=whole_number(1), default=300)
     parser.add_argument("--no-monitor", action="store_true",
                         help="skip building and compiling the monitor (times the training "
                              "function's compilation alone, as on a cold cache)")
-    parser.add_argument("--paths", default="grad,fused",
+    parser.add_argument("--paths", type=name_list(PATHS), default="grad,fused",
                         help="comma-separated gradient paths to time, side by side in this "
                              "process (see training_algorithms/sgd.py: grad, fused, auto)")
-    parser.add_argument("--rounds", type=int, default=3,
+    parser.add_argument("--rounds", type=whole_number(1), default=3,
                         help="timing rounds; the paths alternate within each round and the "
                              "median per path is reported")
     parser.add_argument("--profile", action="store_true",
@@ -65,7 +67,7 @@ def main(argv=None):
 
     if args.profile:
         aesara.config.profile = True
-    paths = args.paths.split(",")
+    paths = args.paths   # argparse gives the string default to name_list too
     runs = {path: set_up(args.config, path, args.no_monitor) for path in paths}
     timings = {path: [] for path in paths}
     for _round in range(args.rounds):

@@ -12,10 +12,14 @@ import time
 import numpy as np
 import torch
 
+from gan2014.cli import name_list, whole_number
 from gan2014.iteration import shuffled_sequential_batches
 from port_torch.run import configure_torch
+from port_torch.training_algorithms.sgd import PATHS
 
 DEFAULT_CONFIG = os.path.join("yaml_experiments", "original", "mnist.yaml")
+# Every step path of SGD but "auto" (which is one of them, chosen), and K models at once.
+BENCH_PATHS = tuple(path for path in PATHS if path != "auto") + ("batched",)
 
 
 def build(config, device, path):
@@ -96,19 +100,20 @@ def main(argv=None):
                                      description=__doc__.split("\n")[0])
     parser.add_argument("config", nargs="?", default=DEFAULT_CONFIG)
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--paths", default=None,
+    parser.add_argument("--paths", type=name_list(BENCH_PATHS), default=None,
                         help="comma-separated subset of autograd,fused,graph,batched "
                              "(default: all; graph and batched only on cuda)")
-    parser.add_argument("--steps", type=int, default=100, help="timed updates per path")
-    parser.add_argument("--warmup", type=int, default=10)
-    parser.add_argument("--k", type=int, default=8, help="models in the batched path")
-    parser.add_argument("--threads", type=int, default=None,
+    parser.add_argument("--steps", type=whole_number(1), default=100,
+                        help="timed updates per path")
+    parser.add_argument("--warmup", type=whole_number(0), default=10)
+    parser.add_argument("--k", type=whole_number(1), default=8, help="models in the batched path")
+    parser.add_argument("--threads", type=whole_number(1), default=None,
                         help="torch CPU threads (default: all cores, 2 on the reference machine)")
     args = parser.parse_args(argv)
     device = torch.device(args.device)
     configure_torch(device, args.threads or os.cpu_count())
     default = "autograd,fused,graph,batched" if device.type == "cuda" else "autograd,fused"
-    paths = (args.paths or default).split(",")
+    paths = args.paths or default.split(",")
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else \
         f"cpu, {torch.get_num_threads()} threads"
     print(f"port_torch.bench: {args.config} on {name}, torch {torch.__version__}, "

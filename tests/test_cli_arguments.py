@@ -1,0 +1,53 @@
+"""Command-line numbers and names are checked where they are read.
+
+A negative --max-epochs used to run "epoch 0/-1" and stop, and an unknown bench path ended in a
+traceback from deep inside SGD. Each is now refused by argparse: exit status 2 and a message that
+names the option and the text given, before any model is built.
+"""
+import argparse
+
+import pytest
+
+from gan2014.cli import build_parser, name_list, whole_number
+
+
+def test_whole_number_takes_its_minimum_and_above_and_refuses_the_rest():
+    at_least_zero = whole_number(0)
+    assert at_least_zero("0") == 0 and at_least_zero("12") == 12
+    for text in ("-1", "1.5", "x", ""):
+        with pytest.raises(argparse.ArgumentTypeError, match=f"whole number >= 0, got {text!r}"):
+            at_least_zero(text)
+    with pytest.raises(argparse.ArgumentTypeError, match="whole number >= 1, got '0'"):
+        whole_number(1)("0")
+
+
+def test_name_list_keeps_the_order_given_and_names_every_unknown_name():
+    paths = name_list(("grad", "fused", "reference"))
+    assert paths("fused,grad") == ["fused", "grad"]
+    with pytest.raises(argparse.ArgumentTypeError,
+                       match="unknown 'nosuch', ''; choose from grad, fused, reference"):
+        paths("grad,nosuch,")
+
+
+@pytest.mark.parametrize("option, text, minimum", [
+    ("--max-epochs", "-1", 0), ("--keep-checkpoints", "-2", 0), ("--monitor-every", "0", 1)])
+def test_the_training_command_refuses_a_number_below_its_minimum(option, text, minimum, capsys):
+    parser = build_parser("port_torch")
+    with pytest.raises(SystemExit) as stop:
+        parser.parse_args(["yaml_experiments/mnist.yaml", option, text])
+    assert stop.value.code == 2
+    assert (f"argument {option}: expected a whole number >= {minimum}, got {text!r}"
+            in capsys.readouterr().err)
+    assert parser.parse_args(["c.yaml", option, str(minimum)]).__dict__[
+        option[2:].replace("-", "_")] == minimum
+
+
+def test_the_torch_bench_refuses_an_unknown_path_before_building_anything(capsys):
+    from port_torch import bench
+
+    with pytest.raises(SystemExit) as stop:
+        bench.main(["--paths", "fused,nosuch"])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert "argument --paths: unknown 'nosuch'; choose from autograd, fused, graph, reference, " \
+           "batched" in err
