@@ -23,7 +23,7 @@ def build_parser(backend):
     parser.add_argument("--max-epochs", type=whole_number(0), default=None,
                         help="stop after this many epochs in total (the original MNIST config "
                              "never stops)")
-    parser.add_argument("--time-budget", type=float, default=None,
+    parser.add_argument("--time-budget", type=seconds, default=None,
                         help="seconds; checked at the start of each epoch, as Pylearn2's "
                              "--time-budget")
     parser.add_argument("--out", default=None,
@@ -69,6 +69,17 @@ def whole_number(minimum):
             raise argparse.ArgumentTypeError(f"expected a whole number >= {minimum}, got {text!r}")
         return value
     return parse
+
+
+def seconds(text):
+    """An argparse type: a number of seconds >= 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = None
+    if value is None or not value >= 0:   # also refuses nan
+        raise argparse.ArgumentTypeError(f"expected a number of seconds >= 0, got {text!r}")
+    return value
 
 
 def name_list(allowed):

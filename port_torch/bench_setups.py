@@ -23,6 +23,7 @@ import subprocess
 import sys
 import time
 
+from gan2014.cli import whole_number
 from gan2014.seeds import GENERATOR_NOISE_SEED
 from gan2014.table1 import platform_description
 
@@ -105,7 +106,7 @@ def main(argv=None):
     parser.add_argument("--check", action="store_true",
                         help="time only the per-batch NaN/Inf check, both forms")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--threads", type=int, default=None,
+    parser.add_argument("--threads", type=whole_number(1), default=None,
                         help="torch threads for --check (default: all cores)")
     parser.add_argument("--seed", type=int, default=GENERATOR_NOISE_SEED,
                         help=argparse.SUPPRESS)

@@ -34,6 +34,7 @@ from torch import nn
 from gan2014 import checkpoint as ckpt
 from gan2014 import inference as core
 from gan2014 import parzen
+from gan2014.cli import whole_number
 from gan2014.datasets.errors import DatasetError
 from gan2014.fileio import sha256_of
 from gan2014.progress_line import StepProgress
@@ -265,7 +266,8 @@ def build_parser():
         sub.add_argument("--n-samples", type=int, default=10000)
         sub.add_argument("--sample-seed", type=int, default=DEFAULT_SEED,
                          help="seed of G's samples for the Parzen estimates (default 10097)")
-        sub.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
+        sub.add_argument("--threads", type=whole_number(1), default=1,
+                         help="torch CPU threads (default 1)")
         sub.add_argument("--data-path", default=None, help="overrides $PYLEARN2_DATA_PATH")
         sub.add_argument("--quiet", action="store_true", help="no progress display")
     return parser

@@ -20,6 +20,7 @@ import os
 
 import torch
 
+from gan2014.cli import whole_number
 from gan2014.config.yaml_parse import YAMLConfigError, load_path
 from gan2014.seeds import GENERATOR_NOISE_SEED
 from gan2014.table1 import platform_description
@@ -78,7 +79,7 @@ def main(argv=None):
                                      description=__doc__.split("\n\n")[0])
     parser.add_argument("--config", default=DEFAULT_CONFIG)
     parser.add_argument("--steps", type=int, default=30, help="minibatches to train (default 30)")
-    parser.add_argument("--threads", type=int, default=1,
+    parser.add_argument("--threads", type=whole_number(1), default=1,
                         help="torch threads (default 1, as each of the campaign's seeds 0 and 1)")
     parser.add_argument("--seed", type=int, default=GENERATOR_NOISE_SEED,
                         help="seed of the torch generators (default 10097)")

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from gan2014 import parzen_cli
+from gan2014.cli import whole_number
 from port_torch.adversarial import GENERATOR_SEED
 
 # Memory for one block of squared distances (float64) and its per-sigma scratch copy.
@@ -105,7 +106,7 @@ def add_arguments(parser):
                         help="log-likelihood implementation: numpy = gan2014.parzen (the float64 "
                              "reference), torch = parzen_log_likelihood_torch on --device "
                              "(float64); auto = torch on CUDA, numpy on CPU")
-    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    parser.add_argument("--threads", type=whole_number(1), default=None, help="torch CPU threads")
 
 
 def _device(args):

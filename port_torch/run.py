@@ -32,7 +32,8 @@ def add_arguments(parser):
                              "graph on CUDA, fused on CPU, autograd where fused is unsupported; "
                              "reference = the step written out in one function "
                              "(training_algorithms/reference_step.py)")
-    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    parser.add_argument("--threads", type=cli.whole_number(1), default=None,
+                        help="torch CPU threads")
 
 
 def before_training(train, args):

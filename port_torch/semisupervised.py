@@ -32,6 +32,7 @@ import torch
 from gan2014 import checkpoint as ckpt
 from gan2014 import inference as inference_core
 from gan2014 import semisupervised as ss
+from gan2014.cli import whole_number
 from gan2014.datasets.errors import DatasetError
 from gan2014.fileio import sha256_of
 from gan2014.progress_line import StepProgress
@@ -158,7 +159,8 @@ def build_parser():
     parser.add_argument("--draws", type=int, default=10, help="label draws (seeds 0..N-1)")
     parser.add_argument("--lambdas", default=",".join(map(str, ss.DEFAULT_LAMBDAS)),
                         help="grid of L2 strengths chosen from on the held-out labels")
-    parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
+    parser.add_argument("--threads", type=whole_number(1), default=1,
+                        help="torch CPU threads (default 1)")
     parser.add_argument("--data-path", default=None, help="overrides $PYLEARN2_DATA_PATH")
     parser.add_argument("--quiet", action="store_true", help="no progress display")
     return parser

@@ -19,6 +19,7 @@ import sys
 import torch
 
 from gan2014 import table1
+from gan2014.cli import whole_number
 from port_torch.adversarial import GENERATOR_SEED
 from port_torch.parzen import parzen_log_likelihood_torch
 from port_torch.run import configure_torch
@@ -96,7 +97,7 @@ def add_arguments(parser):
     parser.add_argument("--path", choices=PATHS, default="auto",
                         help="training step implementation (all give the same numbers): auto = "
                              "graph on CUDA, fused on CPU")
-    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    parser.add_argument("--threads", type=whole_number(1), default=None, help="torch CPU threads")
 
 
 def make_backend(args):

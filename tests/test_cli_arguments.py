@@ -51,3 +51,25 @@ def test_the_torch_bench_refuses_an_unknown_path_before_building_anything(capsys
     err = capsys.readouterr().err
     assert "argument --paths: unknown 'nosuch'; choose from autograd, fused, graph, reference, " \
            "batched" in err
+
+
+@pytest.mark.parametrize("text", ["-3", "nan", "soon"])
+def test_a_time_budget_is_a_number_of_seconds_at_least_zero(text, capsys):
+    """--time-budget -3 used to train nothing and exit 0 as if it were done."""
+    with pytest.raises(SystemExit) as stop:
+        build_parser("legacy_aesara").parse_args(["c.yaml", "--time-budget", text])
+    assert stop.value.code == 2
+    assert f"expected a number of seconds >= 0, got {text!r}" in capsys.readouterr().err
+
+
+def test_the_torch_commands_refuse_zero_threads(capsys):
+    """--threads 0 used to mean "torch's default" silently; the torch commands ask for >= 1."""
+    from port_torch import run, table1
+
+    for add_arguments in (run.add_arguments, table1.add_arguments):
+        parser = argparse.ArgumentParser()
+        add_arguments(parser)
+        with pytest.raises(SystemExit):
+            parser.parse_args(["--threads", "0"])
+        assert "argument --threads: expected a whole number >= 1, got '0'" in \
+            capsys.readouterr().err
