@@ -82,6 +82,17 @@ def seconds(text):
     return value
 
 
+def positive_number(text):
+    """An argparse type: a finite number > 0 (a step size, a width of a kernel)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = None
+    if value is None or not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}")
+    return value
+
+
 def name_list(allowed):
     """An argparse type: comma-separated names, each one of ``allowed``, in the order given."""
     def parse(text):

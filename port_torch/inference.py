@@ -34,7 +34,7 @@ from torch import nn
 from gan2014 import checkpoint as ckpt
 from gan2014 import inference as core
 from gan2014 import parzen
-from gan2014.cli import whole_number
+from gan2014.cli import positive_number, whole_number
 from gan2014.datasets.errors import DatasetError
 from gan2014.fileio import sha256_of
 from gan2014.progress_line import StepProgress
@@ -251,9 +251,10 @@ def build_parser():
     commands = parser.add_subparsers(dest="command", required=True)
     train = commands.add_parser("train", help="train E for CHECKPOINT's G, then measure it")
     train.add_argument("checkpoint", help="training checkpoint or released generator (.npz)")
-    train.add_argument("--steps", type=int, default=4000, help="Adam steps (default 4000)")
-    train.add_argument("--batch-size", type=int, default=100)
-    train.add_argument("--lr", type=float, default=1e-3, help="Adam's step size")
+    train.add_argument("--steps", type=whole_number(1), default=4000,
+                       help="Adam steps (default 4000)")
+    train.add_argument("--batch-size", type=whole_number(1), default=100)
+    train.add_argument("--lr", type=positive_number, default=1e-3, help="Adam's step size")
     train.add_argument("--hidden", default=",".join(map(str, core.DEFAULT_HIDDEN)),
                        help="hidden widths, comma-separated (default 1200,1200)")
     train.add_argument("--seed", type=int, default=0,
@@ -263,7 +264,7 @@ def build_parser():
     evaluate.add_argument("--encoder", required=True, help="an encoder.npz written by train")
     for sub in (train, evaluate):
         sub.add_argument("--out", required=True, help="folder for the JSON record and figures")
-        sub.add_argument("--n-samples", type=int, default=10000)
+        sub.add_argument("--n-samples", type=whole_number(1), default=10000)
         sub.add_argument("--sample-seed", type=int, default=DEFAULT_SEED,
                          help="seed of G's samples for the Parzen estimates (default 10097)")
         sub.add_argument("--threads", type=whole_number(1), default=1,
@@ -285,8 +286,6 @@ def parse_hidden(parser, text):
 
 def _train(args, parser, generator, out):
     hidden = parse_hidden(parser, args.hidden)
-    if args.steps <= 0 or args.batch_size <= 0:
-        parser.error("--steps and --batch-size must be positive")
     encoder = Encoder.fresh(generator.mlp.output_dim, hidden, generator.noise_dim, args.seed)
     progress = StepProgress("training E", args.steps, enabled=not args.quiet)
     began = time.perf_counter()

@@ -204,6 +204,12 @@ def main(argv=None):
     except (ckpt.CheckpointError, DatasetError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    for n in label_counts:   # before the features: a count the pool cannot give fails at once
+        try:
+            ss.balanced_labels(pool_y, n, seed=0)
+        except ValueError as error:
+            print(f"error: --labels {n}: {error}", file=sys.stderr)
+            return 2
     functions = feature_functions(model.discriminator, encoder)
     pool, test = compute_features(functions, pool_x), compute_features(functions, test_x)
     features_seconds = time.perf_counter() - began

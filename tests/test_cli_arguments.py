@@ -73,3 +73,18 @@ def test_the_torch_commands_refuse_zero_threads(capsys):
             parser.parse_args(["--threads", "0"])
         assert "argument --threads: expected a whole number >= 1, got '0'" in \
             capsys.readouterr().err
+
+
+@pytest.mark.parametrize("option, text, message", [
+    ("--lr", "-1", "expected a number > 0, got '-1'"),       # a traceback from Adam before
+    ("--n-samples", "0", "expected a whole number >= 1, got '0'"),   # failed after training E
+    ("--steps", "0", "expected a whole number >= 1, got '0'")])
+def test_the_inference_command_refuses_bad_numbers_before_training(option, text, message,
+                                                                   capsys):
+    from port_torch import inference
+
+    with pytest.raises(SystemExit) as stop:
+        inference.main(["train", "missing.npz", "--out", "out", option, text])
+    assert stop.value.code == 2
+    assert f"argument {option}: {message}" in capsys.readouterr().err
+

@@ -283,6 +283,26 @@ def test_the_command_names_bad_input(tmp_path, capsys):
         assert option[0] in capsys.readouterr().err
 
 
+def test_a_label_count_the_pool_cannot_give_is_refused_before_the_features(tmp_path, capsys,
+                                                                          monkeypatch):
+    """--labels 100,600 with a pool of 30 examples of each class: one `error:` line naming the
+    count and the short class, exit 2, before any feature is computed (they take minutes on the
+    real pool) and with nothing written."""
+    pool_y = np.repeat(np.arange(10), 30)
+    monkeypatch.setattr(semi, "load_pair", lambda path: (None, {"epoch": 1}))
+    monkeypatch.setattr(semi, "_load_data", lambda path: (None, pool_y, None, None))
+
+    def no_features(*args):
+        raise AssertionError("features computed before the label counts were checked")
+
+    monkeypatch.setattr(semi, "feature_functions", no_features)
+    out = tmp_path / "out"
+    assert semi.main(["ck.npz", "--out", str(out), "--labels", "100,600", "--quiet"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err == ["error: --labels 600: class 0 has 30 examples in the pool, 60 are needed"]
+    assert not out.exists()
+
+
 def test_the_sweep_gives_every_feature_set_the_same_label_draws():
     """Two feature sets with the same values (one scaled by 7: the scaling step removes the factor)
     get the same draws and so the same chosen strengths and test errors, draw for draw; the
