@@ -21,6 +21,7 @@ import time
 import numpy as np
 
 from gan2014 import parzen
+from gan2014.cli import whole_number
 
 PROTOCOL_POINT_EVALUATIONS = 10 * 1000 + 10000  # 10 sigmas x 1,000 validation + 10,000 test
 
@@ -75,8 +76,10 @@ def timed(function, *args, **kwargs):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m gan2014.parzen_bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--repeats", type=int, default=3, help="fast-form runs (median reported)")
-    parser.add_argument("--subset", type=int, default=20, help="test points for the brute force")
+    parser.add_argument("--repeats", type=whole_number(1), default=3,
+                        help="fast-form runs (median reported)")
+    parser.add_argument("--subset", type=whole_number(1), default=20,
+                        help="test points for the brute force")
     parser.add_argument("--synthetic", action="store_true",
                         help="random data even if MNIST is here")
     parser.add_argument("--no-plain", action="store_true", help="skip the plain product form")

@@ -101,7 +101,7 @@ def main(argv=None):
                                      description=__doc__.split("\n\n")[0])
     parser.add_argument("--config", default=DEFAULT_CONFIG)
     parser.add_argument("--epochs", type=int, default=4, help="timed epochs per process")
-    parser.add_argument("--cores", type=int, default=os.cpu_count(),
+    parser.add_argument("--cores", type=whole_number(1), default=os.cpu_count(),
                         help="cores to share out (default: all)")
     parser.add_argument("--check", action="store_true",
                         help="time only the per-batch NaN/Inf check, both forms")

@@ -88,3 +88,15 @@ def test_the_inference_command_refuses_bad_numbers_before_training(option, text,
     assert stop.value.code == 2
     assert f"argument {option}: {message}" in capsys.readouterr().err
 
+
+
+@pytest.mark.parametrize("argv", [["--repeats", "0"], ["--subset", "0"]])
+def test_the_parzen_bench_refuses_zero_runs_or_test_points(argv, capsys):
+    """Zero repeats was a StatisticsError (median of nothing), zero test points a division by
+    zero, both after the data were loaded."""
+    from gan2014 import parzen_bench
+
+    with pytest.raises(SystemExit) as stop:
+        parzen_bench.main(argv)
+    assert stop.value.code == 2
+    assert f"argument {argv[0]}: expected a whole number >= 1, got '0'" in capsys.readouterr().err
