@@ -9,6 +9,7 @@ from pathlib import Path
 
 from gan2014 import checkpoint as ckpt
 from gan2014 import fileio
+from gan2014.cli import whole_number
 from gan2014.exit_codes import EXIT_BAD_INPUT, EXIT_DONE, EXIT_FAILED, EXIT_INTERRUPTED
 from gan2014.table1.bundles import BUNDLE_PIECE_MIB, pack_bundle, unpack_bundle
 from gan2014.table1.driver import train_all
@@ -48,7 +49,7 @@ def build_parser(backend_name, default_config, default_noise_seed=None):
     parser.add_argument("--noise-seed", type=int, default=None,
                         help="seed of the noise G turns into Parzen samples (default "
                              f"{default_noise_seed}, the same for every epoch and seed)")
-    parser.add_argument("--keep-checkpoints", type=int, default=3,
+    parser.add_argument("--keep-checkpoints", type=whole_number(0), default=3,
                         help="epoch checkpoints kept per seed besides best_valid.npz (0 keeps all)")
     parser.add_argument("--save-every", type=int, default=None, metavar="N",
                         help="write a checkpoint after every N-th epoch (default: the YAML's "
