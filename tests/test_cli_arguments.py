@@ -100,3 +100,14 @@ def test_the_parzen_bench_refuses_zero_runs_or_test_points(argv, capsys):
         parzen_bench.main(argv)
     assert stop.value.code == 2
     assert f"argument {argv[0]}: expected a whole number >= 1, got '0'" in capsys.readouterr().err
+
+
+def test_the_table1_driver_refuses_a_negative_checkpoint_count(capsys):
+    from gan2014.table1.cli import build_parser as table1_parser
+
+    with pytest.raises(SystemExit) as stop:
+        table1_parser("port_torch", "mnist.yaml").parse_args(
+            ["--out", "runs", "--keep-checkpoints", "-1"])
+    assert stop.value.code == 2
+    assert "argument --keep-checkpoints: expected a whole number >= 0, got '-1'" in \
+        capsys.readouterr().err
