@@ -150,7 +150,9 @@ def main(argv=None):
     try:
         threads = [int(t) for t in args.threads.split(",") if t]
     except ValueError:
-        parser.error(f"--threads must be comma-separated integers, got {args.threads!r}")
+        threads = []
+    if not threads or min(threads) < 1:
+        parser.error(f"--threads must be comma-separated whole numbers >= 1, got {args.threads!r}")
     from gan2014.blas import VARIABLE, cpu_vendor_and_flags
     from gan2014.table1.backend import platform_description
 

@@ -214,14 +214,33 @@ def _original_times(command, env):
     return total - sum(train) - sum(monitor[1:]), train, monitor
 
 
+# Each backend's step paths (its training_algorithms/sgd.py PATHS; a test keeps them equal), named
+# here so that a mistyped path is refused before any row runs, without importing either framework.
+STEP_PATHS = {"legacy_aesara": ("auto", "grad", "fused", "reference"),
+              "port_torch": ("auto", "autograd", "fused", "graph", "reference")}
+
+
+def path_names(backend):
+    """An argparse type: comma-separated step paths of `backend` (empty: no row of it)."""
+    def parse(text):
+        names = [name for name in text.split(",") if name]
+        unknown = [name for name in names if name not in STEP_PATHS[backend]]
+        if unknown:
+            raise argparse.ArgumentTypeError(
+                f"unknown {', '.join(map(repr, unknown))}; {backend} has "
+                f"{', '.join(STEP_PATHS[backend])}")
+        return names
+    return parse
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m original_2014.bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--epochs", type=int, default=1, help="training epochs per row")
     parser.add_argument("--cold", action="store_true", help="empty compile caches")
     parser.add_argument("--no-original", action="store_true")
-    parser.add_argument("--aesara-paths", default="grad,fused")
-    parser.add_argument("--torch-paths", default="autograd,fused")
+    parser.add_argument("--aesara-paths", type=path_names("legacy_aesara"), default="grad,fused")
+    parser.add_argument("--torch-paths", type=path_names("port_torch"), default="autograd,fused")
     parser.add_argument("--config", default=str(PROJECT_YAML),
                         help="the backends' YAML (default: the unmodified mnist.yaml; the original "
                              "always runs its own mnist.yaml)")
@@ -249,7 +268,7 @@ def main(argv=None):
         else:
             rows.append(("original 2014", "Theano graph", row))
     for backend, paths in (("legacy_aesara", args.aesara_paths), ("port_torch", args.torch_paths)):
-        for path in filter(None, paths.split(",")):
+        for path in paths:
             rows.append((backend, path, backend_row(backend, path, args.epochs, args.cold,
                                                     args.config)))
             print(f"({backend} {path} done)", flush=True)

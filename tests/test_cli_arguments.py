@@ -111,3 +111,20 @@ def test_the_table1_driver_refuses_a_negative_checkpoint_count(capsys):
     assert stop.value.code == 2
     assert "argument --keep-checkpoints: expected a whole number >= 0, got '-1'" in \
         capsys.readouterr().err
+
+
+def test_the_side_by_side_bench_knows_each_backends_step_paths(capsys):
+    """original_2014.bench names the paths without importing either framework; they must be the
+    backends' own. A mistyped path is refused before any row runs (it failed in a worker, or after
+    the other backend's rows had run for minutes); an empty list means no row of that backend."""
+    from legacy_aesara.training_algorithms.sgd import PATHS as AESARA_PATHS
+    from original_2014 import bench
+    from port_torch.training_algorithms.sgd import PATHS as TORCH_PATHS
+
+    assert bench.STEP_PATHS == {"legacy_aesara": AESARA_PATHS, "port_torch": TORCH_PATHS}
+    assert bench.path_names("legacy_aesara")("") == []
+    with pytest.raises(SystemExit) as stop:
+        bench.main(["--no-original", "--torch-paths", "fused,nosuch"])
+    assert stop.value.code == 2
+    assert "argument --torch-paths: unknown 'nosuch'; port_torch has auto, autograd, fused, " \
+           "graph, reference" in capsys.readouterr().err
