@@ -94,9 +94,10 @@ def positive_number(text):
 
 
 def name_list(allowed):
-    """An argparse type: comma-separated names, each one of ``allowed``, in the order given."""
+    """An argparse type: comma-separated names, each one of ``allowed``, in the order given (empty
+    segments are skipped, so "" names none)."""
     def parse(text):
-        names = text.split(",")
+        names = [name for name in text.split(",") if name]
         unknown = [name for name in names if name not in allowed]
         if unknown:
             raise argparse.ArgumentTypeError(f"unknown {', '.join(map(repr, unknown))}; choose "

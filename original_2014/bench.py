@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 
 from gan2014 import OPENBLAS_CHOICE
+from gan2014.cli import name_list
 from gan2014.table1 import platform_description
 from original_2014 import bench_profile
 
@@ -220,27 +221,17 @@ STEP_PATHS = {"legacy_aesara": ("auto", "grad", "fused", "reference"),
               "port_torch": ("auto", "autograd", "fused", "graph", "reference")}
 
 
-def path_names(backend):
-    """An argparse type: comma-separated step paths of `backend` (empty: no row of it)."""
-    def parse(text):
-        names = [name for name in text.split(",") if name]
-        unknown = [name for name in names if name not in STEP_PATHS[backend]]
-        if unknown:
-            raise argparse.ArgumentTypeError(
-                f"unknown {', '.join(map(repr, unknown))}; {backend} has "
-                f"{', '.join(STEP_PATHS[backend])}")
-        return names
-    return parse
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m original_2014.bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--epochs", type=int, default=1, help="training epochs per row")
     parser.add_argument("--cold", action="store_true", help="empty compile caches")
     parser.add_argument("--no-original", action="store_true")
-    parser.add_argument("--aesara-paths", type=path_names("legacy_aesara"), default="grad,fused")
-    parser.add_argument("--torch-paths", type=path_names("port_torch"), default="autograd,fused")
+    # Comma-separated step paths; an empty list: no row of that backend.
+    parser.add_argument("--aesara-paths", type=name_list(STEP_PATHS["legacy_aesara"]),
+                        default="grad,fused")
+    parser.add_argument("--torch-paths", type=name_list(STEP_PATHS["port_torch"]),
+                        default="autograd,fused")
     parser.add_argument("--config", default=str(PROJECT_YAML),
                         help="the backends' YAML (default: the unmodified mnist.yaml; the original "
                              "always runs its own mnist.yaml)")

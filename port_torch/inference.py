@@ -315,7 +315,7 @@ def main(argv=None):
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     from port_torch.api import load_generator
 
-    torch.set_num_threads(max(1, args.threads))
+    torch.set_num_threads(args.threads)
     out = Path(args.out)
     try:
         generator = freeze(load_generator(args.checkpoint))

@@ -195,7 +195,7 @@ def main(argv=None):
     if any(n % ss.N_CLASSES for n in label_counts):
         parser.error(f"--labels: each count must be a multiple of {ss.N_CLASSES} (balanced "
                      f"classes), got {args.labels!r}")
-    torch.set_num_threads(max(1, args.threads))
+    torch.set_num_threads(args.threads)
     began = time.perf_counter()
     try:
         model, meta = load_pair(args.checkpoint)

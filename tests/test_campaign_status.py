@@ -75,10 +75,11 @@ def test_a_folder_that_is_not_a_run_folder_leaves_the_readme_as_it_was(tmp_path,
     missing = tmp_path / "no-such-runs"
     assert campaign_status.main([str(missing), str(readme), "abc"]) == 2
     assert readme.read_bytes() == before
-    assert f"{missing} is not a Table-1 run folder" in capsys.readouterr().err
+    assert f"{missing} holds no table1.json: not a folder made by the table1 driver; " \
+        f"{readme} is left as it was" in capsys.readouterr().err
     lay_out(missing, 0, [10])
     assert campaign_status.main([str(missing), str(readme), "abc"]) == 2   # seeds, no manifest
-    (missing / "table1.json").write_text("{}")
+    (missing / "table1.json").write_text('{"format": "gan2014-table1"}')
     assert campaign_status.main([str(missing), str(readme), "abc"]) == 0
     assert "seed 0 10/2500 epochs" in readme.read_text()
 

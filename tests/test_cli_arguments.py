@@ -24,9 +24,10 @@ def test_whole_number_takes_its_minimum_and_above_and_refuses_the_rest():
 def test_name_list_keeps_the_order_given_and_names_every_unknown_name():
     paths = name_list(("grad", "fused", "reference"))
     assert paths("fused,grad") == ["fused", "grad"]
+    assert paths("grad,,fused,") == ["grad", "fused"] and paths("") == []   # empty names none
     with pytest.raises(argparse.ArgumentTypeError,
-                       match="unknown 'nosuch', ''; choose from grad, fused, reference"):
-        paths("grad,nosuch,")
+                       match="unknown 'nosuch', 'Grad'; choose from grad, fused, reference"):
+        paths("grad,nosuch,Grad")
 
 
 @pytest.mark.parametrize("option, text, minimum", [
@@ -122,9 +123,9 @@ def test_the_side_by_side_bench_knows_each_backends_step_paths(capsys):
     from port_torch.training_algorithms.sgd import PATHS as TORCH_PATHS
 
     assert bench.STEP_PATHS == {"legacy_aesara": AESARA_PATHS, "port_torch": TORCH_PATHS}
-    assert bench.path_names("legacy_aesara")("") == []
+    assert name_list(bench.STEP_PATHS["legacy_aesara"])("") == []
     with pytest.raises(SystemExit) as stop:
         bench.main(["--no-original", "--torch-paths", "fused,nosuch"])
     assert stop.value.code == 2
-    assert "argument --torch-paths: unknown 'nosuch'; port_torch has auto, autograd, fused, " \
+    assert "argument --torch-paths: unknown 'nosuch'; choose from auto, autograd, fused, " \
            "graph, reference" in capsys.readouterr().err

@@ -16,7 +16,8 @@ from pathlib import Path
 from gan2014 import checkpoint as ckpt
 from gan2014.fileio import read_jsonl, write_text_atomically
 from gan2014.exit_codes import EXIT_BAD_INPUT, EXIT_DONE
-from gan2014.table1.layout import DRIVER_LOG, HISTORY, MANIFEST, seed_dir
+from gan2014.table1.layout import DRIVER_LOG, HISTORY, Table1Error, seed_dir
+from gan2014.table1.manifest import read_manifest
 from gan2014.table1.protocol import best_row
 
 SEEDS = (0, 1, 2)
@@ -84,10 +85,11 @@ def main(argv=None):
     if len(argv) != 3:
         raise SystemExit("usage: python -m gan2014.table1.campaign_status RUNS README COMMIT")
     runs, readme, commit = argv
-    if not (Path(runs) / MANIFEST).is_file():
+    try:
         # A mistyped folder would read as "not started" for every seed and replace the line.
-        print(f"error: {runs} is not a Table-1 run folder (it holds no {MANIFEST}); "
-              f"{readme} is left as it was", file=sys.stderr)
+        read_manifest(runs)
+    except Table1Error as error:
+        print(f"error: {error}; {readme} is left as it was", file=sys.stderr)
         return EXIT_BAD_INPUT
     line = status_line(runs, commit)
     rewrite_readme(readme, line)
