@@ -71,26 +71,26 @@ def whole_number(minimum):
     return parse
 
 
-def seconds(text):
-    """An argparse type: a number of seconds >= 0."""
+def _float_within(text, accept, expected):
+    """``text`` as a float if ``accept(value)`` holds, else an argparse error saying ``expected``
+    (a comparison with nan is false, so nan is refused by every caller's test)."""
     try:
         value = float(text)
     except ValueError:
         value = None
-    if value is None or not value >= 0:   # also refuses nan
-        raise argparse.ArgumentTypeError(f"expected a number of seconds >= 0, got {text!r}")
+    if value is None or not accept(value):
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
     return value
+
+
+def seconds(text):
+    """An argparse type: a number of seconds >= 0."""
+    return _float_within(text, lambda value: value >= 0, "a number of seconds >= 0")
 
 
 def positive_number(text):
     """An argparse type: a finite number > 0 (a step size, a width of a kernel)."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = None
-    if value is None or not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}")
-    return value
+    return _float_within(text, lambda value: 0 < value < float("inf"), "a number > 0")
 
 
 def name_list(allowed):

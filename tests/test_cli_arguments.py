@@ -63,6 +63,16 @@ def test_a_time_budget_is_a_number_of_seconds_at_least_zero(text, capsys):
     assert f"expected a number of seconds >= 0, got {text!r}" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("text", ["0", "-1", "nan", "inf", "big"])
+def test_a_positive_number_is_finite_and_above_zero(text):
+    """A step size or a kernel width: nan and inf would pass a bare "> 0" or float() check."""
+    from gan2014.cli import positive_number
+
+    with pytest.raises(argparse.ArgumentTypeError, match=f"expected a number > 0, got {text!r}"):
+        positive_number(text)
+    assert positive_number("1e-3") == 1e-3
+
+
 def test_the_torch_commands_refuse_zero_threads(capsys):
     """--threads 0 used to mean "torch's default" silently; the torch commands ask for >= 1."""
     from port_torch import run, table1
