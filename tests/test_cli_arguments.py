@@ -139,3 +139,27 @@ def test_the_side_by_side_bench_knows_each_backends_step_paths(capsys):
     assert stop.value.code == 2
     assert "argument --torch-paths: unknown 'nosuch'; choose from auto, autograd, fused, " \
            "graph, reference" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--epochs", "0"], "argument --epochs: expected a whole number >= 1, got '0'"),
+    (["--valid-every", "x"], "argument --valid-every: expected a whole number >= 1, got 'x'"),
+    (["--seeds", "0", "-1"], "argument --seeds: expected a whole number >= 0, got '-1'"),
+    (["--time-budget", "nan"], "argument --time-budget: expected a number of seconds >= 0"),
+    (["--piece-mib", "inf"], "argument --piece-mib: expected a number > 0, got 'inf'"),
+    (["--limit", "10001"], "--limit must be <= 10000 (the validation images)"),
+    (["--save-every", "3"], "--save-every must divide --valid-every"),
+    (["--seeds", "1", "1"], "--seeds must be distinct")])
+def test_the_table1_command_refuses_bad_options_before_touching_the_run_folder(argv, message,
+                                                                                tmp_path, capsys):
+    """Each option alone by its type, the relations between them after parsing; nothing is made."""
+    from gan2014.table1 import cli
+
+    out = tmp_path / "runs"
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["--out", str(out)] + argv, "port_torch", make_backend=None,
+                 default_noise_seed=0)
+    assert stop.value.code == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists()
+

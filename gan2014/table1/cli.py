@@ -9,7 +9,7 @@ from pathlib import Path
 
 from gan2014 import checkpoint as ckpt
 from gan2014 import fileio
-from gan2014.cli import whole_number
+from gan2014.cli import positive_number, seconds, whole_number
 from gan2014.exit_codes import EXIT_BAD_INPUT, EXIT_DONE, EXIT_FAILED, EXIT_INTERRUPTED
 from gan2014.table1.bundles import BUNDLE_PIECE_MIB, pack_bundle, unpack_bundle
 from gan2014.table1.driver import train_all
@@ -31,32 +31,32 @@ def build_parser(backend_name, default_config, default_noise_seed=None):
                              "config); tests pass a tiny one")
     parser.add_argument("--out", required=True,
                         help="output folder (one seed_K/ run folder per seed)")
-    parser.add_argument("--seeds", type=int, nargs="+", default=None,
+    parser.add_argument("--seeds", type=whole_number(0), nargs="+", default=None,
                         help="seed numbers to train, one after another (default: 0); with "
                              "--report, the seeds to report (default: every seed_K folder)")
-    parser.add_argument("--epochs", type=int, default=2500,
+    parser.add_argument("--epochs", type=whole_number(1), default=2500,
                         help="train each seed to this many epochs (default 2500)")
-    parser.add_argument("--valid-every", type=int, default=50,
+    parser.add_argument("--valid-every", type=whole_number(1), default=50,
                         help="epochs between validation Parzen evaluations (default 50)")
-    parser.add_argument("--time-budget", type=float, default=None,
+    parser.add_argument("--time-budget", type=seconds, default=None,
                         help="seconds for this command, from its start; it stops cleanly before "
                              "an epoch it could not finish, and exits with status 75")
-    parser.add_argument("--n-samples", type=int, default=10000,
+    parser.add_argument("--n-samples", type=whole_number(1), default=10000,
                         help="samples from G per Parzen evaluation (parzen_ll.py -n; "
                              "default 10000)")
-    parser.add_argument("--limit", type=int, default=1000,
+    parser.add_argument("--limit", type=whole_number(1), default=1000,
                         help="validation images that choose sigma (parzen_ll.py -l; default 1000)")
     parser.add_argument("--noise-seed", type=int, default=None,
                         help="seed of the noise G turns into Parzen samples (default "
                              f"{default_noise_seed}, the same for every epoch and seed)")
     parser.add_argument("--keep-checkpoints", type=whole_number(0), default=3,
                         help="epoch checkpoints kept per seed besides best_valid.npz (0 keeps all)")
-    parser.add_argument("--save-every", type=int, default=None, metavar="N",
+    parser.add_argument("--save-every", type=whole_number(1), default=None, metavar="N",
                         help="write a checkpoint after every N-th epoch (default: the YAML's "
                              "save_freq, 1 for mnist.yaml); must divide --valid-every. A pause "
                              "still saves the exact epoch it stops at; a kill loses at most N-1 "
                              "epochs. Each mnist.yaml checkpoint is 30 MB")
-    parser.add_argument("--monitor-every", type=int, default=1, metavar="N",
+    parser.add_argument("--monitor-every", type=whole_number(1), default=1, metavar="N",
                         help="compute the monitoring channels after every N-th epoch only (and "
                              "after epoch 0 and the last); training and validation are unchanged. "
                              "Default 1, as Pylearn2; on a GPU the 173 channels of mnist.yaml cost "
@@ -76,9 +76,10 @@ def build_parser(backend_name, default_config, default_noise_seed=None):
     parser.add_argument("--pack-resume", metavar="DIR", default=None,
                         help="last write a bundle of what a fresh machine needs to continue the "
                              "run (copy DIR there and --unpack it)")
-    parser.add_argument("--piece-mib", type=float, default=BUNDLE_PIECE_MIB, metavar="MIB",
+    parser.add_argument("--piece-mib", type=positive_number, default=BUNDLE_PIECE_MIB,
+                        metavar="MIB",
                         help="size of each bundle piece in MiB (default %(default)g)")
-    parser.add_argument("--max-pieces", type=int, default=None, metavar="N",
+    parser.add_argument("--max-pieces", type=whole_number(1), default=None, metavar="N",
                         help="refuse to write a bundle of more than N pieces (default: no limit)")
     parser.add_argument("--no-train", action="store_true",
                         help="only --unpack / --pack / --report, no training")
@@ -89,27 +90,15 @@ def build_parser(backend_name, default_config, default_noise_seed=None):
 
 
 def check_arguments(parser, args):
-    if args.epochs < 1:
-        parser.error("--epochs must be >= 1")
-    if args.valid_every < 1:
-        parser.error("--valid-every must be >= 1")
-    if args.monitor_every < 1:
-        parser.error("--monitor-every must be >= 1")
-    if args.save_every is not None and (args.save_every < 1 or args.valid_every % args.save_every):
-        parser.error("--save-every must be >= 1 and divide --valid-every (every validated epoch "
-                     "needs its checkpoint)")
-    if not args.piece_mib > 0:
-        parser.error("--piece-mib must be > 0")
-    if args.max_pieces is not None and args.max_pieces < 1:
-        parser.error("--max-pieces must be >= 1")
-    if args.n_samples < 1 or args.limit < 1:
-        parser.error("--n-samples and --limit must be >= 1")
+    """What no single option's type can see: how options relate (each alone is checked by its
+    argparse type while parsing)."""
+    if args.save_every is not None and args.valid_every % args.save_every:
+        parser.error("--save-every must divide --valid-every (every validated epoch needs its "
+                     "checkpoint)")
     if args.limit > VALID_STOP - VALID_START:
         parser.error(f"--limit must be <= {VALID_STOP - VALID_START} (the validation images)")
-    if args.seeds is not None and (len(set(args.seeds)) != len(args.seeds) or min(args.seeds) < 0):
-        parser.error("--seeds must be distinct numbers >= 0")
-    if args.time_budget is not None and not args.time_budget >= 0:
-        parser.error("--time-budget must be >= 0 seconds")
+    if args.seeds is not None and len(set(args.seeds)) != len(args.seeds):
+        parser.error("--seeds must be distinct")
 
 
 def main(argv, backend_name, make_backend, default_noise_seed, add_arguments=None,
