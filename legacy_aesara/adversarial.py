@@ -21,6 +21,7 @@ import aesara
 import aesara.tensor as at
 import numpy as np
 
+from gan2014 import generator_noise
 from gan2014.generator_objectives import check_generator_objective
 from gan2014.seeds import GENERATOR_NOISE_SEED, NOISE_BOTH_SEED
 from legacy_aesara.models.mlp import shared_floatx
@@ -197,11 +198,11 @@ def add_layers(mlp, pretrained, start_layer=0, *, registry):
 class Generator:
     """adversarial/__init__.py :: Generator -- an MLP applied to noise from its own MRG stream."""
 
-    NOISE_KINDS = ("uniform", "gaussian", "spherical")
+    NOISE_KINDS = generator_noise.NOISE_KINDS   # the conditional generator widens it
 
     def __init__(self, mlp, noise="gaussian", monitor_ll=False, ll_n_samples=100, ll_sigma=0.2):
         self.mlp = mlp
-        self.noise = noise
+        self.noise = generator_noise.check_noise_kind(type(self).__name__, noise, self.NOISE_KINDS)
         self.monitor_ll = monitor_ll
         self.ll_n_samples = ll_n_samples
         self.ll_sigma = ll_sigma

@@ -11,14 +11,12 @@ import aesara
 import aesara.tensor as at
 import numpy as np
 
+from gan2014 import generator_noise
 from gan2014.composite_space import CompositeSpace
 from legacy_aesara.adversarial import (DRAW, NO_DROPOUT, AdversaryCost2, AdversaryPair,
                                        Generator, mask_arguments, mask_inputs, theano_parzen)
 from legacy_aesara.models.mlp import quiet_mrg
 from legacy_aesara.space import make_theano_batch
-
-NOISE_KINDS = Generator.NOISE_KINDS + ("unit_uniform",)
-
 
 def split_columns(space, batch):
     """(first component, last component) of a batch of a two-component CompositeSpace."""
@@ -41,11 +39,10 @@ def balanced_labels(n, num_classes):
 class ConditionalGenerator(Generator):
     """ConditionalGenerator(mlp, noise, ...): G(z, c) = mlp([z | c]); noise as the torch twin's."""
 
+    NOISE_KINDS = generator_noise.CONDITIONAL_NOISE_KINDS
+
     def __init__(self, mlp, noise="unit_uniform", monitor_ll=False, ll_n_samples=100,
                  ll_sigma=0.2):
-        if noise not in NOISE_KINDS:
-            raise ValueError(f"ConditionalGenerator: noise must be one of {NOISE_KINDS}, "
-                             f"got {noise!r}")
         self.num_classes = check_two_parts("ConditionalGenerator", mlp.get_input_space())
         super().__init__(mlp, noise, monitor_ll, ll_n_samples, ll_sigma)
 

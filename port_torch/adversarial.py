@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from gan2014 import generator_noise
 from gan2014.generator_objectives import check_generator_objective
 from gan2014.seeds import GENERATOR_NOISE_SEED
 from port_torch.random_streams import RandomStreams, draw_masks, draw_noise
@@ -67,10 +68,9 @@ class Generator(nn.Module):
 
     def __init__(self, mlp, noise="gaussian", monitor_ll=False, ll_n_samples=100, ll_sigma=0.2):
         super().__init__()
-        if noise not in ("uniform", "gaussian", "spherical"):
-            raise NotImplementedError(noise)
         self.mlp = mlp
-        self.noise = noise
+        self.noise = generator_noise.check_noise_kind("Generator", noise,
+                                                      generator_noise.NOISE_KINDS)
         self.monitor_ll = bool(monitor_ll)
         self.ll_n_samples = int(ll_n_samples)
         self.ll_sigma = float(ll_sigma)

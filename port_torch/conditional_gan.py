@@ -21,12 +21,12 @@ import numpy as np
 import torch
 from torch import nn
 
+from gan2014 import generator_noise
 from gan2014.composite_space import CompositeSpace
 from port_torch.adversarial import (AdversaryCost2, AdversaryPair, _only_dropped,
                                     draw_noise, parzen_log_likelihood)
 from port_torch.random_streams import draw_masks
 
-NOISE_KINDS = ("uniform", "gaussian", "spherical", "unit_uniform")
 
 
 def split_columns(space, batch):
@@ -58,12 +58,10 @@ class ConditionalGenerator(nn.Module):
     def __init__(self, mlp, noise="unit_uniform", monitor_ll=False, ll_n_samples=100,
                  ll_sigma=0.2):
         super().__init__()
-        if noise not in NOISE_KINDS:
-            raise ValueError(f"ConditionalGenerator: noise must be one of {NOISE_KINDS}, "
-                             f"got {noise!r}")
         self.num_classes = check_two_parts("ConditionalGenerator", mlp.input_space)
         self.mlp = mlp
-        self.noise = noise
+        self.noise = generator_noise.check_noise_kind("ConditionalGenerator", noise,
+                                                      generator_noise.CONDITIONAL_NOISE_KINDS)
         self.monitor_ll = bool(monitor_ll)
         self.ll_n_samples = int(ll_n_samples)
         self.ll_sigma = float(ll_sigma)

@@ -161,3 +161,25 @@ def test_composite_layer_refuses_bad_routing():
     with pytest.raises(ValueError, match="must be a CompositeSpace"):
         MLP(layers=[CompositeLayer("h0", [RectifiedLinear(layer_name="a", dim=2, irange=.1)],
                                    {0: [0]})], nvis=5)
+
+
+@pytest.mark.parametrize("backend", ["port_torch", "legacy_aesara"])
+def test_a_misspelt_noise_kind_is_refused_where_the_yaml_builds_g(backend, tmp_path):
+    """Both backends name the file, the line and the kinds ConditionalGenerator knows (the
+    unconditional four plus 'unit_uniform'); the Aesara one used to accept any name and fail only
+    when building the training function."""
+    mnist_or_skip()
+    import importlib
+
+    from gan2014.config.yaml_parse import YAMLConfigError, load_path
+    registry = importlib.import_module(f"{backend}.registry").REGISTRY
+    text = YAML.read_text(encoding="utf-8")
+    assert text.count("noise: 'unit_uniform'") == 1
+    config = tmp_path / "misspelt.yaml"
+    config.write_text(text.replace("noise: 'unit_uniform'", "noise: 'unit_unifrom'"),
+                      encoding="utf-8")
+    with pytest.raises(YAMLConfigError, match=r"misspelt\.yaml:\d+:\d+: building "
+                       r"!obj:.*ConditionalGenerator failed: ValueError: ConditionalGenerator: "
+                       r"noise must be one of 'uniform', 'gaussian', 'spherical', 'unit_uniform', "
+                       r"got 'unit_unifrom'"):
+        load_path(str(config), registry)

@@ -467,6 +467,11 @@ YAML_CASES = {
                     r"expected arguments: learning_rate"),
     "duplicate_key": (("batch_size: 100,", "batch_size: 100, batch_size: 50,"),
                       r"bad\.yaml:\d+:\d+: duplicate key 'batch_size'"),
+    # The 2014 code raised NotImplementedError('unifrom') only when it first drew noise.
+    "unknown_noise": (("noise: 'uniform',", "noise: 'unifrom',"),
+                      r"bad\.yaml:\d+:\d+: building !obj:adversarial\.Generator failed: "
+                      r"ValueError: Generator: noise must be one of 'uniform', 'gaussian', "
+                      r"'spherical', got 'unifrom'"),
 }
 
 
@@ -479,10 +484,10 @@ def data_root(runs):
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_bad_yaml(tmp_path, data_root, in_process_cli, backend, case):
     """A bad YAML (unknown class, forbidden !obj: target, wrong type, missing required argument,
-    duplicate key) stops before anything is built or written: exit code 2, one error naming the
-    file and line, no traceback, nothing created or deleted (an existing output folder
-    untouched). Exact: exit code, each case's message pattern and every file's bytes (the fixture's
-    snapshot); the message is the user's only guide."""
+    duplicate key, unknown noise kind) stops before anything is built or written: exit code 2,
+    one error naming the file and line, no traceback, nothing created or deleted (an existing
+    output folder untouched). Exact: exit code, each case's message pattern and every file's
+    bytes (the fixture's snapshot); the message is the user's only guide."""
     (old, new), pattern = YAML_CASES[case]
     text = TINY_YAML.read_text(encoding="utf-8")
     assert old in text
