@@ -123,6 +123,7 @@ def main(argv, backend, load_registry, add_arguments=None, before_training=None)
 
 
 def _main(argv, backend, load_registry, add_arguments, before_training):
+    from gan2014.config.checks import ExperimentSetupError
     from gan2014.config.yaml_parse import YAMLConfigError, load_path
     from gan2014.train import RunFolderInUse, TrainingDivergedError
 
@@ -163,6 +164,9 @@ def _main(argv, backend, load_registry, add_arguments, before_training):
         return EXIT_FAILED
     except (ckpt.CheckpointError, RunFolderInUse) as error:
         print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except ExperimentSetupError as error:
+        print(f"error: {args.config}: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except OSError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -23,6 +23,8 @@ channel-planar (column c*rows*cols + i*cols + j), see `DesignBatchFormatter`.
 """
 import numpy as np
 
+from gan2014.config.checks import ExperimentSetupError
+
 BATCH, CHANNEL = "b", "c"
 DEFAULT_AXES = (BATCH, 0, 1, CHANNEL)     # Conv2DSpace.default_axes
 VIEW_CONVERTER_AXES = (BATCH, CHANNEL, 0, 1)   # how a design-matrix row is laid out (planar)
@@ -212,8 +214,9 @@ class DesignBatchFormatter:
             else dataset.X
         width = design.shape[1]
         if width != space.get_total_dimension():
-            raise ValueError(f"the model's input space {space!r} has {space.get_total_dimension()} "
-                             f"dimensions but the dataset's rows have {width}")
+            raise ExperimentSetupError(f"the model's input space {space!r} has "
+                                       f"{space.get_total_dimension()} dimensions but the "
+                                       f"dataset's rows have {width}")
         self.space = space
         if isinstance(space, VectorSpace):
             self.steps = []

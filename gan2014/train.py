@@ -102,17 +102,6 @@ class RunFolderInUse(RuntimeError):
     """Another process is training into the same output folder."""
 
 
-def check_positive_int(owner, name, value, allow_none=True):
-    """Argument check shared by both backends' SGD: a clear message for `batch_size: 'abc'` at
-    construction time (the YAML loader adds file and line), not a TypeError deep in training."""
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
-        raise ValueError(f"{owner}: {name} must be a positive integer, got {value!r} "
-                         f"({type(value).__name__})")
-    return int(value)
-
-
 class Train:
     """Pylearn2's Train object; the constructor takes the YAML's (`!obj:pylearn2.train.Train`)."""
 

@@ -22,6 +22,7 @@ import aesara.tensor as at
 import numpy as np
 
 from gan2014 import generator_noise
+from gan2014.config.checks import check_dropout_options
 from gan2014.generator_objectives import check_generator_objective
 from gan2014.seeds import GENERATOR_NOISE_SEED, NOISE_BOTH_SEED
 from legacy_aesara.models.mlp import shared_floatx
@@ -336,6 +337,18 @@ class AdversaryCost2:
         if infer_layer is not None:
             raise NotImplementedError("AdversaryCost2: infer_layer needs an inferer, which the "
                                       "legacy_aesara backend does not support")
+        check_dropout_options(
+            type(self).__name__,
+            discriminator_default_input_include_prob=discriminator_default_input_include_prob,
+            discriminator_input_include_probs=discriminator_input_include_probs,
+            discriminator_default_input_scale=discriminator_default_input_scale,
+            discriminator_input_scales=discriminator_input_scales,
+            generator_default_input_include_prob=generator_default_input_include_prob,
+            generator_default_input_scale=generator_default_input_scale,
+            inference_default_input_include_prob=inference_default_input_include_prob,
+            inference_input_include_probs=inference_input_include_probs,
+            inference_default_input_scale=inference_default_input_scale,
+            inference_input_scales=inference_input_scales)
         self.scale_grads = scale_grads
         self.target_scale = target_scale
         self.discriminator_default_input_include_prob = discriminator_default_input_include_prob

@@ -12,6 +12,7 @@ import aesara.tensor as at
 import numpy as np
 
 from gan2014 import generator_noise
+from gan2014.config.checks import check_dropout_options
 from gan2014.composite_space import CompositeSpace
 from legacy_aesara.adversarial import (DRAW, NO_DROPOUT, AdversaryCost2, AdversaryPair,
                                        Generator, mask_arguments, mask_inputs, theano_parzen)
@@ -123,6 +124,9 @@ class ConditionalAdversaryCost(AdversaryCost2):
     def __init__(self, generator_input_include_probs=None, generator_input_scales=None,
                  **kwargs):
         super().__init__(**kwargs)
+        check_dropout_options(type(self).__name__,
+                              generator_input_include_probs=generator_input_include_probs,
+                              generator_input_scales=generator_input_scales)
         if self.no_drop_in_d_for_g or self.noise_both != 0.:
             raise NotImplementedError("ConditionalAdversaryCost: no_drop_in_d_for_g / noise_both")
         self.generator_input_include_probs = generator_input_include_probs

@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from gan2014 import generator_noise
+from gan2014.config.checks import check_dropout_options
 from gan2014.generator_objectives import check_generator_objective
 from gan2014.seeds import GENERATOR_NOISE_SEED
 from port_torch.random_streams import RandomStreams, draw_masks, draw_noise
@@ -224,6 +225,18 @@ class AdversaryCost2:
         if infer_layer is not None or noise_both != 0.:
             raise NotImplementedError("AdversaryCost2: infer_layer / noise_both are not "
                                       "implemented in port_torch (no experiment uses them)")
+        check_dropout_options(
+            type(self).__name__,
+            discriminator_default_input_include_prob=discriminator_default_input_include_prob,
+            discriminator_input_include_probs=discriminator_input_include_probs,
+            discriminator_default_input_scale=discriminator_default_input_scale,
+            discriminator_input_scales=discriminator_input_scales,
+            generator_default_input_include_prob=generator_default_input_include_prob,
+            generator_default_input_scale=generator_default_input_scale,
+            inference_default_input_include_prob=inference_default_input_include_prob,
+            inference_input_include_probs=inference_input_include_probs,
+            inference_default_input_scale=inference_default_input_scale,
+            inference_input_scales=inference_input_scales)
         self.scale_grads, self.target_scale = bool(scale_grads), float(target_scale)
         self.d_dropout = dict(default_input_include_prob=discriminator_default_input_include_prob,
                               input_include_probs=discriminator_input_include_probs,

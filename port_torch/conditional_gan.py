@@ -22,6 +22,7 @@ import torch
 from torch import nn
 
 from gan2014 import generator_noise
+from gan2014.config.checks import check_dropout_options
 from gan2014.composite_space import CompositeSpace
 from port_torch.adversarial import (AdversaryCost2, AdversaryPair, _only_dropped,
                                     draw_noise, parzen_log_likelihood)
@@ -163,6 +164,9 @@ class ConditionalAdversaryCost(AdversaryCost2):
     def __init__(self, generator_input_include_probs=None, generator_input_scales=None,
                  **kwargs):
         super().__init__(**kwargs)
+        check_dropout_options(type(self).__name__,
+                              generator_input_include_probs=generator_input_include_probs,
+                              generator_input_scales=generator_input_scales)
         if self.no_drop_in_d_for_g:
             raise NotImplementedError("ConditionalAdversaryCost: no_drop_in_d_for_g")
         self.g_dropout.update(input_include_probs=generator_input_include_probs,

@@ -467,6 +467,22 @@ YAML_CASES = {
                     r"expected arguments: learning_rate"),
     "duplicate_key": (("batch_size: 100,", "batch_size: 100, batch_size: 50,"),
                       r"bad\.yaml:\d+:\d+: duplicate key 'batch_size'"),
+    # YAML 1.1 reads -.05 as text; Pylearn2 failed on it with "bad operand type for unary -".
+    "text_for_a_number": (("irange: .05,", "irange: -.05,"),
+                          r"bad\.yaml:\d+:\d+: .*ValueError: layer 'h0': irange must be a "
+                          r"number, got '-\.05' \(text to YAML 1\.1.*write -0\.05, unquoted"),
+    "no_pieces": (("num_pieces: 5,", "num_pieces: 0,"),     # was an IndexError / ZeroDivisionError
+                  r"bad\.yaml:\d+:\d+: building !obj:pylearn2\.models\.maxout\.Maxout failed: "
+                  r"ValueError: Maxout 'h0': num_pieces must be a positive integer, got 0"),
+    "probability_above_1": (("discriminator_default_input_include_prob: .5,",
+                             "discriminator_default_input_include_prob: 1.5,"),   # was accepted
+                            r"bad\.yaml:\d+:\d+: building !obj:adversarial\.AdversaryCost2 "
+                            r"failed: ValueError: AdversaryCost2: "
+                            r"discriminator_default_input_include_prob must be in \(0, 1\], "
+                            r"got 1\.5"),
+    "negative_learning_rate": (("learning_rate: .1,", "learning_rate: -0.1,"),   # was accepted
+                               r"bad\.yaml:\d+:\d+: .*SGD: learning_rate must be >= 0, "
+                               r"got -0\.1"),
     # The 2014 code raised NotImplementedError('unifrom') only when it first drew noise.
     "unknown_noise": (("noise: 'uniform',", "noise: 'unifrom',"),
                       r"bad\.yaml:\d+:\d+: building !obj:adversarial\.Generator failed: "
@@ -484,7 +500,8 @@ def data_root(runs):
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_bad_yaml(tmp_path, data_root, in_process_cli, backend, case):
     """A bad YAML (unknown class, forbidden !obj: target, wrong type, missing required argument,
-    duplicate key, unknown noise kind) stops before anything is built or written: exit code 2,
+    duplicate key, unknown noise kind, a number YAML reads as text, a value no run can mean)
+    stops before anything is built or written: exit code 2,
     one error naming the file and line, no traceback, nothing created or deleted (an existing
     output folder untouched). Exact: exit code, each case's message pattern and every file's
     bytes (the fixture's snapshot); the message is the user's only guide."""
@@ -500,6 +517,42 @@ def test_bad_yaml(tmp_path, data_root, in_process_cli, backend, case):
     assert_clean_exit(result, 2)
     assert re.search(r"error: .*" + pattern, result.stderr), result
     assert not (REPO / "PWNED").exists() and not (tmp_path / "PWNED").exists()
+
+
+SETUP_CASES = {
+    # Only when training is set up is it known which layers the MLP has and how wide the data are.
+    "dropout_for_a_missing_layer": (("'h0': .8", "'h9': .8"),
+                                    r"bad\.yaml: a dropout setting names layer\(s\) \['h9'\] "
+                                    r"that the MLP does not have \(its layers: \['h0', 'h1', "
+                                    r"'y'\]\)"),
+    "input_narrower_than_the_data": (("nvis: 784,", "nvis: 99,"),
+                                     r"bad\.yaml: the model's input space VectorSpace\(dim=99\) "
+                                     r"has 99 dimensions but the dataset's rows have 784"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SETUP_CASES))
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_objects_that_do_not_fit_together_stop_when_training_is_set_up(tmp_path, data_root,
+                                                                      in_process_cli, backend,
+                                                                      case):
+    """A YAML whose objects are each valid but do not fit together (both were tracebacks): exit
+    code 2, one error naming the file, the user's file in the output folder kept. Exact: exit
+    code and the message pattern."""
+    (old, new), pattern = SETUP_CASES[case]
+    text = TINY_YAML.read_text(encoding="utf-8")
+    assert text.count(old) == 1
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    config = inputs / "bad.yaml"
+    config.write_text(text.replace(old, new), encoding="utf-8")
+    out = tmp_path / "out"
+    (out / "checkpoints").mkdir(parents=True)
+    (out / "checkpoints" / "keep_me.txt").write_text("user file")
+    result = in_process_cli(backend, [config, "--out", out], data_root, inputs)
+    assert_clean_exit(result, 2)
+    assert re.search(r"error: .*" + pattern, result.stderr), result
+    assert (out / "checkpoints" / "keep_me.txt").read_text() == "user file"
 
 
 def test_fused_path_refuses_a_cost_it_cannot_do(tmp_path, data_root, in_process_cli):

@@ -11,6 +11,7 @@ to float32, as the shared variable constructor did in Pylearn2.
 """
 import numpy as np
 
+from gan2014.config.checks import check_number
 from gan2014.seeds import MLP_DEFAULT_SEED
 
 DEFAULT_MLP_SEED = list(MLP_DEFAULT_SEED)
@@ -64,10 +65,13 @@ def draw_weights(rng, shape, irange=None, istdev=None, sparse_init=None, sparse_
     if len(chosen) != 1:
         raise ValueError(f"layer {layer_name!r}: exactly one of irange, istdev, sparse_init "
                          f"must be set, got {chosen or 'none'}")
+    owner = f"layer {layer_name!r}"
     if irange is not None:
+        # Pylearn2 drew rng.uniform(-irange, irange): text such as YAML's '-.05' failed there.
+        irange = check_number(owner, "irange", irange)
         return irange_weights(rng, shape, irange, include_prob)
     if istdev is not None:
-        return istdev_weights(rng, shape, istdev)
+        return istdev_weights(rng, shape, check_number(owner, "istdev", istdev))
     return sparse_weights(rng, shape, sparse_init, sparse_stdev)
 
 

@@ -109,6 +109,7 @@ def main(argv, backend_name, make_backend, default_noise_seed, add_arguments=Non
     ``make_backend(args)`` -> a :class:`Backend`; ``budget`` replaces the ``--time-budget`` clock
     (tests pass one that pauses at chosen epochs); ``scorer`` replaces :func:`score_samples`.
     """
+    from gan2014.config.checks import ExperimentSetupError
     from gan2014.config.yaml_parse import YAMLConfigError
     from gan2014.datasets import DatasetError
     from gan2014.train import RunFolderInUse
@@ -143,8 +144,8 @@ def main(argv, backend_name, make_backend, default_noise_seed, add_arguments=Non
         message = str(interrupt) or "Interrupted (Ctrl-C)."
         print(f"\n{message} Run the same command again to continue.", file=sys.stderr, flush=True)
         return EXIT_INTERRUPTED
-    except (Table1Error, YAMLConfigError, ckpt.CheckpointError, RunFolderInUse,
-            DatasetError, fileio.JSONLError) as error:
+    except (Table1Error, YAMLConfigError, ExperimentSetupError, ckpt.CheckpointError,
+            RunFolderInUse, DatasetError, fileio.JSONLError) as error:
         print(f"error: {error}", file=sys.stderr, flush=True)
         return EXIT_FAILED if isinstance(error, ckpt.CheckpointWriteError) else EXIT_BAD_INPUT
     except OSError as error:

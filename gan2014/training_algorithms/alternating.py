@@ -6,7 +6,7 @@ legacy_aesara and port_torch classes of the same name (their docstrings say what
 * `split_feed`: train_batch's noise and masks fed from outside, one member per step.
 * the counter's checkpoint entry (`state_meta` key "alternating_sgd").
 """
-from gan2014.train import check_positive_int
+from gan2014.config.checks import check_positive_int
 
 META_KEY = "alternating_sgd"
 

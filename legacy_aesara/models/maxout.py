@@ -11,6 +11,7 @@ from collections import OrderedDict
 import aesara.tensor as at
 import numpy as np
 
+from gan2014.config.checks import check_positive_int
 from gan2014.linear.conv2d_c01b import (C01B, DetectorGeometry, PoolGeometry, initial_conv_bias,
                                         make_random_filters)
 from gan2014.models.init import draw_weights, initial_bias
@@ -35,10 +36,11 @@ class Maxout(Layer):
             raise NotImplementedError(f"layer {layer_name!r}: mask_weights is not supported by "
                                       "the legacy_aesara backend (no 2014 GAN config uses it)")
         self.layer_name = layer_name
-        self.num_units = int(num_units)
-        self.num_pieces = int(num_pieces)
+        owner = f"Maxout {layer_name!r}"
+        self.num_units = check_positive_int(owner, "num_units", num_units, allow_none=False)
+        self.num_pieces = check_positive_int(owner, "num_pieces", num_pieces, allow_none=False)
         self.pool_size = self.num_pieces
-        self.pool_stride = self.num_pieces if pool_stride is None else int(pool_stride)
+        self.pool_stride = check_positive_int(owner, "pool_stride", pool_stride) or self.num_pieces
         self.randomize_pools = randomize_pools
         self.irange = irange
         self.sparse_init = sparse_init

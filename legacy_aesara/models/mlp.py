@@ -17,6 +17,7 @@ import aesara.tensor as at
 import numpy as np
 from aesara.scalar.math import Sigmoid as ScalarSigmoid
 
+from gan2014.config.checks import ExperimentSetupError
 from gan2014.models.init import draw_weights, dropout_seed, initial_bias, mlp_rng
 from gan2014.space import conversion
 from legacy_aesara.random_streams import (  # noqa: F401  (their old home; still imported from here)
@@ -391,7 +392,9 @@ class MLP(Layer):
     def _validate_layer_names(self, names):
         unknown = [name for name in names if name not in self.layer_names]
         if unknown:
-            raise ValueError("MLP has no layer(s) named %s" % ", ".join(unknown))
+            raise ExperimentSetupError(f"a dropout setting names layer(s) {sorted(unknown)} that "
+                                       f"the MLP does not have (its layers: "
+                                       f"{[layer.layer_name for layer in self.layers]})")
 
     def dropout_settings(self, default_input_include_prob=0.5, input_include_probs=None,
                          default_input_scale=2., input_scales=None):

@@ -10,6 +10,7 @@ from collections import OrderedDict
 
 import numpy as np
 
+from gan2014.config.checks import check_number
 from gan2014.training_algorithms.schedules import MomentumAdjustorSchedule
 from legacy_aesara.models.mlp import shared_floatx
 
@@ -18,8 +19,9 @@ class Momentum:
     """learning_rule.py :: Momentum -- one velocity per parameter, updated with it in one step."""
 
     def __init__(self, init_momentum):
-        if not 0. <= init_momentum < 1.:
-            raise ValueError(f"Momentum: init_momentum must be in [0, 1), got {init_momentum}")
+        # Pylearn2 asserted 0 <= init_momentum < 1, which text (YAML's '5e-1') fails.
+        init_momentum = check_number("Momentum", "init_momentum", init_momentum, low=0, high=1,
+                                     high_open=True)
         self.momentum = shared_floatx(init_momentum, "momentum")
         # param -> its velocity shared variable, filled by get_updates.
         self.velocities = OrderedDict()

@@ -21,9 +21,10 @@ import aesara
 import aesara.tensor as at
 import numpy as np
 
+from gan2014.config.checks import check_number, check_positive_int
 from gan2014.seeds import SGD_BATCH_ORDER_SEED
 from gan2014.space import DesignBatchFormatter
-from gan2014.train import TrainingDivergedError, check_positive_int
+from gan2014.train import TrainingDivergedError
 from gan2014.training_algorithms.schedules import ExponentialDecaySchedule
 from gan2014.training_algorithms.sgd_state import SGDState
 from legacy_aesara import random_streams
@@ -103,6 +104,8 @@ class SGD(SGDState):
         SGDState.__init__(self, seed, update_callbacks, termination_criterion,
                           train_iteration_mode, check_positive_int("SGD", "batches_per_iter",
                                                                    batches_per_iter))
+        # Pylearn2 cast it with numpy, which also reads text such as '1e-3'.
+        learning_rate = check_number("SGD", "learning_rate", learning_rate, low=0, text=True)
         self.learning_rate = shared_floatx(learning_rate, "learning_rate")
         self.cost = cost
         self.batch_size = check_positive_int("SGD", "batch_size", batch_size)

@@ -14,6 +14,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from gan2014.config.checks import check_positive_int
 from gan2014.linear.conv2d_c01b import (C01B, DetectorGeometry, PoolGeometry, initial_conv_bias,
                                         make_random_filters)
 from port_torch.linear.conv2d_c01b import lmul, max_pool_c01b
@@ -32,11 +33,14 @@ class Maxout(Linear):
                  mask_weights=None, min_zero=False):
         if max_row_norm is not None:
             raise NotImplementedError("Maxout: max_row_norm (Pylearn2 raised this too)")
+        owner = f"Maxout {layer_name!r}"
+        num_units = check_positive_int(owner, "num_units", num_units, allow_none=False)
+        num_pieces = check_positive_int(owner, "num_pieces", num_pieces, allow_none=False)
         if pool_stride not in (None, num_pieces) or randomize_pools or min_zero:
             raise NotImplementedError(f"Maxout {layer_name!r}: only non-overlapping pools of "
                                       "adjacent columns (pool_stride = num_pieces, no "
                                       "randomize_pools, no min_zero) are implemented")
-        self.num_units, self.num_pieces = int(num_units), int(num_pieces)
+        self.num_units, self.num_pieces = num_units, num_pieces
         super().__init__(dim=self.num_units, layer_name=layer_name, irange=irange,
                          sparse_init=sparse_init, sparse_stdev=sparse_stdev,
                          include_prob=include_prob, init_bias=init_bias, W_lr_scale=W_lr_scale,

@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from gan2014.config.checks import ExperimentSetupError
 from gan2014.models.init import draw_weights, initial_bias, mlp_rng
 from gan2014.space import conversion
 from port_torch.space import VectorSpace, as_space, batch_size, format_as
@@ -311,7 +312,9 @@ class MLP(nn.Module):
         names = {layer.layer_name for layer in self.layers}
         unknown = (set(input_include_probs) | set(input_scales)) - names
         if unknown:
-            raise ValueError(f"MLP has no layer(s) named {sorted(unknown)}")
+            raise ExperimentSetupError(f"a dropout setting names layer(s) {sorted(unknown)} that "
+                                       f"the MLP does not have (its layers: "
+                                       f"{[layer.layer_name for layer in self.layers]})")
         settings = []
         for layer in self.layers:
             p = input_include_probs.get(layer.layer_name, default_input_include_prob)

@@ -9,6 +9,7 @@ out.
 import numpy as np
 import torch
 
+from gan2014.config.checks import check_number
 from gan2014.training_algorithms.schedules import MomentumAdjustorSchedule
 
 
@@ -16,8 +17,9 @@ class Momentum:
     """Momentum(init_momentum): one velocity per parameter, starting at zero."""
 
     def __init__(self, init_momentum, nesterov_momentum=False):
-        if not 0 <= init_momentum < 1:
-            raise ValueError(f"Momentum: init_momentum must be in [0, 1), got {init_momentum}")
+        # Pylearn2 asserted 0 <= init_momentum < 1, which text (YAML's '5e-1') fails.
+        init_momentum = check_number("Momentum", "init_momentum", init_momentum, low=0, high=1,
+                                     high_open=True)
         if nesterov_momentum:
             raise NotImplementedError("nesterov_momentum came after 2014 (Pylearn2 2dd377c)")
         self.init_momentum = init_momentum

@@ -25,9 +25,10 @@ honoured, once per epoch.
 import numpy as np
 import torch
 
+from gan2014.config.checks import check_number, check_positive_int
 from gan2014.seeds import SGD_BATCH_ORDER_SEED
 from gan2014.space import DesignBatchFormatter
-from gan2014.train import TrainingDivergedError, check_positive_int
+from gan2014.train import TrainingDivergedError
 from gan2014.training_algorithms.schedules import ExponentialDecaySchedule
 from gan2014.training_algorithms.sgd_state import SGDState
 from port_torch.monitor import ChannelTotals, Monitor  # noqa: F401 (ChannelTotals: old home)
@@ -88,6 +89,8 @@ class SGD(SGDState):
         SGDState.__init__(self, seed, update_callbacks, termination_criterion)
         # Pylearn2's floatX shared variable: float32, or the model's type once setup() knows it.
         self.float_type = np.float32
+        # Pylearn2 cast it with numpy, which also reads text such as '1e-3'.
+        learning_rate = check_number("SGD", "learning_rate", learning_rate, low=0, text=True)
         self.initial_learning_rate = learning_rate
         self.learning_rate = float(np.float32(learning_rate))
         self.cost = cost
