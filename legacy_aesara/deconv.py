@@ -49,7 +49,7 @@ class Deconv(Layer):
         self.geometry = geometry
         self.output_space = self.detector_space = geometry.output_space
         W = make_random_filters(self.mlp.rng, self.num_channels, geometry.kernel_shape,
-                                space.num_channels, self.irange)
+                                space.num_channels, self.irange, self.layer_name)
         self.W = shared_floatx(W, self.layer_name + "_W")
         self.b = shared_floatx(initial_conv_bias(self.output_space, self.tied_b, self.init_bias),
                                self.layer_name + "_b")

@@ -51,7 +51,7 @@ class Deconv(nn.Module):
         self.input_space, self.geometry = space, geometry
         self.output_space = geometry.output_space
         W = make_random_filters(rng, self.num_channels, geometry.kernel_shape, space.num_channels,
-                                self.irange)
+                                self.irange, self.layer_name)
         self.W = nn.Parameter(torch.from_numpy(W.astype(np.float32)))
         self.b = nn.Parameter(torch.from_numpy(initial_conv_bias(self.output_space, self.tied_b,
                                                                  self.init_bias)))

@@ -210,6 +210,26 @@ def test_conv_layers_need_irange_and_refuse_normalisations(backend):
         registry["adversarial.deconv.Deconv"](layer_name="y", num_channels=3, kernel_shape=[5, 5])
 
 
+@pytest.mark.parametrize("backend", ["legacy_aesara", "port_torch"])
+def test_conv_layers_name_the_layer_for_a_bad_shape_or_an_irange_yaml_read_as_text(backend):
+    """kernel_shape '8x8' was int()'s bare "invalid literal"; irange '-.005' (text to YAML 1.1) a
+    TypeError from numpy. Both are refused when the MLP is built, naming the layer. Exact: the
+    messages."""
+    registry = layers(backend)
+    conv = registry["pylearn2.models.maxout.MaxoutConvC01B"]
+    arguments = dict(layer_name="dh0", num_channels=16, num_pieces=2, pool_shape=[4, 4],
+                     pool_stride=[2, 2], pad=4)
+    space = Conv2DSpace([32, 32], num_channels=3, axes=C01B)
+    for changed, message in (
+            (dict(kernel_shape="8x8", irange=.005),
+             r"layer 'dh0': kernel_shape must be two integers, got '8x8'"),
+            (dict(kernel_shape=[8, 8], irange="-.005"),
+             r"layer 'dh0': irange must be a number, got '-\.005' \(text to YAML 1\.1")):
+        with pytest.raises(ValueError, match=message):
+            registry["pylearn2.models.mlp.MLP"](layers=[conv(**arguments, **changed)],
+                                                input_space=space)
+
+
 def test_max_kernel_norm_clips_each_output_kernel_alike_in_both_backends():
     """MaxoutConvC01B / Deconv `max_kernel_norm`: W[..., o] * clip(n_o, 0, c) / (1e-7 + n_o) with
     n_o the norm over (input channels, rows, cols); the same numbers in both backends."""

@@ -28,15 +28,18 @@ import math
 
 import numpy as np
 
+from gan2014.config.checks import check_number
 from gan2014.space import Conv2DSpace
 
 C01B = ("c", 0, 1, "b")
 CUDA_CONVNET_CHANNEL_GROUP = 16
 
 
-def make_random_filters(rng, input_channels, kernel_shape, output_channels, irange):
+def make_random_filters(rng, input_channels, kernel_shape, output_channels, irange,
+                        layer_name="?"):
     """conv2d_c01b.py :: make_random_conv2D's draw: U(-irange, irange) of shape
     (input_channels, rows, cols, output_channels), float64 (the caller casts to floatX)."""
+    irange = check_number(f"layer {layer_name!r}", "irange", irange)
     return rng.uniform(-irange, irange,
                        (input_channels, kernel_shape[0], kernel_shape[1], output_channels))
 
@@ -44,7 +47,7 @@ def make_random_filters(rng, input_channels, kernel_shape, output_channels, iran
 def _pair(value, name, layer_name):
     try:
         pair = [int(v) for v in value]
-    except TypeError:
+    except (TypeError, ValueError):
         raise ValueError(f"layer {layer_name!r}: {name} must be two integers, got {value!r}") \
             from None
     if len(pair) != 2 or [int(v) for v in value] != list(value):

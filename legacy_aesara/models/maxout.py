@@ -170,7 +170,7 @@ class MaxoutConvC01B(Layer):
         self.geometry = geometry
         self.detector_space = geometry.detector_space
         W = make_random_filters(self.mlp.rng, geometry.filter_shape[0], geometry.kernel_shape,
-                                self.detector_channels, self.irange)
+                                self.detector_channels, self.irange, self.layer_name)
         self.W = shared_floatx(W, self.layer_name + "_W")
         self.b = shared_floatx(initial_conv_bias(self.detector_space, self.tied_b, self.init_bias),
                                self.layer_name + "_b")

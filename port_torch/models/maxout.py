@@ -121,7 +121,7 @@ class MaxoutConvC01B(nn.Module):
         self.input_space, self.geometry = space, geometry
         self.detector_space = geometry.detector_space
         W = make_random_filters(rng, geometry.filter_shape[0], geometry.kernel_shape,
-                                self.detector_channels, self.irange)
+                                self.detector_channels, self.irange, self.layer_name)
         self.W = nn.Parameter(torch.from_numpy(W.astype(np.float32)))
         self.b = nn.Parameter(torch.from_numpy(initial_conv_bias(self.detector_space, self.tied_b,
                                                                  self.init_bias)))
