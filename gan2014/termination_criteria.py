@@ -2,6 +2,7 @@
 
 Framework-free: both backends' registries map the YAML name here.
 """
+from gan2014.config.checks import check_whole_number
 
 
 class EpochCounter:
@@ -15,7 +16,7 @@ class EpochCounter:
     """
 
     def __init__(self, max_epochs, new_epochs=True):
-        self._max_epochs = int(max_epochs)
+        self._max_epochs = check_whole_number("EpochCounter", "max_epochs", max_epochs)
         self._new_epochs = new_epochs
         self._epochs_done = None            # None until the first call
         self.epochs_already_seen = 0

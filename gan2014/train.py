@@ -37,6 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from gan2014 import checkpoint as ckpt
+from gan2014.config.checks import check_whole_number
 from gan2014.monitor_log import MonitorLog
 
 # <out_dir>/run_facts.jsonl: one line per start of the run (Train.run_facts and the epoch).
@@ -114,7 +115,7 @@ class Train:
         self.model = model
         self.algorithm = algorithm
         self.save_path = save_path
-        self.save_freq = int(save_freq)
+        self.save_freq = check_whole_number("Train", "save_freq", save_freq)
         self.extensions = list(extensions or [])
         self.allow_overwrite = allow_overwrite
         self.epochs_seen = 0

@@ -22,7 +22,8 @@ import aesara.tensor as at
 import numpy as np
 
 from gan2014 import generator_noise
-from gan2014.config.checks import check_dropout_options
+from gan2014.config.checks import (check_dropout_options, check_flag, check_number,
+                                   check_parzen_monitor)
 from gan2014.generator_objectives import check_generator_objective
 from gan2014.seeds import GENERATOR_NOISE_SEED, NOISE_BOTH_SEED
 from legacy_aesara.models.mlp import shared_floatx
@@ -204,9 +205,8 @@ class Generator:
     def __init__(self, mlp, noise="gaussian", monitor_ll=False, ll_n_samples=100, ll_sigma=0.2):
         self.mlp = mlp
         self.noise = generator_noise.check_noise_kind(type(self).__name__, noise, self.NOISE_KINDS)
-        self.monitor_ll = monitor_ll
-        self.ll_n_samples = ll_n_samples
-        self.ll_sigma = ll_sigma
+        self.monitor_ll, self.ll_n_samples, self.ll_sigma = check_parzen_monitor(
+            type(self).__name__, monitor_ll, ll_n_samples, ll_sigma)
         # One stream for all noise; each get_noise call takes the next block of it.
         self.theano_rng = new_mrg_stream(GENERATOR_SEED)
 
@@ -349,8 +349,9 @@ class AdversaryCost2:
             inference_input_include_probs=inference_input_include_probs,
             inference_default_input_scale=inference_default_input_scale,
             inference_input_scales=inference_input_scales)
-        self.scale_grads = scale_grads
-        self.target_scale = target_scale
+        owner = type(self).__name__
+        self.scale_grads = check_flag(owner, "scale_grads", scale_grads)
+        self.target_scale = check_number(owner, "target_scale", target_scale)
         self.discriminator_default_input_include_prob = discriminator_default_input_include_prob
         self.discriminator_input_include_probs = discriminator_input_include_probs
         self.discriminator_default_input_scale = discriminator_default_input_scale
@@ -361,16 +362,17 @@ class AdversaryCost2:
         self.inference_input_include_probs = inference_input_include_probs
         self.inference_default_input_scale = inference_default_input_scale
         self.inference_input_scales = inference_input_scales
-        self.ever_train_discriminator = ever_train_discriminator
-        self.ever_train_generator = ever_train_generator
-        self.ever_train_inference = ever_train_inference
-        self.no_drop_in_d_for_g = no_drop_in_d_for_g
-        self.alternate_g = alternate_g
+        self.ever_train_discriminator = check_flag(owner, "ever_train_discriminator",
+                                                   ever_train_discriminator)
+        self.ever_train_generator = check_flag(owner, "ever_train_generator", ever_train_generator)
+        self.ever_train_inference = check_flag(owner, "ever_train_inference", ever_train_inference)
+        self.no_drop_in_d_for_g = check_flag(owner, "no_drop_in_d_for_g", no_drop_in_d_for_g)
+        self.alternate_g = check_flag(owner, "alternate_g", alternate_g)
         self.infer_layer = infer_layer
         self.noise_both = noise_both
-        self.blend_obj = blend_obj
-        self.minimax_coeff = minimax_coeff
-        self.zurich_coeff = zurich_coeff
+        self.blend_obj = check_flag(owner, "blend_obj", blend_obj)
+        self.minimax_coeff = check_number(owner, "minimax_coeff", minimax_coeff)
+        self.zurich_coeff = check_number(owner, "zurich_coeff", zurich_coeff)
         # NOT an option of the 2014 code (added here): see gan2014/generator_objectives.py.
         self.generator_objective = check_generator_objective(generator_objective, blend_obj)
         # float32 switches that let extensions turn training of either part off and on.

@@ -18,7 +18,8 @@ import torch
 from torch import nn
 
 from gan2014 import generator_noise
-from gan2014.config.checks import check_dropout_options
+from gan2014.config.checks import (check_dropout_options, check_flag, check_number,
+                                   check_parzen_monitor)
 from gan2014.generator_objectives import check_generator_objective
 from gan2014.seeds import GENERATOR_NOISE_SEED
 from port_torch.random_streams import RandomStreams, draw_masks, draw_noise
@@ -72,9 +73,8 @@ class Generator(nn.Module):
         self.mlp = mlp
         self.noise = generator_noise.check_noise_kind("Generator", noise,
                                                       generator_noise.NOISE_KINDS)
-        self.monitor_ll = bool(monitor_ll)
-        self.ll_n_samples = int(ll_n_samples)
-        self.ll_sigma = float(ll_sigma)
+        self.monitor_ll, self.ll_n_samples, self.ll_sigma = check_parzen_monitor(
+            "Generator", monitor_ll, ll_n_samples, ll_sigma)
 
     @property
     def noise_dim(self):
@@ -237,19 +237,24 @@ class AdversaryCost2:
             inference_input_include_probs=inference_input_include_probs,
             inference_default_input_scale=inference_default_input_scale,
             inference_input_scales=inference_input_scales)
-        self.scale_grads, self.target_scale = bool(scale_grads), float(target_scale)
+        owner = type(self).__name__
+        self.scale_grads = check_flag(owner, "scale_grads", scale_grads)
+        self.target_scale = check_number(owner, "target_scale", target_scale)
         self.d_dropout = dict(default_input_include_prob=discriminator_default_input_include_prob,
                               input_include_probs=discriminator_input_include_probs,
                               default_input_scale=discriminator_default_input_scale,
                               input_scales=discriminator_input_scales)
         self.g_dropout = dict(default_input_include_prob=generator_default_input_include_prob,
                               default_input_scale=generator_default_input_scale)
-        self.ever_train_discriminator = bool(ever_train_discriminator)
-        self.ever_train_generator = bool(ever_train_generator)
-        self.no_drop_in_d_for_g = bool(no_drop_in_d_for_g)
-        self.alternate_g = bool(alternate_g)
-        self.blend_obj = bool(blend_obj)
-        self.minimax_coeff, self.zurich_coeff = float(minimax_coeff), float(zurich_coeff)
+        self.ever_train_discriminator = check_flag(owner, "ever_train_discriminator",
+                                                   ever_train_discriminator)
+        self.ever_train_generator = check_flag(owner, "ever_train_generator", ever_train_generator)
+        check_flag(owner, "ever_train_inference", ever_train_inference)
+        self.no_drop_in_d_for_g = check_flag(owner, "no_drop_in_d_for_g", no_drop_in_d_for_g)
+        self.alternate_g = check_flag(owner, "alternate_g", alternate_g)
+        self.blend_obj = check_flag(owner, "blend_obj", blend_obj)
+        self.minimax_coeff = check_number(owner, "minimax_coeff", minimax_coeff)
+        self.zurich_coeff = check_number(owner, "zurich_coeff", zurich_coeff)
         # NOT an option of the 2014 code (added here): see gan2014/generator_objectives.py.
         self.generator_objective = check_generator_objective(generator_objective, blend_obj)
         # Pylearn2's float32 shared flags (1.0 = train); alternate_g flips now_train_generator.

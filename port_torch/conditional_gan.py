@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 from gan2014 import generator_noise
-from gan2014.config.checks import check_dropout_options
+from gan2014.config.checks import check_dropout_options, check_parzen_monitor
 from gan2014.composite_space import CompositeSpace
 from port_torch.adversarial import (AdversaryCost2, AdversaryPair, _only_dropped,
                                     draw_noise, parzen_log_likelihood)
@@ -63,9 +63,8 @@ class ConditionalGenerator(nn.Module):
         self.mlp = mlp
         self.noise = generator_noise.check_noise_kind("ConditionalGenerator", noise,
                                                       generator_noise.CONDITIONAL_NOISE_KINDS)
-        self.monitor_ll = bool(monitor_ll)
-        self.ll_n_samples = int(ll_n_samples)
-        self.ll_sigma = float(ll_sigma)
+        self.monitor_ll, self.ll_n_samples, self.ll_sigma = check_parzen_monitor(
+            "ConditionalGenerator", monitor_ll, ll_n_samples, ll_sigma)
 
     @property
     def noise_dim(self):

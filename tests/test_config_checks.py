@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from gan2014.config.checks import check_dropout_options, check_number, check_positive_int
+from gan2014.config.checks import (check_dropout_options, check_flag, check_number,
+                                   check_positive_int, check_whole_number)
 
 
 @pytest.mark.parametrize("text, written", [("-.05", "-0.05"), ("5e-2", "0.05"),
@@ -57,3 +58,22 @@ def test_dropout_options_name_the_entry_that_is_wrong():
         check_dropout_options("Cost", input_scales=1.25)
     with pytest.raises(ValueError, match=r"default_input_scale must be a number, got 'two'"):
         check_dropout_options("Cost", default_input_scale="two")
+
+
+@pytest.mark.parametrize("value, expected", [(0, False), (1, True), (True, True), (0.0, False)])
+def test_flags_are_booleans_or_numbers(value, expected):
+    assert check_flag("Cost", "scale_grads", value) is expected
+
+
+@pytest.mark.parametrize("value", ["no", "0", "", None, [0]])
+def test_a_flag_given_as_text_or_nothing_is_refused(value):
+    """Python reads 'no' and '0' as true: Pylearn2 turned such a flag on without a word."""
+    with pytest.raises(ValueError, match=r"Cost: scale_grads must be true, false, 0 or 1"):
+        check_flag("Cost", "scale_grads", value)
+
+
+@pytest.mark.parametrize("value", [-1, 2.0, "3", True])
+def test_a_whole_number_is_an_integer_at_least_the_minimum(value):
+    with pytest.raises(ValueError, match=r"EpochCounter: max_epochs must be a whole number >= 0"):
+        check_whole_number("EpochCounter", "max_epochs", value)
+    assert check_whole_number("EpochCounter", "max_epochs", 0) == 0

@@ -483,6 +483,15 @@ YAML_CASES = {
     "negative_learning_rate": (("learning_rate: .1,", "learning_rate: -0.1,"),   # was accepted
                                r"bad\.yaml:\d+:\d+: .*SGD: learning_rate must be >= 0, "
                                r"got -0\.1"),
+    "quoted_flag": (("scale_grads: 0,", "scale_grads: 'no',"),   # was on: 'no' is true to Python
+                    r"bad\.yaml:\d+:\d+: .*AdversaryCost2: scale_grads must be true, false, 0 "
+                    r"or 1, got 'no' \(text: write it unquoted\)"),
+    "momentum_above_1": (("final_momentum: .7", "final_momentum: 2."),   # was accepted
+                         r"bad\.yaml:\d+:\d+: .*MomentumAdjustor: final_momentum must be in "
+                         r"\[0, 1\), got 2\.0"),
+    "negative_epochs": (("max_epochs: 2", "max_epochs: -1"),   # was accepted
+                        r"bad\.yaml:\d+:\d+: .*EpochCounter: max_epochs must be a whole number "
+                        r">= 0, got -1"),
     # The 2014 code raised NotImplementedError('unifrom') only when it first drew noise.
     "unknown_noise": (("noise: 'uniform',", "noise: 'unifrom',"),
                       r"bad\.yaml:\d+:\d+: building !obj:adversarial\.Generator failed: "

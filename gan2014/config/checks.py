@@ -18,6 +18,13 @@ class ExperimentSetupError(ValueError):
     not have, a model whose input does not fit the dataset): found when training is set up."""
 
 
+def check_whole_number(owner, name, value, minimum=0):
+    """``value`` as an int if it is a whole number >= ``minimum`` (text and 2.5 are refused)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ValueError(f"{owner}: {name} must be a whole number >= {minimum}, got {value!r}")
+    return int(value)
+
+
 def check_positive_int(owner, name, value, allow_none=True):
     """``value`` as an int if it is a whole number > 0 (``batch_size: 'abc'`` is refused)."""
     if value is None and allow_none:
@@ -26,6 +33,16 @@ def check_positive_int(owner, name, value, allow_none=True):
         raise ValueError(f"{owner}: {name} must be a positive integer, got {value!r} "
                          f"({type(value).__name__})")
     return int(value)
+
+
+def check_flag(owner, name, value):
+    """``value`` as a bool if it is true/false or a number (the 2014 files write ``scale_grads: 0``,
+    ``monitor_ll: 1``). Text is refused: Python reads any non-empty text, 'no' and '0' included,
+    as true, so a quoted flag was silently on in Pylearn2."""
+    if isinstance(value, str) or not isinstance(value, (bool, numbers.Real)):
+        hint = " (text: write it unquoted)" if isinstance(value, str) else ""
+        raise ValueError(f"{owner}: {name} must be true, false, 0 or 1, got {value!r}{hint}")
+    return bool(value)
 
 
 def _text_hint(value):
@@ -92,3 +109,10 @@ def check_dropout_options(owner, **options):
                 check_number(owner, name, item, low=0, high=1, low_open=True, allow_none=True)
             else:
                 check_number(owner, name, item)
+
+
+def check_parzen_monitor(owner, monitor_ll, ll_n_samples, ll_sigma):
+    """A generator's Parzen monitor options: (flag, whole number > 0, number > 0)."""
+    return (check_flag(owner, "monitor_ll", monitor_ll),
+            check_positive_int(owner, "ll_n_samples", ll_n_samples, allow_none=False),
+            check_number(owner, "ll_sigma", ll_sigma, low=0, low_open=True))

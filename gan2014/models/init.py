@@ -75,8 +75,10 @@ def draw_weights(rng, shape, irange=None, istdev=None, sparse_init=None, sparse_
     return sparse_weights(rng, shape, sparse_init, sparse_stdev)
 
 
-def initial_bias(dim, init_bias=0.0):
+def initial_bias(dim, init_bias=0.0, layer_name="?"):
     """zeros(dim) + init_bias, cast to float32 (scalar or array broadcastable to dim)."""
+    if isinstance(init_bias, str):       # text to YAML 1.1 such as '-.5': numpy's add failed on it
+        check_number(f"layer {layer_name!r}", "init_bias", init_bias)
     return (np.zeros(dim) + np.asarray(init_bias)).astype(np.float32)
 
 

@@ -8,6 +8,8 @@ storage. Keeping the state here (plain ints, floats, bools) is also what makes i
 """
 import numpy as np
 
+from gan2014.config.checks import check_number, check_whole_number
+
 
 class ExponentialDecaySchedule:
     """pylearn2/training_algorithms/sgd.py :: ExponentialDecay, one call after every minibatch.
@@ -18,11 +20,9 @@ class ExponentialDecaySchedule:
 
     def __init__(self, decay_factor, min_lr):
         # Pylearn2 converted string arguments (YAML 1.1 reads `1e-6` as a string) with float().
-        self.decay_factor = float(decay_factor)
-        self.min_lr = float(min_lr)
-        if self.decay_factor < 1.0:
-            raise ValueError("ExponentialDecay: decay_factor must be >= 1, "
-                             f"got {self.decay_factor}")
+        self.decay_factor = check_number("ExponentialDecay", "decay_factor", decay_factor, low=1,
+                                         text=True)
+        self.min_lr = check_number("ExponentialDecay", "min_lr", min_lr, low=0, text=True)
         self.count = 0
         self.min_reached = False
         self.base_lr = None
@@ -61,9 +61,12 @@ class MomentumAdjustorSchedule:
     """
 
     def __init__(self, final_momentum, start, saturate):
+        start = check_whole_number("MomentumAdjustor", "start", start)
+        saturate = check_whole_number("MomentumAdjustor", "saturate", saturate)
         if saturate < start:
             raise TypeError(f"MomentumAdjustor: saturate ({saturate}) must be >= start ({start})")
-        self.final_momentum = float(final_momentum)
+        self.final_momentum = check_number("MomentumAdjustor", "final_momentum", final_momentum,
+                                           low=0, high=1, high_open=True, text=True)
         self.start = start
         self.saturate = saturate
         self.count = 0

@@ -52,7 +52,7 @@ class Maxout(Layer):
         self.min_zero = min_zero
         self.detector_layer_dim = self.num_units * self.num_pieces
         # One bias per piece, created before the input space is known (as in Pylearn2).
-        self.b = shared_floatx(initial_bias(self.detector_layer_dim, init_bias),
+        self.b = shared_floatx(initial_bias(self.detector_layer_dim, init_bias, layer_name),
                                layer_name + "_b")
 
     def set_input_space(self, space):

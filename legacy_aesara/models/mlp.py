@@ -160,7 +160,7 @@ class Linear(Layer):
         self.use_bias = use_bias
         # The bias exists before the input space is known, as in Pylearn2.
         if use_bias:
-            self.b = shared_floatx(initial_bias(self.dim, init_bias), layer_name + "_b")
+            self.b = shared_floatx(initial_bias(self.dim, init_bias, layer_name), layer_name + "_b")
 
     def set_input_space(self, space):
         """Draw W from the MLP's RandomState (this is where the 2014 draws happen).

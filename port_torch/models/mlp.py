@@ -70,7 +70,8 @@ class Linear(nn.Module):
         (self.max_row_norm, self.max_col_norm,
          self.min_col_norm) = max_row_norm, max_col_norm, min_col_norm
         # Pylearn2 created the bias in __init__, before the input space was known.
-        self.b = nn.Parameter(torch.from_numpy(initial_bias(self.output_width(), init_bias)))
+        self.b = nn.Parameter(torch.from_numpy(initial_bias(self.output_width(), init_bias,
+                                                            layer_name)))
         self.W = None
 
     def output_width(self):
