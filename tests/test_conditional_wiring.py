@@ -183,3 +183,15 @@ def test_a_misspelt_noise_kind_is_refused_where_the_yaml_builds_g(backend, tmp_p
                        r"noise must be one of 'uniform', 'gaussian', 'spherical', 'unit_uniform', "
                        r"got 'unit_unifrom'"):
         load_path(str(config), registry)
+
+
+@pytest.mark.parametrize("num_classes", [1, "ten", 2.5])
+def test_labels_as_features_needs_a_whole_number_of_classes(num_classes):
+    """'ten' was int()'s bare "invalid literal" message."""
+    class Labelled:
+        X = np.zeros((2, 3))
+        y = np.array([0, 1])
+    with pytest.raises(ValueError, match=r"LabelsAsFeatures: num_classes must be a whole number "
+                                         r">= 2, got"):
+        LabelsAsFeatures(Labelled(), num_classes=num_classes)
+

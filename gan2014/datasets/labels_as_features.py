@@ -10,6 +10,8 @@ bias initialisation, the Parzen evaluation).
 """
 import numpy as np
 
+from gan2014.config.checks import check_whole_number
+
 __all__ = ["LabelsAsFeatures", "one_hot"]
 
 
@@ -37,11 +39,9 @@ class LabelsAsFeatures:
             raise TypeError(f"LabelsAsFeatures: {type(dataset).__name__} has no X and y "
                             "(a labelled design-matrix dataset is needed)")
         num_classes = getattr(dataset, "y_labels", None) if num_classes is None else num_classes
-        if num_classes is None or int(num_classes) != num_classes or num_classes < 2:
-            raise ValueError(f"LabelsAsFeatures: num_classes must be an integer >= 2, got "
-                             f"{num_classes!r}")
         self.dataset = dataset
-        self.num_classes = int(num_classes)
+        self.num_classes = check_whole_number("LabelsAsFeatures", "num_classes", num_classes,
+                                              minimum=2)
         self.labels = np.asarray(dataset.y).reshape(-1).astype(np.int64)
         self.y = dataset.y
         features = np.asarray(dataset.X, dtype=np.float32)
