@@ -505,6 +505,20 @@ def data_root(runs):
     return runs.data
 
 
+def _bad_yaml_and_a_used_out_folder(tmp_path, config_dir, old, new):
+    """mnist_tiny.yaml with the first `old` replaced by `new`, in config_dir/bad.yaml, and an
+    output folder that already holds a file of the user's."""
+    text = TINY_YAML.read_text(encoding="utf-8")
+    assert old in text
+    config_dir.mkdir(exist_ok=True)
+    config = config_dir / "bad.yaml"
+    config.write_text(text.replace(old, new, 1), encoding="utf-8")
+    out = tmp_path / "out"
+    (out / "checkpoints").mkdir(parents=True)
+    (out / "checkpoints" / "keep_me.txt").write_text("user file")
+    return config, out
+
+
 @pytest.mark.parametrize("case", sorted(YAML_CASES))
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_bad_yaml(tmp_path, data_root, in_process_cli, backend, case):
@@ -515,13 +529,7 @@ def test_bad_yaml(tmp_path, data_root, in_process_cli, backend, case):
     output folder untouched). Exact: exit code, each case's message pattern and every file's
     bytes (the fixture's snapshot); the message is the user's only guide."""
     (old, new), pattern = YAML_CASES[case]
-    text = TINY_YAML.read_text(encoding="utf-8")
-    assert old in text
-    config = tmp_path / "bad.yaml"
-    config.write_text(text.replace(old, new, 1), encoding="utf-8")
-    out = tmp_path / "out"
-    (out / "checkpoints").mkdir(parents=True)
-    (out / "checkpoints" / "keep_me.txt").write_text("user file")
+    config, out = _bad_yaml_and_a_used_out_folder(tmp_path, tmp_path, old, new)
     result = in_process_cli(backend, [config, "--out", out], data_root, tmp_path)
     assert_clean_exit(result, 2)
     assert re.search(r"error: .*" + pattern, result.stderr), result
@@ -549,15 +557,8 @@ def test_objects_that_do_not_fit_together_stop_when_training_is_set_up(tmp_path,
     code 2, one error naming the file, the user's file in the output folder kept. Exact: exit
     code and the message pattern."""
     (old, new), pattern = SETUP_CASES[case]
-    text = TINY_YAML.read_text(encoding="utf-8")
-    assert text.count(old) == 1
     inputs = tmp_path / "inputs"
-    inputs.mkdir()
-    config = inputs / "bad.yaml"
-    config.write_text(text.replace(old, new), encoding="utf-8")
-    out = tmp_path / "out"
-    (out / "checkpoints").mkdir(parents=True)
-    (out / "checkpoints" / "keep_me.txt").write_text("user file")
+    config, out = _bad_yaml_and_a_used_out_folder(tmp_path, inputs, old, new)
     result = in_process_cli(backend, [config, "--out", out], data_root, inputs)
     assert_clean_exit(result, 2)
     assert re.search(r"error: .*" + pattern, result.stderr), result
