@@ -16,6 +16,7 @@ kernel pixels per side (3x32x32). There is no nonlinearity.
 """
 from collections import OrderedDict
 
+from gan2014.config.checks import check_layer_numbers
 from gan2014.linear.conv2d_c01b import DeconvGeometry, initial_conv_bias, make_random_filters
 from legacy_aesara.linear.conv2d_c01b import lmul_T
 from legacy_aesara.models.maxout import (c01b_activation_channels, clip_kernel_norms,
@@ -32,6 +33,8 @@ class Deconv(Layer):
         if irange is None:
             raise ValueError(f"layer {layer_name!r}: Deconv needs irange (its filters are drawn "
                              "from U(-irange, irange))")
+        check_layer_numbers(layer_name, W_lr_scale=W_lr_scale, b_lr_scale=b_lr_scale,
+                            max_kernel_norm=max_kernel_norm)
         self.layer_name = layer_name
         self.num_channels = int(num_channels)
         self.kernel_shape, self.output_stride, self.pad_out = kernel_shape, output_stride, pad_out

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from gan2014.config.checks import check_layer_numbers
 from gan2014.linear.conv2d_c01b import DeconvGeometry, initial_conv_bias, make_random_filters
 from port_torch.linear.conv2d_c01b import lmul_T
 from port_torch.models.maxout import (c01b_state_channels, clip_kernel_norms_, conv_bias,
@@ -34,6 +35,8 @@ class Deconv(nn.Module):
         if irange is None:
             raise ValueError(f"layer {layer_name!r}: Deconv needs irange (its filters are drawn "
                              "from U(-irange, irange))")
+        check_layer_numbers(layer_name, W_lr_scale=W_lr_scale, b_lr_scale=b_lr_scale,
+                            max_kernel_norm=max_kernel_norm)
         self.layer_name = layer_name
         self.num_channels = int(num_channels)
         self.kernel_shape, self.output_stride, self.pad_out = kernel_shape, output_stride, pad_out

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from gan2014.config.checks import (check_dropout_options, check_flag, check_number,
-                                   check_positive_int, check_whole_number)
+from gan2014.config.checks import (check_dropout_options, check_flag, check_layer_numbers,
+                                   check_number, check_positive_int, check_whole_number)
 
 
 @pytest.mark.parametrize("text, written", [("-.05", "-0.05"), ("5e-2", "0.05"),
@@ -77,3 +77,12 @@ def test_a_whole_number_is_an_integer_at_least_the_minimum(value):
     with pytest.raises(ValueError, match=r"EpochCounter: max_epochs must be a whole number >= 0"):
         check_whole_number("EpochCounter", "max_epochs", value)
     assert check_whole_number("EpochCounter", "max_epochs", 0) == 0
+
+
+def test_layer_numbers_are_checked_by_name_and_none_means_not_given():
+    check_layer_numbers("h0", W_lr_scale=None, max_col_norm=1.9365, include_prob=1.0)
+    with pytest.raises(ValueError, match=r"layer 'h0': max_col_norm must be > 0, got 0"):
+        check_layer_numbers("h0", max_col_norm=0)
+    with pytest.raises(ValueError, match=r"layer 'h0': include_prob must be in \(0, 1\]"):
+        check_layer_numbers("h0", include_prob=1.5)
+

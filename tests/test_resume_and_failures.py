@@ -483,6 +483,10 @@ YAML_CASES = {
     "negative_learning_rate": (("learning_rate: .1,", "learning_rate: -0.1,"),   # was accepted
                                r"bad\.yaml:\d+:\d+: .*SGD: learning_rate must be >= 0, "
                                r"got -0\.1"),
+    # Text in a layer's W_lr_scale failed only at the first update (numpy / torch messages).
+    "lr_scale_as_text": (("layer_name: 'h0',\n", "layer_name: 'h0', W_lr_scale: 5e-1,\n"),
+                         r"bad\.yaml:\d+:\d+: .*layer 'h0': W_lr_scale must be a number, got "
+                         r"'5e-1' \(text to YAML 1\.1.*write 0\.5"),
     "quoted_flag": (("scale_grads: 0,", "scale_grads: 'no',"),   # was on: 'no' is true to Python
                     r"bad\.yaml:\d+:\d+: .*AdversaryCost2: scale_grads must be true, false, 0 "
                     r"or 1, got 'no' \(text: write it unquoted\)"),

@@ -768,3 +768,30 @@ def test_training_set_is_one_object_shared_with_init_bias(config, path_to_bias, 
         node = node[step] if isinstance(step, int) else node.kwargs[step]
     assert node.name == "pylearn2.models.dbm.init_sigmoid_bias_from_marginals"
     assert node.kwargs["dataset"] is train.kwargs["dataset"]
+
+
+def test_a_build_failure_names_the_values_yaml_read_as_text_inside_the_failing_object():
+    """`-.05` and `1e-3` are text to YAML 1.1 (as Pylearn2 read them); when an object holding one
+    fails to build, the error names each with its line. Values outside that object, and quoted
+    text, are not named. Exact: the note's text."""
+    class Inner:
+        def __init__(self, scale, name):
+            self.scale = scale
+
+    def outer(inner, rate):
+        return -inner.scale          # a TypeError for text, as numpy's uniform(-irange) was
+
+    registry = {"Inner": Inner, "Outer": outer, "Other": dict}
+    text = ("a: !obj:Other { x: 2e-3 }\n"
+            "b: !obj:Outer {\n"
+            "  inner: !obj:Inner { scale: -.05, name: '1e-3' },\n"
+            "  rate: 1e-3\n"
+            "}\n")
+    with pytest.raises(YAMLConfigError) as error:
+        load(text, registry, filename="f.yaml")
+    message = str(error.value)
+    assert message.startswith("f.yaml:2:4: building !obj:Outer failed: TypeError: bad operand")
+    assert message.endswith(". Note: YAML 1.1 reads -.05 (line 3), 1e-3 (line 4) as text, not "
+                            "numbers: write each with a digit on each side of a dot (-0.05, "
+                            "1.0e-3) or as !float '1e-3'")
+

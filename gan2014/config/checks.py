@@ -116,3 +116,19 @@ def check_parzen_monitor(owner, monitor_ll, ll_n_samples, ll_sigma):
     return (check_flag(owner, "monitor_ll", monitor_ll),
             check_positive_int(owner, "ll_n_samples", ll_n_samples, allow_none=False),
             check_number(owner, "ll_sigma", ll_sigma, low=0, low_open=True))
+
+
+# The numeric options of Pylearn2's layers and the range each can take (None: not given).
+_LAYER_NUMBERS = {
+    "W_lr_scale": {}, "b_lr_scale": {}, "sparse_stdev": {},
+    "include_prob": dict(low=0, high=1, low_open=True),
+    "max_row_norm": dict(low=0, low_open=True), "max_col_norm": dict(low=0, low_open=True),
+    "min_col_norm": dict(low=0), "max_kernel_norm": dict(low=0, low_open=True)}
+
+
+def check_layer_numbers(layer_name, **options):
+    """A layer's learning-rate scales, weight-norm limits, include probability and sparse_stdev:
+    numbers in their ranges, or None. Pylearn2 used them inside Theano expressions, where text
+    (YAML's '5e-1') failed when the update was compiled or at the first training step."""
+    for name, value in options.items():
+        check_number(f"layer {layer_name!r}", name, value, allow_none=True, **_LAYER_NUMBERS[name])

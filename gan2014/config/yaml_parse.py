@@ -23,11 +23,14 @@ into errors, except the ``${}`` scope):
 * ``${VAR}`` is substituted in mapping values (as in 2014) and also in list items and in a
   top-level string (as Pylearn2 did from July 2014); never in mapping keys.
 * Values are built in file order (Python 2's dict order was arbitrary; no config depends on it).
-* Every error is a :class:`YAMLConfigError` carrying file, line and column.
+* Every error is a :class:`YAMLConfigError` carrying file, line and column; when building an
+  object fails, it also names the plain scalars inside that object that YAML 1.1 read as text
+  though ``float()`` reads them (``-.05``, ``1e-3``), the likeliest cause.
 """
 import difflib
 import inspect
 import os
+import re
 
 import yaml
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
@@ -43,6 +46,9 @@ __all__ = [
 ]
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"   # the `<<` key
+# What YAML 1.1 leaves as text but Python's float() reads: `1e-3` (no dot), `-.05` (a sign, then
+# the dot). Pylearn2 handed such text on as a string.
+_NUMBER_AS_TEXT = re.compile(r"^[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?$")
 _VALUE_TAG = "tag:yaml.org,2002:value"   # the `=` key, which SafeLoader turns into the string "="
 
 
@@ -157,7 +163,7 @@ class ObjectProxy:
     ``line`` and ``column`` are 1-based.
     """
 
-    def __init__(self, name, target, kwargs, yaml_src, filename, line, column):
+    def __init__(self, name, target, kwargs, yaml_src, filename, line, column, end_line=None):
         self.name = name
         self.target = target
         self.kwargs = kwargs
@@ -165,6 +171,7 @@ class ObjectProxy:
         self.filename = filename
         self.line = line
         self.column = column
+        self.end_line = line if end_line is None else end_line   # the last line of its mapping
 
     def __repr__(self):
         return f"ObjectProxy({self.name!r}, {self.kwargs!r})"
@@ -201,6 +208,7 @@ class _Loader(yaml.SafeLoader):
         self.pickle_loader = pickle_loader
         self.sources = {}        # id(dict or list) -> (that object, its node)
         self.root_node = None
+        self.text_numbers = []   # (line, text): plain scalars that are text but read as numbers
 
     def error(self, message, node):
         return _error_at(message, self.filename, node.start_mark)
@@ -221,6 +229,9 @@ class _Loader(yaml.SafeLoader):
                              node) from exc
         if isinstance(data, (dict, list)):
             self.sources[id(data)] = (data, node)
+        elif (isinstance(data, str) and isinstance(node, ScalarNode) and node.style is None
+              and _NUMBER_AS_TEXT.match(data)):
+            self.text_numbers.append((node.start_mark.line + 1, data))
         return data
 
     def construct_mapping(self, node, deep=False):
@@ -294,7 +305,7 @@ def _construct_obj(loader, name, node):
     loader.sources[id(kwargs)] = (kwargs, node)
     mark = node.start_mark
     return ObjectProxy(name, target, kwargs, yaml_src, loader.filename, mark.line + 1,
-                       mark.column + 1)
+                       mark.column + 1, node.end_mark.line + 1)
 
 
 def _key_node(loader, node, key):
@@ -349,12 +360,13 @@ _Loader.add_constructor("!float", _construct_float)
 
 
 def _parse(text, registry, filename, allow_pickle, pickle_loader):
-    """Phase 1: text -> tree of plain values and proxies. Returns (tree, sources, root node)."""
+    """Phase 1: text -> tree of plain values and proxies. Returns (tree, sources, root node, the
+    (line, text) of plain scalars that are text to YAML 1.1 but read as numbers)."""
     loader = None
     try:
         loader = _Loader(text, registry, filename, allow_pickle, pickle_loader)
         tree = loader.get_single_data()
-        return tree, loader.sources, loader.root_node
+        return tree, loader.sources, loader.root_node, loader.text_numbers
     except YAMLConfigError:
         raise
     except yaml.MarkedYAMLError as exc:
@@ -403,11 +415,12 @@ class _Builder:
     forever.
     """
 
-    def __init__(self, filename, environ, sources, root_node):
+    def __init__(self, filename, environ, sources, root_node, text_numbers=()):
         self.filename = filename
         self.environ = environ
         self.sources = sources
         self.root_node = root_node
+        self.text_numbers = list(text_numbers)
         self.memo = {}
         self.in_progress = set()
 
@@ -489,10 +502,25 @@ class _Builder:
             problem = _keyword_problem(proxy.name, proxy.target, kwargs)
             if problem is None:
                 problem = f"building !obj:{proxy.name} failed: TypeError: {exc}"
+                problem += self.text_number_note(proxy, problem)
             raise self.error_at_proxy(problem, proxy) from exc
         except Exception as exc:
-            raise self.error_at_proxy(f"building !obj:{proxy.name} failed: "
-                                      f"{type(exc).__name__}: {exc}", proxy) from exc
+            problem = f"building !obj:{proxy.name} failed: {type(exc).__name__}: {exc}"
+            raise self.error_at_proxy(problem + self.text_number_note(proxy, problem),
+                                      proxy) from exc
+
+    def text_number_note(self, proxy, problem):
+        """A hint when the object that failed holds values YAML 1.1 reads as text though they look
+        like numbers (the likeliest cause of a TypeError deep inside it), unless the message
+        already says so."""
+        suspects = [(line, text) for line, text in self.text_numbers
+                    if proxy.line <= line <= proxy.end_line]
+        if not suspects or "text to YAML 1.1" in problem:
+            return ""
+        shown = ", ".join(f"{text} (line {line})" for line, text in suspects[:3])
+        more = f" and {len(suspects) - 3} more" if len(suspects) > 3 else ""
+        return (f". Note: YAML 1.1 reads {shown}{more} as text, not numbers: write each with a "
+                f"digit on each side of a dot (-0.05, 1.0e-3) or as !float '1e-3'")
 
     def load_pickle(self, proxy):
         if id(proxy) in self.memo:
@@ -600,11 +628,13 @@ def load(text, registry, *, filename=None, environ=None, allow_pickle=False, pic
     Raises YAMLConfigError for every problem in the text or in building it.
     """
     filename = filename or "<string>"
-    tree, sources, root_node = _parse(text, registry, filename, allow_pickle, pickle_loader)
+    tree, sources, root_node, text_numbers = _parse(text, registry, filename, allow_pickle,
+                                                    pickle_loader)
     if not instantiate:
         return tree
     try:
-        return _Builder(filename, environ, sources, root_node).build_document(tree)
+        return _Builder(filename, environ, sources, root_node,
+                        text_numbers).build_document(tree)
     except RecursionError:
         raise YAMLConfigError("the document is nested too deeply to build", filename) from None
 

@@ -11,7 +11,7 @@ from collections import OrderedDict
 import aesara.tensor as at
 import numpy as np
 
-from gan2014.config.checks import check_positive_int
+from gan2014.config.checks import check_layer_numbers, check_positive_int
 from gan2014.linear.conv2d_c01b import (C01B, DetectorGeometry, PoolGeometry, initial_conv_bias,
                                         make_random_filters)
 from gan2014.models.init import draw_weights, initial_bias
@@ -35,6 +35,9 @@ class Maxout(Layer):
         if mask_weights is not None:
             raise NotImplementedError(f"layer {layer_name!r}: mask_weights is not supported by "
                                       "the legacy_aesara backend (no 2014 GAN config uses it)")
+        check_layer_numbers(layer_name, W_lr_scale=W_lr_scale, b_lr_scale=b_lr_scale,
+                            sparse_stdev=sparse_stdev, include_prob=include_prob,
+                            max_col_norm=max_col_norm)
         self.layer_name = layer_name
         owner = f"Maxout {layer_name!r}"
         self.num_units = check_positive_int(owner, "num_units", num_units, allow_none=False)
@@ -147,6 +150,8 @@ class MaxoutConvC01B(Layer):
         if irange is None:
             raise ValueError(f"layer {layer_name!r}: MaxoutConvC01B needs irange (its filters are "
                              "drawn from U(-irange, irange))")
+        check_layer_numbers(layer_name, W_lr_scale=W_lr_scale, b_lr_scale=b_lr_scale,
+                            max_kernel_norm=max_kernel_norm)
         self.layer_name = layer_name
         self.num_channels = int(num_channels)
         self.num_pieces = int(num_pieces)

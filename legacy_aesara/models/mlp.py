@@ -17,6 +17,7 @@ import aesara.tensor as at
 import numpy as np
 from aesara.scalar.math import Sigmoid as ScalarSigmoid
 
+from gan2014.config.checks import check_layer_numbers
 from gan2014.config.checks import ExperimentSetupError
 from gan2014.models.init import draw_weights, dropout_seed, initial_bias, mlp_rng
 from gan2014.space import conversion
@@ -144,6 +145,10 @@ class Linear(Layer):
         if max_row_norm is not None and (max_col_norm is not None or min_col_norm is not None):
             raise ValueError(f"layer {layer_name!r}: max_row_norm cannot be combined with "
                              "column norm constraints (Pylearn2 asserts this)")
+        check_layer_numbers(layer_name, W_lr_scale=W_lr_scale, b_lr_scale=b_lr_scale,
+                            sparse_stdev=sparse_stdev, include_prob=include_prob,
+                            max_row_norm=max_row_norm, max_col_norm=max_col_norm,
+                            min_col_norm=min_col_norm)
         self.dim = int(dim)
         self.layer_name = layer_name
         self.irange = irange

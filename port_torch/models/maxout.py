@@ -14,6 +14,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from gan2014.config.checks import check_layer_numbers
 from gan2014.config.checks import check_positive_int
 from gan2014.linear.conv2d_c01b import (C01B, DetectorGeometry, PoolGeometry, initial_conv_bias,
                                         make_random_filters)
@@ -99,6 +100,8 @@ class MaxoutConvC01B(nn.Module):
         if irange is None:
             raise ValueError(f"layer {layer_name!r}: MaxoutConvC01B needs irange (its filters are "
                              "drawn from U(-irange, irange))")
+        check_layer_numbers(layer_name, W_lr_scale=W_lr_scale, b_lr_scale=b_lr_scale,
+                            max_kernel_norm=max_kernel_norm)
         self.layer_name = layer_name
         self.num_channels, self.num_pieces = int(num_channels), int(num_pieces)
         self.detector_channels = self.num_channels * self.num_pieces

@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from gan2014.config.checks import check_layer_numbers
 from gan2014.config.checks import ExperimentSetupError
 from gan2014.models.init import draw_weights, initial_bias, mlp_rng
 from gan2014.space import conversion
@@ -62,6 +63,10 @@ class Linear(nn.Module):
         if max_row_norm is not None and (max_col_norm is not None or min_col_norm is not None):
             raise ValueError(f"layer {layer_name!r}: max_row_norm excludes max/min_col_norm "
                              "(Pylearn2 asserts this)")
+        check_layer_numbers(layer_name, W_lr_scale=W_lr_scale, b_lr_scale=b_lr_scale,
+                            sparse_stdev=sparse_stdev, include_prob=include_prob,
+                            max_row_norm=max_row_norm, max_col_norm=max_col_norm,
+                            min_col_norm=min_col_norm)
         self.dim = int(dim)
         self.layer_name = layer_name
         self.init = dict(irange=irange, istdev=istdev, sparse_init=sparse_init,
