@@ -181,6 +181,8 @@ def test_toronto_prepro_uses_the_training_pixel_means(small_cifar):
         CIFAR10("train", toronto_prepro=True, center=True)
     with pytest.raises(AssertionError, match="gcn"):
         CIFAR10("train", toronto_prepro=True, gcn=55.)
+    with pytest.raises(ValueError, match=r"CIFAR10: gcn must be a number, got '55e0' \(text"):
+        CIFAR10("train", gcn="55e0")
 
 
 def test_one_hot(small_cifar):

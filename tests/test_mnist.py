@@ -217,6 +217,17 @@ def test_bad_slices_rejected(small_mnist, start, stop, error):
         MNIST("train", start=start, stop=stop)
 
 
+@pytest.mark.parametrize("arguments, message", [
+    (dict(center="no"), r"MNIST: center must be true, false, 0 or 1, got 'no'"),   # was centred
+    (dict(start=0, stop=10.5), r"MNIST: stop must be a whole number, got 10\.5"),   # TypeError
+    (dict(start="0", stop=3), r"MNIST: start must be a whole number, got '0'")])
+def test_a_quoted_flag_or_a_slice_bound_that_is_not_a_whole_number_is_refused(small_mnist,
+                                                                               arguments, message):
+    """Python reads any non-empty text as true, so Pylearn2 centred MNIST for center: 'no'."""
+    with pytest.raises(ValueError, match=message):
+        MNIST("train", **arguments)
+
+
 def test_which_set_values(small_mnist):
     """'valid' is refused saying MNIST has no validation set and an unknown name as unrecognized;
     'test' reads the t10k files. Exact: messages and labels."""

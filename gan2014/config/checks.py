@@ -19,9 +19,12 @@ class ExperimentSetupError(ValueError):
 
 
 def check_whole_number(owner, name, value, minimum=0):
-    """``value`` as an int if it is a whole number >= ``minimum`` (text and 2.5 are refused)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{owner}: {name} must be a whole number >= {minimum}, got {value!r}")
+    """``value`` as an int if it is a whole number >= ``minimum`` (text and 2.5 are refused);
+    ``minimum=None`` leaves the range to the caller's own check."""
+    if (isinstance(value, bool) or not isinstance(value, numbers.Integral)
+            or (minimum is not None and value < minimum)):
+        at_least = "" if minimum is None else f" >= {minimum}"
+        raise ValueError(f"{owner}: {name} must be a whole number{at_least}, got {value!r}")
     return int(value)
 
 
@@ -132,3 +135,17 @@ def check_layer_numbers(layer_name, **options):
     (YAML's '5e-1') failed when the update was compiled or at the first training step."""
     for name, value in options.items():
         check_number(f"layer {layer_name!r}", name, value, allow_none=True, **_LAYER_NUMBERS[name])
+
+
+def check_dataset_options(owner, start=None, stop=None, **flags):
+    """A dataset's ``start``/``stop`` (whole numbers, or None; their ranges stay the dataset's own
+    assertions, as Pylearn2 made them) and its on/off options (flags).
+
+    ``center: 'no'`` was a centred dataset in Pylearn2 (text is true to Python); ``stop: 10.5`` a
+    slicing TypeError."""
+    for name, value in (("start", start), ("stop", stop)):
+        if value is not None:
+            check_whole_number(owner, name, value, minimum=None)
+    for name, value in flags.items():
+        if value is not None:        # Pylearn2 itself passes None for "off" (get_test_set)
+            check_flag(owner, name, value)

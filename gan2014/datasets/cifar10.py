@@ -32,6 +32,7 @@ import pickle
 
 import numpy as np
 
+from gan2014.config.checks import check_dataset_options, check_number
 from gan2014.datasets.errors import DatasetError
 from gan2014.datasets.data_path import dataset_dir, where_from
 from gan2014.datasets.dense_design_matrix import DEFAULT_AXES, DenseDesignMatrix, check_axes
@@ -195,6 +196,10 @@ class CIFAR10(DenseDesignMatrix):
             raise ValueError('Unrecognized which_set value %r; valid values are "train" and '
                              '"test" (CIFAR-10 has no validation set: slice the train set).'
                              % (which_set,))
+        check_dataset_options("CIFAR10", start, stop, center=center, rescale=rescale,
+                              one_hot=one_hot, toronto_prepro=toronto_prepro)
+        if gcn is not None:
+            check_number("CIFAR10", "gcn", gcn, low=0, low_open=True)
         self.which_set, self.start, self.stop = which_set, start, stop
         self.axes = check_axes(axes)
         self.center, self.rescale, self.gcn = center, rescale, gcn

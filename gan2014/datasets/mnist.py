@@ -22,6 +22,7 @@ import warnings
 
 import numpy as np
 
+from gan2014.config.checks import check_dataset_options
 from gan2014.datasets.errors import DatasetError
 from gan2014.datasets.data_path import dataset_dir, how_to_get_mnist
 from gan2014.datasets.dense_design_matrix import DEFAULT_AXES, DenseDesignMatrix, check_axes
@@ -89,6 +90,9 @@ class MNIST(DenseDesignMatrix):
                          preprocessor=preprocessor, fit_preprocessor=fit_preprocessor,
                          fit_test_preprocessor=fit_test_preprocessor)
         _check_which_set(which_set)
+        check_dataset_options("MNIST", start, stop, center=center, shuffle=shuffle,
+                              binarize=binarize, fit_preprocessor=fit_preprocessor,
+                              fit_test_preprocessor=fit_test_preprocessor)
         self.which_set = which_set
         self.start = start
         self.stop = stop

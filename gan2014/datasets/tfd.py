@@ -30,6 +30,7 @@ import numpy as np
 import scipy.io
 from scipy.io.matlab import MatReadError
 
+from gan2014.config.checks import check_dataset_options, check_whole_number
 from gan2014.datasets import DatasetError
 from gan2014.datasets.data_path import dataset_dir, where_from
 from gan2014.datasets.dense_design_matrix import DEFAULT_AXES, DenseDesignMatrix, check_axes
@@ -171,6 +172,9 @@ class TFD(DenseDesignMatrix):
                          shuffle=shuffle, one_hot=one_hot, rng=rng, seed=seed,
                          preprocessor=preprocessor, axes=axes)
         _check_which_set(which_set)
+        check_dataset_options("TFD", center=center, scale=scale, shuffle=shuffle,
+                              one_hot=one_hot)
+        check_whole_number("TFD", "fold", fold, minimum=None)   # its range: Pylearn2's assertion
         if not 0 <= fold < N_FOLDS:
             raise AssertionError("TFD fold must be in 0..4, got %r" % (fold,))
         path = tfd_path(image_size)
