@@ -23,7 +23,7 @@ channel-planar (column c*rows*cols + i*cols + j), see `DesignBatchFormatter`.
 """
 import numpy as np
 
-from gan2014.config.checks import ExperimentSetupError
+from gan2014.config.checks import ExperimentSetupError, is_whole_number
 
 BATCH, CHANNEL = "b", "c"
 DEFAULT_AXES = (BATCH, 0, 1, CHANNEL)     # Conv2DSpace.default_axes
@@ -132,7 +132,7 @@ class Conv2DSpace:
 
 
 def _is_positive_int(value):
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool) and value > 0
+    return is_whole_number(value) and value > 0
 
 
 def permutation(source_axes, target_axes):

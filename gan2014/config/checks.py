@@ -18,11 +18,15 @@ class ExperimentSetupError(ValueError):
     not have, a model whose input does not fit the dataset): found when training is set up."""
 
 
+def is_whole_number(value):
+    """An int or numpy integer, not a bool (True is an int to Python, never a count in a file)."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
 def check_whole_number(owner, name, value, minimum=0):
     """``value`` as an int if it is a whole number >= ``minimum`` (text and 2.5 are refused);
     ``minimum=None`` leaves the range to the caller's own check."""
-    if (isinstance(value, bool) or not isinstance(value, numbers.Integral)
-            or (minimum is not None and value < minimum)):
+    if not is_whole_number(value) or (minimum is not None and value < minimum):
         at_least = "" if minimum is None else f" >= {minimum}"
         raise ValueError(f"{owner}: {name} must be a whole number{at_least}, got {value!r}")
     return int(value)
@@ -32,7 +36,7 @@ def check_positive_int(owner, name, value, allow_none=True):
     """``value`` as an int if it is a whole number > 0 (``batch_size: 'abc'`` is refused)."""
     if value is None and allow_none:
         return None
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
+    if not is_whole_number(value) or value <= 0:
         raise ValueError(f"{owner}: {name} must be a positive integer, got {value!r} "
                          f"({type(value).__name__})")
     return int(value)
