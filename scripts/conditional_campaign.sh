@@ -72,10 +72,12 @@ cmd_resume() {
     ls "$CAMPAIGN/$RUN_DIR/checkpoints"/epoch_*.npz > /dev/null 2>&1 && resume=(--resume)
     local budget=$(( deadline - $(date +%s) ))
     echo "$(date -u '+%F %T') train${resume[*]:+ (resumed)}: budget ${budget} s" >> "$LOGS/campaign.log"
+    # The redirection covers the whole background list, so no shell in it keeps the caller's
+    # output open (a caller reading it through a pipe would otherwise wait for the training).
     (cd "$CAMPAIGN" && PYTHONPATH=$CODE PYLEARN2_DATA_PATH=$CAMPAIGN/data nohup nice -n 19 "$PY" \
         -m port_torch.run "$CODE/yaml_experiments/mnist_conditional.yaml" --out "$RUN_DIR" \
-        "${resume[@]}" "${TRAIN_OPTIONS[@]}" --time-budget "$budget" \
-        >> "$LOGS/train.log" 2>&1 &)
+        "${resume[@]}" "${TRAIN_OPTIONS[@]}" --time-budget "$budget") \
+        >> "$LOGS/train.log" 2>&1 < /dev/null &
     nohup bash "$0" _score_loop "$deadline" > /dev/null 2>&1 &
     echo "conditional run resumed in the background until $(date -d "@$deadline"); logs in $LOGS"
 }

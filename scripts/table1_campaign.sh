@@ -157,8 +157,22 @@ cmd_land() {
     # The records name no folder of this machine.
     copy_without_folder "$CAMPAIGN" "$LOGS/campaign.log" "$dest/campaign.log"
     cmd_status > "$dest/STATUS.txt"
+    replay_report "$dest" >> "$dest/STATUS.txt"
     readme_status_line
     echo "landed the records in results/table1/ and the README's status line"
+}
+
+# A seed restarted on a new machine may replay the run that was lost with the old one: each landed
+# seed is compared with the same seed in every earlier machine's records (DEST/*_machine/seed_K).
+replay_report() {
+    local dest=$1 earlier seed
+    for earlier in "$dest"/*_machine/seed_*; do
+        [[ -d $earlier ]] || continue
+        seed=${earlier##*/}
+        [[ -d $dest/$seed ]] || continue
+        echo "$seed against ${earlier#"$dest"/}:"
+        (cd "$REPO" && "$PY" -m gan2014.compare_runs "$earlier" "$dest/$seed" 2>&1 | sed 's/^/  /') || true
+    done
 }
 
 # What a finished seed leaves in the repository (run from this checkout, with its .venv: reporting

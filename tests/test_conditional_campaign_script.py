@@ -177,3 +177,50 @@ def test_finish_without_the_pinned_yaml_says_so(campaign, tmp_path):
     assert result.returncode == 2
     assert "no EpochCounter max_epochs in the pinned YAML" in result.stderr
     assert not (repo / "results").exists()
+
+
+def test_resume_returns_at_once_and_leaves_the_training_in_the_background(campaign, tmp_path):
+    """resume started from a pipe (`... | tail`, or here the captured output) must return as soon
+    as the training is started, not when it ends: no process it leaves behind may hold the
+    caller's output open. A stand-in python records its arguments and trains for 60 s; the call
+    must be back well before that (15 s allowed), with the training still running and given a
+    time budget that ends before UNTIL."""
+    import datetime as dt
+    import signal
+    import time
+
+    code = campaign / "code"
+    (code / "yaml_experiments").mkdir(parents=True)
+    (campaign / "venv" / "bin").mkdir(parents=True)
+    calls = tmp_path / "calls.txt"
+    python = campaign / "venv" / "bin" / "python"
+    python.write_text(f'#!/bin/sh\necho "$@" >> "{calls}"\n'
+                      'case "$*" in *port_torch.run*)\n'
+                      '    trap \'kill $!; exit 143\' TERM; sleep 60 & wait ;;\nesac\n')
+    python.chmod(0o755)
+    until = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=7)).strftime("%H:%M")
+    started = time.monotonic()
+    try:
+        result = run_script("resume", until, campaign=campaign, repo=tmp_path / "repo")
+        elapsed = time.monotonic() - started
+        assert result.returncode == 0, result.stderr
+        assert elapsed < 15, f"resume held its caller for {elapsed:.0f} s"
+        assert "conditional run resumed in the background" in result.stdout
+        time.sleep(1)
+        line = next(row for row in calls.read_text().splitlines() if "port_torch.run" in row)
+        assert "--resume" in line     # the campaign fixture has checkpoints
+        budget = int(line.split("--time-budget ")[1].split()[0])
+        assert 0 < budget <= 7 * 60
+        running = subprocess.run(["pgrep", "-f", f"port_torch.run {code}"],
+                                 capture_output=True, text=True)
+        assert running.stdout.strip(), "the training is not running in the background"
+    finally:
+        # The stand-in training and the score loop waiting for it.
+        for pattern in (f"{campaign}/scripts", str(campaign), str(tmp_path / "repo")):
+            found = subprocess.run(["pgrep", "-f", pattern], capture_output=True, text=True)
+            for pid in found.stdout.split():
+                if int(pid) != os.getpid():
+                    try:
+                        os.kill(int(pid), signal.SIGTERM)
+                    except ProcessLookupError:
+                        pass

@@ -179,6 +179,49 @@ def test_land_without_a_run_folder_leaves_the_landed_records_alone(tmp_path):
     assert sorted(p.name for p in landed.iterdir()) == ["STATUS.txt"]
 
 
+def test_land_compares_each_seed_with_the_earlier_machines_records(tmp_path):
+    """land after a restart on a new machine: STATUS.txt says, per landed seed and per earlier
+    machine's records of that seed, whether the new run replays them (gan2014.compare_runs):
+    equal on the shared epochs for one, the first differing epoch for the other. A seed with no
+    earlier records gets no line."""
+    repo, campaign = tmp_path / "repo", tmp_path / "campaign"
+    scratch_repository(repo, ("table1_campaign.sh", "campaign_common.sh"), ("gan2014", ".venv"))
+    shutil.copy(REPO / "README.md", repo / "README.md")
+    (campaign / "venv" / "bin").mkdir(parents=True)
+    python = campaign / "venv" / "bin" / "python"
+    python.write_text(f'#!/bin/sh\nexec "{REPO / ".venv" / "bin" / "python"}" "$@"\n')
+    python.chmod(0o755)
+    (campaign / "code").mkdir()
+    subprocess.run(["git", "-C", str(campaign / "code"), "init", "-q"], check=True)
+    subprocess.run(["git", "-C", str(campaign / "code"), "-c", "user.name=t", "-c",
+                    "user.email=t@t", "commit", "-q", "--allow-empty", "-m", "pin"], check=True)
+    from gan2014.table1.manifest import manifest_record
+    from gan2014.table1.protocol import Protocol
+    (campaign / "runs").mkdir()
+    (campaign / "runs" / "table1.json").write_text(json.dumps(manifest_record(
+        "mnist.yaml", "!obj:x {}\n", "port_torch", Protocol())))
+    header = "epoch,seconds_this_epoch,valid_objective\n"
+    for seed in (0, 1):
+        (campaign / "runs" / f"seed_{seed}" / "checkpoints").mkdir(parents=True)
+        (campaign / "runs" / f"seed_{seed}" / "monitor.csv").write_text(
+            header + "0,0.0,0.6931\n10,35.9,0.6812\n")
+    earlier = repo / "results" / "table1"
+    for machine, text in (("first_machine", "0,0.0,0.6931\n10,30.1,0.6813\n"),
+                          ("second_machine", "0,0.0,0.6931\n10,36.6,0.6812\n20,36.0,0.67\n")):
+        (earlier / machine / "seed_0").mkdir(parents=True)
+        (earlier / machine / "seed_0" / "monitor.csv").write_text(header + text)
+    result = subprocess.run(["bash", str(repo / "scripts" / SCRIPT.name), "land"],
+                            capture_output=True, text=True, timeout=60,
+                            env=dict(os.environ, TZ="UTC", GAN2014_CAMPAIGN=str(campaign)))
+    assert result.returncode == 0, result.stderr
+    status = (earlier / "STATUS.txt").read_text()
+    assert ("seed_0 against first_machine/seed_0:\n  monitor.csv: first difference at epoch 10: "
+            "1 of 2 fields differ") in status
+    assert ("seed_0 against second_machine/seed_0:\n  monitor.csv: equal on all 2 epochs in "
+            "common (0 to 10; 2 fields each, timings ignored)") in status
+    assert "seed_1 against" not in status
+
+
 def test_to_gpu_refuses_a_seed_outside_the_campaign(tmp_path):
     """Seeds are 0, 1 and 2: another number is named as such, not reported as "new"."""
     result = run_script("to-gpu", "7", campaign=tmp_path)
