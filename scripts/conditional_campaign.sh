@@ -34,7 +34,7 @@ PY=$VENV/bin/python
 RUN=mnist_conditional-port_torch
 RUN_DIR=runs/$RUN                              # relative to $CAMPAIGN
 RESULTS=results/conditional/$RUN               # relative to $CAMPAIGN and to this repository
-SCORE_EVERY_S=1800
+SCORE_EVERY_S=${GAN2014_SCORE_EVERY_S:-1800}   # seconds between scorings while training
 # Every checkpoint is kept (the stopping point is chosen among them afterwards); the monitor runs
 # every 5th epoch, which changes no training number.
 TRAIN_OPTIONS=(--threads 1 --keep-checkpoints 0 --monitor-every 5 --quiet)
@@ -91,16 +91,26 @@ cmd_score() {
     done
 }
 
+# A run that starts from epoch 0 has nothing to score at first, and the loop must outlive that
+# (cmd_score's refusal would end it).
+score_if_any() {
+    if ls "$CAMPAIGN/$RUN_DIR/checkpoints"/epoch_*.npz > /dev/null 2>&1; then
+        cmd_score
+    else
+        echo "$(date -u '+%F %T') no checkpoint to score yet" >> "$LOGS/scoring.log"
+    fi
+}
+
 # Score every half hour until ten minutes before the deadline, and once more after training ends.
 score_loop() {
     local deadline=$1
     local left
     while (( (left = deadline - 600 - $(date +%s)) > 0 )); do
-        cmd_score
+        score_if_any
         sleep $(( left < SCORE_EVERY_S ? left : SCORE_EVERY_S ))
     done
     while training_running; do sleep 30; done
-    cmd_score
+    score_if_any
 }
 
 # The best row by validation of a scores table: best_of TABLE prints "epoch E: validation V, test

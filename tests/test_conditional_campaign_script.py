@@ -224,3 +224,26 @@ def test_resume_returns_at_once_and_leaves_the_training_in_the_background(campai
                         os.kill(int(pid), signal.SIGTERM)
                     except ProcessLookupError:
                         pass
+
+
+def test_the_score_loop_outlives_a_start_with_nothing_to_score(tmp_path):
+    """A run restarted from epoch 0 has no checkpoint when the loop first looks: the loop must note
+    it and keep going (it used to end there, and nothing was scored that sitting). With scoring
+    every second and a deadline 603 s ahead (the loop stops 600 s before it), it looks at least
+    twice while training could run and once after; it ends with exit 0."""
+    import time
+
+    root = tmp_path / "gan2014-conditional"
+    (root / "runs" / RUN / "checkpoints").mkdir(parents=True)
+    (root / "logs").mkdir()
+    env = dict(os.environ, TZ="UTC", GAN2014_CONDITIONAL=str(root), GAN2014_SCORE_EVERY_S="1")
+    repo = tmp_path / "repo"
+    (repo / "scripts").mkdir(parents=True)
+    for script in (SCRIPT, SCRIPT.with_name("campaign_common.sh")):
+        shutil.copy(script, repo / "scripts" / script.name)
+    deadline = int(time.time()) + 603
+    result = subprocess.run(["bash", str(repo / "scripts" / SCRIPT.name), "_score_loop",
+                             str(deadline)], capture_output=True, text=True, env=env, timeout=60)
+    assert result.returncode == 0, result.stderr
+    notes = (root / "logs" / "scoring.log").read_text().splitlines()
+    assert len(notes) >= 3 and all(n.endswith("no checkpoint to score yet") for n in notes)
