@@ -2,8 +2,9 @@
 # The conditional MNIST run (yaml_experiments/mnist_conditional.yaml, port_torch, one thread) to its
 # stopping point, trained and scored in the background across many sittings.
 #
-#   scripts/conditional_campaign.sh start REV      pin the code: a clone of this repository at REV
-#                                                  (tag or commit), a venv and an MNIST copy, all
+#   scripts/conditional_campaign.sh start [REV]    pin the code: a clone of this repository at REV
+#                                                  (tag or commit; default: the run's commit,
+#                                                  PINNED below), a venv and an MNIST copy, all
 #                                                  inside the campaign folder
 #   scripts/conditional_campaign.sh resume UNTIL   train in the background (nice 19) until UNTIL
 #                                                  (any `date -d` time; a clock time already past
@@ -31,6 +32,7 @@ CODE=$CAMPAIGN/code
 VENV=$CAMPAIGN/venv
 LOGS=$CAMPAIGN/logs
 PY=$VENV/bin/python
+PINNED=dd0ecf0ac72e2861f5d7d48ef8a3622f27ec517d  # the commit the run trains with
 RUN=mnist_conditional-port_torch
 RUN_DIR=runs/$RUN                              # relative to $CAMPAIGN
 RESULTS=results/conditional/$RUN               # relative to $CAMPAIGN and to this repository
@@ -53,8 +55,10 @@ training_running() { pgrep -f "port_torch.run $CODE/yaml_experiments/mnist_condi
     > /dev/null; }
 
 cmd_start() {
-    local rev=${1:?usage: start REV}
+    local rev=${1:-$PINNED}
     [[ -e $CODE ]] && die "$CODE exists already: the run is pinned to $(git -C "$CODE" rev-parse HEAD)"
+    git -C "$REPO" rev-parse -q --verify "$rev^{commit}" > /dev/null \
+        || die "this repository has no commit '$rev' to pin"
     mkdir -p "$CAMPAIGN" "$LOGS"
     git clone -q --no-local "$REPO" "$CODE"
     git -C "$CODE" checkout -q --detach "$rev"
@@ -64,7 +68,7 @@ cmd_start() {
 
 cmd_resume() {
     local until=${1:?usage: resume UNTIL}
-    [[ -d $CODE ]] || die "no pinned code in $CODE: run 'start REV' first"
+    [[ -d $CODE ]] || die "no pinned code in $CODE: run 'start' first"
     local deadline
     deadline=$(deadline_of "$until") || exit 2
     training_running && die "the run is already training"
@@ -132,8 +136,8 @@ else:
 
 cmd_status() {
     if [[ ! -d $CAMPAIGN ]]; then
-        echo "no campaign folder at $CAMPAIGN: nothing has trained on this machine ('start REV',"
-        echo "then 'resume UNTIL', which starts the run from epoch 0)"
+        echo "no campaign folder at $CAMPAIGN: nothing has trained on this machine ('start', which"
+        echo "pins commit ${PINNED:0:12}, then 'resume UNTIL', which starts the run from epoch 0)"
         return 0
     fi
     training_running && echo "training" || echo "not training"
@@ -158,7 +162,7 @@ cmd_finish() {
     local last end
     last=$(last_checkpoint_epoch "$CAMPAIGN/$RUN_DIR/checkpoints")
     [[ -f $CODE/yaml_experiments/mnist_conditional.yaml ]] \
-        || die "no pinned code in $CODE: nothing to finish ('start REV', then 'resume UNTIL')"
+        || die "no pinned code in $CODE: nothing to finish ('start', then 'resume UNTIL')"
     end=$(last_epoch_of_run) || true
     [[ -n $end ]] || die "no EpochCounter max_epochs in the pinned YAML under $CODE"
     [[ ${last:-0} -ge $end ]] || die "the run is at epoch ${last:-0} of $end: resume it first"

@@ -2,9 +2,11 @@
 # The Table-1 campaign on a CPU machine: seeds 0, 1, 2 of yaml_experiments/mnist.yaml, 2,500 epochs
 # each, trained in the background across many sittings by `python -m port_torch.table1`.
 #
-#   scripts/table1_campaign.sh start TAG      pin the code: a clone of this repository at TAG (with
-#                                             its own .git, so it outlives this checkout), a venv
-#                                             and an MNIST copy, all inside the campaign folder
+#   scripts/table1_campaign.sh start [REV]    pin the code: a clone of this repository at REV (a
+#                                             tag or commit; default: the campaign's commit,
+#                                             PINNED below), with its own .git so it outlives this
+#                                             checkout, a venv and an MNIST copy, all inside the
+#                                             campaign folder
 #   scripts/table1_campaign.sh resume UNTIL   train in the background (nice 19) until UNTIL (any
 #                                             `date -d` time, e.g. 22:55: a clock time already past
 #                                             today means tomorrow); the driver pauses cleanly
@@ -39,6 +41,8 @@ VENV=$CAMPAIGN/venv
 RUNS=$CAMPAIGN/runs
 LOGS=$CAMPAIGN/logs
 PY=$VENV/bin/python
+# The commit every seed of the campaign trains with (tagged table1-campaign-v1 where it was made).
+PINNED=a0471b34488d542a8d8b1130733b928620b8e442
 AWAY=$CAMPAIGN/seed_on_gpu       # holds the seed whose sitting on a GPU machine is not back yet
 # The driver's options for every seed (REPRODUCING.md §3: validation every 50 epochs).
 DRIVER_OPTIONS=(--epochs 2500 --valid-every 50 --save-every 10 --monitor-every 10 --device cpu -q)
@@ -58,12 +62,15 @@ seed_state() {  # finished | training | new
 }
 
 cmd_start() {
-    local tag=${1:?usage: start TAG}
+    local rev=${1:-$PINNED}
     [[ -e $CODE ]] && die "$CODE exists already: the campaign is pinned to $(git -C "$CODE" rev-parse HEAD)"
+    git -C "$REPO" rev-parse -q --verify "$rev^{commit}" > /dev/null \
+        || die "this repository has no commit '$rev' to pin"
     mkdir -p "$CAMPAIGN" "$LOGS"
-    git clone -q --no-local --branch "$tag" "$REPO" "$CODE"
+    git clone -q --no-local "$REPO" "$CODE"
+    git -C "$CODE" checkout -q --detach "$rev"
     pin_environment "$CODE" "$VENV" "$CAMPAIGN" "$REPO"
-    echo "pinned $(git -C "$CODE" rev-parse HEAD) ($tag)" | tee -a "$LOGS/campaign.log"
+    echo "pinned $(git -C "$CODE" rev-parse HEAD) ($rev)" | tee -a "$LOGS/campaign.log"
 }
 
 # One seed until the deadline; 75 from the driver means "paused, run it again".
@@ -102,7 +109,7 @@ lanes() {
 
 cmd_resume() {
     local until=${1:?usage: resume UNTIL}
-    [[ -d $CODE ]] || die "no pinned code in $CODE: run 'start TAG' first"
+    [[ -d $CODE ]] || die "no pinned code in $CODE: run 'start' first"
     [[ -f $AWAY ]] && die "seed $(cat "$AWAY") is on a GPU machine: 'from-gpu DIR' first (or remove $AWAY to forget that sitting)"
     local deadline
     deadline=$(deadline_of "$until") || exit 2
@@ -117,8 +124,8 @@ cmd_resume() {
 cmd_status() {
     if [[ ! -d $CAMPAIGN ]]; then
         echo "no campaign folder at $CAMPAIGN: nothing has trained on this machine (a new machine"
-        echo "loses the run; 'start TAG' pins the code again and 'resume UNTIL' restarts every seed"
-        echo "that had not finished from epoch 0)"
+        echo "loses the run; 'start' pins the code again, commit ${PINNED:0:12}, and 'resume UNTIL'"
+        echo "restarts every seed that had not finished from epoch 0)"
         return 0
     fi
     campaign_running && echo "running" || echo "not running"

@@ -90,8 +90,24 @@ def test_status_on_a_machine_without_the_campaign_folder_says_so(tmp_path):
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].startswith("no campaign folder at %s:" % (tmp_path / "gan2014-table1"))
-    assert "'start TAG'" in result.stdout
+    assert "'start' pins the code again, commit a0471b34488d" in result.stdout
     assert not any(line.startswith("seed ") for line in lines)
+
+
+def test_start_refuses_a_commit_the_repository_does_not_have(tmp_path):
+    """start REV with a REV this repository lacks: exit 2 naming it, before anything is made (no
+    campaign folder, so a later 'start' with the right REV is not refused as 'exists already')."""
+    repo = tmp_path / "repo"
+    scratch_repository(repo, ("table1_campaign.sh", "campaign_common.sh"), ())
+    subprocess.run(["git", "-C", str(repo), "init", "-q"], check=True)
+    subprocess.run(["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@t", "commit",
+                    "-q", "--allow-empty", "-m", "one"], check=True)
+    result = subprocess.run(["bash", str(repo / "scripts" / SCRIPT.name), "start", "no-such-tag"],
+                            capture_output=True, text=True, timeout=60,
+                            env=dict(os.environ, GAN2014_CAMPAIGN=str(tmp_path / "campaign")))
+    assert result.returncode == 2
+    assert "this repository has no commit 'no-such-tag' to pin" in result.stderr
+    assert not (tmp_path / "campaign").exists()
 
 
 # A stand-in for the campaign's venv python: it records the driver's arguments, one line a call,
