@@ -136,8 +136,8 @@ MUTATIONS = (
              (STEPS23,), "D is updated first and G's gradient is taken at the new D"),
     Mutation("maxout_pieces_strided", "torch",
              (("port_torch/models/maxout.py",
-               "a.view(*a.shape[:-1], self.num_units, self.num_pieces).amax(dim=-1)",
-               "a.view(*a.shape[:-1], self.num_pieces, self.num_units).amax(dim=-2)"),
+               "a.view(*a.shape[:-1], self.num_units, self.num_pieces), dim=-1)",
+               "a.view(*a.shape[:-1], self.num_pieces, self.num_units), dim=-2)"),
               (FUSED, "        return a.unflatten(-1, (-1, pieces)).amax(dim=-1)\n",
                "        return a.unflatten(-1, (pieces, -1)).amax(dim=-2)\n"),
               (FUSED, "        below_max = a.unflatten(-1, (-1, pieces)) - out.unsqueeze(-1)\n"

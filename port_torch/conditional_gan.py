@@ -71,10 +71,7 @@ class ConditionalGenerator(nn.Module):
         return self.mlp.input_space.components[0].get_total_dimension()
 
     def get_noise(self, num_samples, generator):
-        shape = (num_samples, self.noise_dim)
-        if self.noise == "unit_uniform":
-            return torch.rand(shape, generator=generator, device=generator.device)
-        return draw_noise(self.noise, shape, generator)
+        return draw_noise(self.noise, (num_samples, self.noise_dim), generator)
 
     def forward(self, z, labels):
         return self.mlp(torch.cat([z, labels.to(z.dtype)], dim=1))

@@ -132,6 +132,9 @@ def draw_noise(kind, shape, generator, device=None):
     if kind == "uniform":
         # U(-sqrt 3, sqrt 3), unit variance, as MRG's uniform: u * (high - low) + low.
         return torch.rand(shape, generator=generator, device=device) * (2 * SQRT3) - SQRT3
+    if kind == "unit_uniform":
+        # U(0, 1), "uniform within the unit hypercube" (the conditional generator's).
+        return torch.rand(shape, generator=generator, device=device)
     if kind == "gaussian":
         return torch.randn(shape, generator=generator, device=device)
     if kind == "spherical":

@@ -9,6 +9,7 @@
 from collections import OrderedDict
 
 import aesara.tensor as at
+from aesara.gradient import disconnected_grad
 import numpy as np
 
 from gan2014.config.checks import check_layer_numbers, check_positive_int
@@ -102,11 +103,12 @@ class Maxout(Layer):
         z = at.dot(state_below, self.W) + self.b
         if self.randomize_pools:
             z = at.dot(z, self.permute)
-        p = 0. if self.min_zero else None
+        pieces = [0.] if self.min_zero else []
         last_start = self.detector_layer_dim - self.pool_size
         for piece in range(self.pool_size):
             cur = z[:, piece:last_start + piece + 1:self.pool_stride]
-            p = cur if p is None else at.maximum(cur, p)
+            pieces.append(cur)
+        p = maximum_of(pieces)
         p.name = self.layer_name + "_p_"
         return p
 
@@ -240,11 +242,27 @@ def channel_maxout(z, num_pieces):
     as Pylearn2 wrote it: the elementwise max of the strided slices z[i::k]."""
     if num_pieces == 1:
         return z
-    s = None
-    for piece in range(num_pieces):
-        t = z[piece::num_pieces, :, :, :]
-        s = t if s is None else at.maximum(s, t)
-    return s
+    return maximum_of([z[piece::num_pieces, :, :, :] for piece in range(num_pieces)])
+
+
+def maximum_of(pieces):
+    """The elementwise maximum of `pieces`, differentiated as the 2014 Theano differentiated the
+    chain maximum(cur, maximum(...)) that Pylearn2 wrote: its Maximum.grad gave gz to each input
+    equal to the output (theano/scalar/basic.py, `gx = eq(output, x) * gz; gy = eq(output, y) *
+    gz`), so EVERY piece equal to the maximum receives the whole gradient. Aesara's maximum gives
+    a tie's gradient to one input only; ties are real in the conditional model's D, whose label
+    branch sees all-zero inputs where dropout removed the label (its pieces then equal their
+    biases, all 0 at the start).
+
+    The value is the chain's, plus exact zeros: each (piece - piece) term is 0, and carries the
+    gradient eq(piece, maximum) * gz to its piece alone."""
+    chain = None
+    for piece in pieces:
+        chain = piece if chain is None else at.maximum(piece, chain)
+    held = disconnected_grad(chain)
+    routed = [(piece - disconnected_grad(piece)) * at.eq(piece, held) for piece in pieces
+              if not isinstance(piece, float)]
+    return held + sum(routed[1:], routed[0])
 
 
 def clip_kernel_norms(updated_W, max_kernel_norm):

@@ -19,8 +19,9 @@ speed (measured by `python -m legacy_aesara.bench --path grad,fused`):
   columns rather than 1200 detector columns), and the maxout gradient is one comparison with the
   winner per piece instead of Pylearn2's chain of strided slices and their increments.
 
-The maxout gradient goes to every piece equal to the maximum, which is what the gradient of
-Pylearn2's `maximum` chain gives (ties have probability zero in float arithmetic on real data).
+The maxout gradient goes to every piece equal to the maximum, which is what the 2014 Theano's
+gradient of Pylearn2's `maximum` chain gave (models/maxout.py :: maximum_of, where ties are
+discussed).
 Supported: the dense layers of the 2014 configs (Linear, RectifiedLinear, Sigmoid, Maxout with
 adjacent pieces) with D ending in a one-unit Sigmoid; `unsupported()` names anything else and the
 SGD then uses `AdversaryCost2.get_gradients`. Equality with it is tested in

@@ -23,6 +23,34 @@ from port_torch.models.mlp import Linear, state_channels, weight_norm_channels
 from port_torch.space import Conv2DSpace
 
 
+class _MaxWithTheanoGradient(torch.autograd.Function):
+    """max over `dim` whose gradient goes, whole, to EVERY entry equal to the max.
+
+    That is what Pylearn2's Maxout got from the 2014 Theano, which differentiated its chain
+    maximum(cur, maximum(...)) with Maximum.grad `gx = eq(output, x) * gz; gy = eq(output, y) *
+    gz` (theano/scalar/basic.py). torch's amax divides the gradient evenly among equal entries
+    instead, which matters where pieces tie exactly: in the conditional model's D, a row whose
+    one-hot label dropout removed gives the label branch's units an input of zeros, so each unit's
+    pieces all equal their biases, which start at 0."""
+
+    @staticmethod
+    def forward(ctx, x, dim):
+        out = x.amax(dim=dim, keepdim=True)
+        ctx.save_for_backward(x, out)
+        ctx.dim = dim
+        return out.squeeze(dim)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, out = ctx.saved_tensors
+        return grad.unsqueeze(ctx.dim) * (x == out).to(grad.dtype), None
+
+
+def max_over_pieces(x, dim):
+    """x.amax(dim), differentiated as Theano differentiated a max (see _MaxWithTheanoGradient)."""
+    return _MaxWithTheanoGradient.apply(x, dim)
+
+
 class Maxout(Linear):
     """Maxout(layer_name, num_units, num_pieces, ...): z = x @ W + b, then a max over each group."""
 
@@ -56,7 +84,7 @@ class Maxout(Linear):
         return self.num_units
 
     def activate(self, a):
-        return a.view(*a.shape[:-1], self.num_units, self.num_pieces).amax(dim=-1)
+        return max_over_pieces(a.view(*a.shape[:-1], self.num_units, self.num_pieces), dim=-1)
 
     @torch.no_grad()
     def monitoring_channels(self, state):
@@ -176,7 +204,7 @@ def channel_maxout(z, num_pieces):
     """c01b: output channel j = max over channels j*k ... j*k + k - 1 (k = num_pieces)."""
     if num_pieces == 1:
         return z
-    return z.unflatten(0, (-1, num_pieces)).amax(dim=1)
+    return max_over_pieces(z.unflatten(0, (-1, num_pieces)), dim=1)
 
 
 @torch.no_grad()

@@ -11,10 +11,17 @@ in parity_tests/test_torch_paths.py), arranged to avoid the work autograd repeat
                                                               c_d = 0.5*sigmoid(l)/B     (fake)
       dg_obj/dS       = c_g[row] * (per-row input gradient),  c_g = (sigmoid(l)-1)/B    (fake)
   instead of two backward passes through D's fake half;
-* the maxout gradient goes to every piece equal to the max (Theano's MaxAndArgmax.grad rule);
+* the maxout gradient goes whole to every piece equal to the max, as the 2014 Theano's gradient
+  of Pylearn2's maximum chain did (models/maxout.py :: max_over_pieces, where ties are discussed);
 * the momentum update is learning_rule.update_'s arithmetic with each weight gradient folded into
   the GEMM that accumulates it into the velocity (BLAS's C <- beta C + alpha A B), so the gradient
   array is never written and the update makes one pass less over the parameters.
+
+The conditional model (conditional_gan.py) takes the same step: G reads [z | c] and D's fake rows
+are [G(z, c) | c], with c the label columns of the real rows; its first layers are CompositeLayers,
+whose sub-layers ("parts") each read their own input columns and write their own output columns,
+and G has dropout, so G's layer inputs are masked as D's are. Only the S columns of D's input
+gradient reach G.
 
 Every function here is written for parameters with or without a leading "model" axis K, so the same
 code runs one model (mm) or K independent models at once (bmm; training_algorithms/batched.py).
@@ -27,6 +34,41 @@ from port_torch.random_streams import draw_masks, draw_noise
 from port_torch.space import VectorSpace
 
 SUPPORTED_KINDS = ("linear", "relu", "sigmoid", "maxout")
+ALL = slice(None)
+
+
+class Part:
+    """One affine map of a layer and its activation: a whole layer, or one sub-layer of a
+    CompositeLayer, which reads the columns `cols_in` of the layer's input and writes the columns
+    `cols_out` of its output. `w` and `b` index its W and b in the parameter list."""
+
+    def __init__(self, layer, w, cols_in=ALL, cols_out=ALL):
+        self.layer, self.kind = layer, layer.kind
+        self.pieces = getattr(layer, "num_pieces", 1)
+        self.w, self.b = w, w + 1
+        self.cols_in, self.cols_out = cols_in, cols_out
+
+
+def layer_parts(mlp, first):
+    """Per layer of `mlp`, its Parts, with parameter indices counted from `first` in get_params()
+    order (each part's W then b; a CompositeLayer's parts in sub-layer order)."""
+    layers, index = [], first
+    for layer in mlp.layers:
+        if layer.kind == "composite":
+            parts = []
+            for sub, cols_in, cols_out in zip(layer.parts, layer.in_slices, layer.out_slices):
+                parts.append(Part(sub, index, cols_in, cols_out))
+                index += 2
+        else:
+            parts = [Part(layer, index)]
+            index += 2
+        layers.append(parts)
+    return layers
+
+
+def is_conditional(model):
+    """Whether G reads [z | c] and D's fake rows carry c (a ConditionalAdversaryPair)."""
+    return hasattr(model.generator, "num_classes")
 
 
 class FusedSpec:
@@ -37,11 +79,18 @@ class FusedSpec:
         self.problems = unsupported(model, cost)
         if self.problems:
             return
-        self.g_kinds = [(layer.kind, getattr(layer, "num_pieces", 1)) for layer in G.layers]
-        self.d_kinds = [(layer.kind, getattr(layer, "num_pieces", 1)) for layer in D.layers]
-        self.n_g = 2 * len(G.layers)
+        self.g_layers = layer_parts(G, 0)
+        self.n_g = sum(2 * len(parts) for parts in self.g_layers)
+        self.d_layers = layer_parts(D, self.n_g)
         self.noise = model.generator.noise
-        self.noise_dim = G.nvis
+        self.noise_dim = model.generator.noise_dim
+        self.conditional = is_conditional(model)
+        if self.conditional:
+            # Columns of a D row: [pixels | labels]; G writes the pixels.
+            self.sample_cols, self.label_cols = D.input_space.component_slices()
+        self.g_settings = G.dropout_settings(**cost.g_dropout)
+        self.g_dropout = any(p != 1.0 for p, _ in self.g_settings)
+        self.g_widths = G.input_widths()
         self.d_settings = D.dropout_settings(**cost.d_dropout)
         self.d_widths = D.input_widths()
         self.scale_grads, self.target_scale = cost.scale_grads, cost.target_scale
@@ -50,25 +99,26 @@ class FusedSpec:
         self.train_d = 1.0 if cost.ever_train_discriminator else 0.0
         self.ever_train_g = cost.ever_train_generator
         self.alternate_g = cost.alternate_g
-        # (index in the parameter list, layer) for every W with a norm constraint.
-        layers = list(G.layers) + list(D.layers)
-        self.constrained = [(2 * i, layer) for i, layer in enumerate(layers)
-                            if layer.has_constraint()]
+        # (index of W in the parameter list, its layer) for every W with a norm constraint.
+        self.constrained = [(part.w, part.layer) for parts in self.g_layers + self.d_layers
+                            for part in parts if part.layer.has_constraint()]
 
 
 def unsupported(model, cost):
     """Reasons the fused step cannot run this configuration (empty list: it can)."""
     G, D = model.generator.mlp, model.discriminator
-    problems = [f"layer {layer.layer_name} ({type(layer).__name__})" for layer in
-                list(G.layers) + list(D.layers)
-                if getattr(layer, "kind", None) not in SUPPORTED_KINDS]
+    problems = []
+    for layer in list(G.layers) + list(D.layers):
+        parts = layer.parts if getattr(layer, "kind", None) == "composite" else [layer]
+        problems += [f"layer {part.layer_name} ({type(part).__name__})" for part in parts
+                     if getattr(part, "kind", None) not in SUPPORTED_KINDS]
     if D.layers[-1].kind != "sigmoid" or D.output_dim != 1:
         problems.append("D must end in a 1-unit Sigmoid")
+    if G.layers[-1].kind == "composite":
+        problems.append("a CompositeLayer as G's output layer")
     if not isinstance(D.input_space, VectorSpace):
         # Its batches are images (c01b), which the matrix arithmetic here would misread.
         problems.append(f"the discriminator's input space {D.input_space!r}")
-    if any(p != 1.0 for p, _ in G.dropout_settings(**cost.g_dropout)):
-        problems.append("generator dropout")
     if cost.no_drop_in_d_for_g:
         problems.append("no_drop_in_d_for_g")
     if any(s not in (None, 1) for layer in list(G.layers) + list(D.layers)
@@ -78,10 +128,23 @@ def unsupported(model, cost):
 
 
 def draw(spec, streams, batch_size, device):
-    """z, then the D masks: the order and calls of AdversaryCost2.draw, hence the same numbers."""
+    """z, then the masks: the order and calls of AdversaryCost2.draw, hence the same numbers.
+
+    The masks are D's layer inputs' (real rows, then fake rows), preceded by G's where G has
+    dropout (`spec.g_dropout`; `split_masks` takes them apart)."""
     z = draw_noise(spec.noise, (batch_size, spec.noise_dim), streams["noise"], device)
+    g_masks = draw_masks(spec.g_settings, spec.g_widths, batch_size, streams["dropout"], device)
     masks = draw_masks(spec.d_settings, spec.d_widths, 2 * batch_size, streams["dropout"], device)
-    return z, masks
+    return z, (g_masks + masks if spec.g_dropout else masks)
+
+
+def split_masks(spec, masks):
+    """(G's masks, D's masks) of a mask list: G's then D's, as `draw` makes them where G has
+    dropout, or D's alone (G's input left whole, as in a step given D's masks only)."""
+    n_g = len(spec.g_layers)
+    if len(masks) == n_g + len(spec.d_layers):
+        return masks[:n_g], masks[n_g:]
+    return [None] * n_g, masks
 
 
 def affine(x, W, b):
@@ -133,18 +196,38 @@ def activation_backward(kind, pieces, a, out, delta):
     return delta
 
 
-def forward(kinds, params, x, scaled_masks=None):
-    """Layer inputs (after mask * scale), pre-activations and outputs of an MLP."""
+def forward(layers, params, x, scaled_masks=None):
+    """Per layer: its input (after mask * scale), and per part its pre-activation and output
+    (the last layer's output is its pre-activation)."""
     inputs, pre, outs = [], [], []
-    for i, (kind, pieces) in enumerate(kinds):
+    for i, parts in enumerate(layers):
         if scaled_masks is not None and scaled_masks[i] is not None:
             x = x * scaled_masks[i]
-        a = affine(x, params[2 * i], params[2 * i + 1])
+        a = [affine(x[..., part.cols_in], params[part.w], params[part.b]) for part in parts]
+        h = a if i + 1 == len(layers) else [activate(part.kind, part.pieces, a_part)
+                                             for part, a_part in zip(parts, a)]
         inputs.append(x)
         pre.append(a)
-        x = activate(kind, pieces, a) if i + 1 < len(kinds) else a
-        outs.append(x)
+        outs.append(h)
+        x = h[0] if len(h) == 1 else torch.cat(h, dim=-1)
     return inputs, pre, outs
+
+
+def parts_backward(parts, pre, outs, delta):
+    """Per part, d(its output)/d(its pre-activation) applied to its columns of delta."""
+    return [activation_backward(part.kind, part.pieces, a, out, delta[..., part.cols_out])
+            for part, a, out in zip(parts, pre, outs)]
+
+
+def input_gradient(parts, params, deltas, width):
+    """The gradient w.r.t. the layer's input (`width` columns) of the parts' pre-activation
+    gradients `deltas`."""
+    if len(parts) == 1 and parts[0].cols_in == ALL:
+        return deltas[0] @ t(params[parts[0].w])
+    grad = deltas[0].new_zeros(*deltas[0].shape[:-1], width)
+    for part, delta in zip(parts, deltas):
+        grad[..., part.cols_in] += delta @ t(params[part.w])
+    return grad
 
 
 class Outer:
@@ -163,20 +246,26 @@ def gradients(spec, params, X, z, masks, g_flag):
 
     Weight gradients are `Outer` factor pairs (call .materialize() for the array), biases tensors.
 
-    `params` is [G's W, b per layer..., D's W, b per layer...]; X (B, in) is shared by all models;
-    z and masks may carry the leading model axis. g_flag is now_train_generator (a 0-d tensor).
+    `params` is [G's W, b per layer part..., D's W, b per layer part...] (the Parts' indices); X
+    (B, in) is shared by all
+    models; z and masks may carry the leading model axis. masks as `draw` makes them. g_flag is
+    now_train_generator (a 0-d tensor).
     """
-    G, Dp = params[:spec.n_g], params[spec.n_g:]
     B = X.shape[-2]
-    # Generator forward (no dropout in G for the fused step).
-    g_in, g_pre, g_out = forward(spec.g_kinds, G, z)
-    kind, pieces = spec.g_kinds[-1]
-    S = activate(kind, pieces, g_pre[-1])
-    # Discriminator forward on [X; S]; Pylearn2's h * mask * s with mask * s precomputed.
-    XS = torch.cat([X.expand(*S.shape[:-2], *X.shape), S], dim=-2)
+    g_masks, masks = split_masks(spec, masks)
+    # Generator forward, on [z | c] for the conditional model.
+    labels = X[..., spec.label_cols].expand(*z.shape[:-1], -1) if spec.conditional else None
+    g_x = z if labels is None else torch.cat([z, labels], dim=-1)
+    g_scaled = [None if m is None else m * s for m, (_, s) in zip(g_masks, spec.g_settings)]
+    g_in, g_pre, g_out = forward(spec.g_layers, params, g_x, g_scaled)
+    out_part = spec.g_layers[-1][0]
+    S = activate(out_part.kind, out_part.pieces, g_pre[-1][0])
+    fake = S if labels is None else torch.cat([S, labels], dim=-1)
+    # Discriminator forward on [X; fake]; Pylearn2's h * mask * s with mask * s precomputed.
+    XS = torch.cat([X.expand(*S.shape[:-2], *X.shape), fake], dim=-2)
     scaled = [None if m is None else m * s for m, (_, s) in zip(masks, spec.d_settings)]
-    d_in, d_pre, d_out = forward(spec.d_kinds, Dp, XS, scaled)
-    logits = d_pre[-1]                                      # (.., 2B, 1)
+    d_in, d_pre, d_out = forward(spec.d_layers, params, XS, scaled)
+    logits = d_pre[-1][0]                                   # (.., 2B, 1)
     l_data, l_samp = logits[..., :B, :], logits[..., B:, :]
     softplus = torch.nn.functional.softplus
     d_obj = 0.5 * (softplus(-l_data).mean(dim=(-2, -1)) + softplus(l_samp).mean(dim=(-2, -1)))
@@ -198,43 +287,52 @@ def gradients(spec, params, X, z, masks, g_flag):
         g_obj = (zurich * g_obj - minimax * d_obj) / (zurich + minimax)
 
     # Discriminator backward, upstream 1 per row.
-    d_grads = [None] * len(Dp)
-    last = len(spec.d_kinds) - 1
-    d_grads[2 * last] = Outer(t(d_in[last]), c_d)
-    d_grads[2 * last + 1] = c_d.sum(dim=-2)
-    delta = t(Dp[2 * last])  # d logit / d (input of the last layer)
+    grads = [None] * len(params)
+    last = len(spec.d_layers) - 1
+    (out_part,) = spec.d_layers[last]
+    grads[out_part.w] = Outer(t(d_in[last]), c_d)
+    grads[out_part.b] = c_d.sum(dim=-2)
+    delta = t(params[out_part.w])  # d logit / d (input of the last layer)
     if scaled[last] is not None:
         delta = delta * scaled[last]
     for i in range(last - 1, -1, -1):
-        kind, pieces = spec.d_kinds[i]
-        delta_a = activation_backward(kind, pieces, d_pre[i], d_out[i], delta)
-        weighted = delta_a * c_d
-        d_grads[2 * i] = Outer(t(d_in[i]), weighted)
-        d_grads[2 * i + 1] = weighted.sum(dim=-2)
+        parts = spec.d_layers[i]
+        deltas_a = parts_backward(parts, d_pre[i], d_out[i], delta)
+        for part, delta_a in zip(parts, deltas_a):
+            weighted = delta_a * c_d
+            grads[part.w] = Outer(t(d_in[i][..., part.cols_in]), weighted)
+            grads[part.b] = weighted.sum(dim=-2)
         if i > 0:
-            delta = delta_a @ t(Dp[2 * i])
+            delta = input_gradient(parts, params, deltas_a, d_in[i].shape[-1])
             if scaled[i] is not None:
                 delta = delta * scaled[i]
-    # dg_obj/dS: only the fake half, weighted by c_g, through D's first layer and its mask.
-    delta_S = (delta_a[..., B:, :] * c_g) @ t(Dp[0])
+    # dg_obj/dS: only the fake half, weighted by c_g, through D's first layer and its mask; of a
+    # conditional D's input only the sample columns come from G.
+    delta_S = input_gradient(spec.d_layers[0], params,
+                             [delta_a[..., B:, :] * c_g for delta_a in deltas_a],
+                             d_in[0].shape[-1])
     if scaled[0] is not None:
         delta_S = delta_S * scaled[0][..., B:, :]
+    if spec.conditional:
+        delta_S = delta_S[..., spec.sample_cols]
     if spec.scale_grads:
         norm = delta_S.square().sum(dim=(-2, -1), keepdim=True).sqrt()
         delta_S = delta_S * torch.clamp(spec.target_scale / norm, min=1.0)
     delta = delta_S * g_flag
 
-    # Generator backward.
-    g_grads = [None] * len(G)
-    for i in range(len(spec.g_kinds) - 1, -1, -1):
-        kind, pieces = spec.g_kinds[i]
-        out = S if i == len(spec.g_kinds) - 1 else g_out[i]
-        delta_a = activation_backward(kind, pieces, g_pre[i], out, delta)
-        g_grads[2 * i] = Outer(t(g_in[i]), delta_a)
-        g_grads[2 * i + 1] = delta_a.sum(dim=-2)
+    # Generator backward (through G's masks where it has dropout).
+    for i in range(len(spec.g_layers) - 1, -1, -1):
+        parts = spec.g_layers[i]
+        outs = [S] if i == len(spec.g_layers) - 1 else g_out[i]
+        deltas_a = parts_backward(parts, g_pre[i], outs, delta)
+        for part, delta_a in zip(parts, deltas_a):
+            grads[part.w] = Outer(t(g_in[i][..., part.cols_in]), delta_a)
+            grads[part.b] = delta_a.sum(dim=-2)
         if i > 0:
-            delta = delta_a @ t(G[2 * i])
-    return g_grads + d_grads, d_obj, g_obj
+            delta = input_gradient(parts, params, deltas_a, g_in[i].shape[-1])
+            if g_scaled[i] is not None:
+                delta = delta * g_scaled[i]
+    return grads, d_obj, g_obj
 
 
 @torch.no_grad()
