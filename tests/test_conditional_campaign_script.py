@@ -67,7 +67,7 @@ def test_status_without_the_campaign_folder_says_so(tmp_path):
     result = run_script("status", campaign=tmp_path / "absent", repo=tmp_path / "repo")
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[0].startswith(f"no campaign folder at {tmp_path / 'absent'}")
-    assert "('start', which\npins commit dd0ecf0ac72e" in result.stdout
+    assert "('start', which\npins commit df0918fff42b" in result.stdout
     assert "last checkpoint" not in result.stdout
 
 
