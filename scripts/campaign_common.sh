@@ -19,6 +19,17 @@ pin_environment() {
     fi
 }
 
+# A clone of REPO at REV in CODE, with its own .git (so it outlives the checkout that made it):
+# clone_pinned REPO CODE REV. A REV the repository lacks is refused before anything is made.
+clone_pinned() {
+    local repo=$1 code=$2 rev=$3
+    git -C "$repo" rev-parse -q --verify "$rev^{commit}" > /dev/null \
+        || die "this repository has no commit '$rev' to pin"
+    mkdir -p "$(dirname "$code")"
+    git clone -q --no-local "$repo" "$code"
+    git -C "$code" checkout -q --detach "$rev"
+}
+
 # UNTIL as seconds since the epoch. A bare clock time already past today means that time
 # tomorrow (a sitting that crosses midnight); anything less than 5 minutes ahead is refused.
 deadline_of() {

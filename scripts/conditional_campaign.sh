@@ -51,17 +51,16 @@ in_campaign() {  # run the pinned code's python in the campaign folder, at nice 
         nice -n 19 "$PY" "$@")
 }
 
+has_checkpoints() { ls "$CAMPAIGN/$RUN_DIR/checkpoints"/epoch_*.npz > /dev/null 2>&1; }
+
 training_running() { pgrep -f "port_torch.run $CODE/yaml_experiments/mnist_conditional.yaml" \
     > /dev/null; }
 
 cmd_start() {
     local rev=${1:-$PINNED}
     [[ -e $CODE ]] && die "$CODE exists already: the run is pinned to $(git -C "$CODE" rev-parse HEAD)"
-    git -C "$REPO" rev-parse -q --verify "$rev^{commit}" > /dev/null \
-        || die "this repository has no commit '$rev' to pin"
-    mkdir -p "$CAMPAIGN" "$LOGS"
-    git clone -q --no-local "$REPO" "$CODE"
-    git -C "$CODE" checkout -q --detach "$rev"
+    clone_pinned "$REPO" "$CODE" "$rev"
+    mkdir -p "$LOGS"
     pin_environment "$CODE" "$VENV" "$CAMPAIGN" "$REPO"
     echo "$(date -u '+%F %T') pinned $(git -C "$CODE" rev-parse HEAD) ($rev)" | tee -a "$LOGS/campaign.log"
 }
@@ -73,7 +72,7 @@ cmd_resume() {
     deadline=$(deadline_of "$until") || exit 2
     training_running && die "the run is already training"
     local resume=()
-    ls "$CAMPAIGN/$RUN_DIR/checkpoints"/epoch_*.npz > /dev/null 2>&1 && resume=(--resume)
+    has_checkpoints && resume=(--resume)
     local budget=$(( deadline - $(date +%s) ))
     echo "$(date -u '+%F %T') train${resume[*]:+ (resumed)}: budget ${budget} s" >> "$LOGS/campaign.log"
     # The redirection covers the whole background list, so no shell in it keeps the caller's
@@ -98,7 +97,7 @@ cmd_score() {
 # A run that starts from epoch 0 has nothing to score at first, and the loop must outlive that
 # (cmd_score's refusal would end it).
 score_if_any() {
-    if ls "$CAMPAIGN/$RUN_DIR/checkpoints"/epoch_*.npz > /dev/null 2>&1; then
+    if has_checkpoints; then
         cmd_score
     else
         echo "$(date -u '+%F %T') no checkpoint to score yet" >> "$LOGS/scoring.log"

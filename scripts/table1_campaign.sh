@@ -64,11 +64,8 @@ seed_state() {  # finished | training | new
 cmd_start() {
     local rev=${1:-$PINNED}
     [[ -e $CODE ]] && die "$CODE exists already: the campaign is pinned to $(git -C "$CODE" rev-parse HEAD)"
-    git -C "$REPO" rev-parse -q --verify "$rev^{commit}" > /dev/null \
-        || die "this repository has no commit '$rev' to pin"
-    mkdir -p "$CAMPAIGN" "$LOGS"
-    git clone -q --no-local "$REPO" "$CODE"
-    git -C "$CODE" checkout -q --detach "$rev"
+    clone_pinned "$REPO" "$CODE" "$rev"
+    mkdir -p "$LOGS"
     pin_environment "$CODE" "$VENV" "$CAMPAIGN" "$REPO"
     echo "pinned $(git -C "$CODE" rev-parse HEAD) ($rev)" | tee -a "$LOGS/campaign.log"
 }

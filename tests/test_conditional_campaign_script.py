@@ -24,13 +24,13 @@ SCORES = ("epoch,validation_ll,sigma,test_ll,test_se,within_class_std,between_cl
           "15,61.0,0.2154,66.00,1.50,0.17,0.009\n")
 
 
-def run_script(*args, campaign, repo):
+def run_script(*args, campaign, repo, **environment):
     """The script (and the file it sources) as copies inside `repo`, so that land writes into that
-    repo and not this one."""
+    repo and not this one; `environment` adds variables."""
     (repo / "scripts").mkdir(parents=True, exist_ok=True)
     for script in (SCRIPT, SCRIPT.with_name("campaign_common.sh")):
         shutil.copy(script, repo / "scripts" / script.name)
-    env = dict(os.environ, TZ="UTC", GAN2014_CONDITIONAL=str(campaign))
+    env = dict(os.environ, TZ="UTC", GAN2014_CONDITIONAL=str(campaign), **environment)
     return subprocess.run(["bash", str(repo / "scripts" / SCRIPT.name), *args],
                           capture_output=True, text=True, env=env, timeout=60)
 
@@ -237,14 +237,9 @@ def test_the_score_loop_outlives_a_start_with_nothing_to_score(tmp_path):
     root = tmp_path / "gan2014-conditional"
     (root / "runs" / RUN / "checkpoints").mkdir(parents=True)
     (root / "logs").mkdir()
-    env = dict(os.environ, TZ="UTC", GAN2014_CONDITIONAL=str(root), GAN2014_SCORE_EVERY_S="1")
-    repo = tmp_path / "repo"
-    (repo / "scripts").mkdir(parents=True)
-    for script in (SCRIPT, SCRIPT.with_name("campaign_common.sh")):
-        shutil.copy(script, repo / "scripts" / script.name)
     deadline = int(time.time()) + 603
-    result = subprocess.run(["bash", str(repo / "scripts" / SCRIPT.name), "_score_loop",
-                             str(deadline)], capture_output=True, text=True, env=env, timeout=60)
+    result = run_script("_score_loop", str(deadline), campaign=root, repo=tmp_path / "repo",
+                        GAN2014_SCORE_EVERY_S="1")
     assert result.returncode == 0, result.stderr
     notes = (root / "logs" / "scoring.log").read_text().splitlines()
     assert len(notes) >= 3 and all(n.endswith("no checkpoint to score yet") for n in notes)

@@ -99,9 +99,7 @@ def test_start_refuses_a_commit_the_repository_does_not_have(tmp_path):
     campaign folder, so a later 'start' with the right REV is not refused as 'exists already')."""
     repo = tmp_path / "repo"
     scratch_repository(repo, ("table1_campaign.sh", "campaign_common.sh"), ())
-    subprocess.run(["git", "-C", str(repo), "init", "-q"], check=True)
-    subprocess.run(["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@t", "commit",
-                    "-q", "--allow-empty", "-m", "one"], check=True)
+    git_repository_with_one_commit(repo)
     result = subprocess.run(["bash", str(repo / "scripts" / SCRIPT.name), "start", "no-such-tag"],
                             capture_output=True, text=True, timeout=60,
                             env=dict(os.environ, GAN2014_CAMPAIGN=str(tmp_path / "campaign")))
@@ -203,14 +201,7 @@ def test_land_compares_each_seed_with_the_earlier_machines_records(tmp_path):
     repo, campaign = tmp_path / "repo", tmp_path / "campaign"
     scratch_repository(repo, ("table1_campaign.sh", "campaign_common.sh"), ("gan2014", ".venv"))
     shutil.copy(REPO / "README.md", repo / "README.md")
-    (campaign / "venv" / "bin").mkdir(parents=True)
-    python = campaign / "venv" / "bin" / "python"
-    python.write_text(f'#!/bin/sh\nexec "{REPO / ".venv" / "bin" / "python"}" "$@"\n')
-    python.chmod(0o755)
-    (campaign / "code").mkdir()
-    subprocess.run(["git", "-C", str(campaign / "code"), "init", "-q"], check=True)
-    subprocess.run(["git", "-C", str(campaign / "code"), "-c", "user.name=t", "-c",
-                    "user.email=t@t", "commit", "-q", "--allow-empty", "-m", "pin"], check=True)
+    stand_in_campaign(campaign)
     from gan2014.table1.manifest import manifest_record
     from gan2014.table1.protocol import Protocol
     (campaign / "runs").mkdir()
@@ -255,6 +246,23 @@ def scratch_repository(repo, scripts, links):
         (repo / name).symlink_to(REPO / name)
 
 
+def git_repository_with_one_commit(folder):
+    subprocess.run(["git", "-C", str(folder), "init", "-q"], check=True)
+    subprocess.run(["git", "-C", str(folder), "-c", "user.name=t", "-c", "user.email=t@t",
+                    "commit", "-q", "--allow-empty", "-m", "pin"], check=True)
+
+
+def stand_in_campaign(campaign):
+    """A campaign folder's venv python (status and the README line use it: this checkout's .venv)
+    and its pinned clone (an empty repository with one commit)."""
+    (campaign / "venv" / "bin").mkdir(parents=True)
+    python = campaign / "venv" / "bin" / "python"
+    python.write_text(f'#!/bin/sh\nexec "{REPO / ".venv" / "bin" / "python"}" "$@"\n')
+    python.chmod(0o755)
+    (campaign / "code").mkdir()
+    git_repository_with_one_commit(campaign / "code")
+
+
 @pytest.fixture
 def finished_campaign(tmp_path, one_torch_thread):
     """A repository and a campaign folder as `finish` finds them: seed 0 finished (two epochs of
@@ -268,15 +276,7 @@ def finished_campaign(tmp_path, one_torch_thread):
     scratch_repository(repo, ("table1_campaign.sh", "campaign_common.sh"),
                        ("gan2014", "port_torch", "yaml_experiments", ".venv"))
     shutil.copy(REPO / "README.md", repo / "README.md")
-    # The campaign's venv python (status and the README line use it) and its pinned clone.
-    (campaign / "venv" / "bin").mkdir(parents=True)
-    python = campaign / "venv" / "bin" / "python"
-    python.write_text(f'#!/bin/sh\nexec "{REPO / ".venv" / "bin" / "python"}" "$@"\n')
-    python.chmod(0o755)
-    (campaign / "code").mkdir()
-    subprocess.run(["git", "-C", str(campaign / "code"), "init", "-q"], check=True)
-    subprocess.run(["git", "-C", str(campaign / "code"), "-c", "user.name=t", "-c",
-                    "user.email=t@t", "commit", "-q", "--allow-empty", "-m", "pin"], check=True)
+    stand_in_campaign(campaign)
     write_tiny_mnist(campaign / "data")
     with mnist_data_path(campaign / "data"):
         assert torch_table1.main(

@@ -246,10 +246,9 @@ def gradients(spec, params, X, z, masks, g_flag):
 
     Weight gradients are `Outer` factor pairs (call .materialize() for the array), biases tensors.
 
-    `params` is [G's W, b per layer part..., D's W, b per layer part...] (the Parts' indices); X
-    (B, in) is shared by all
-    models; z and masks may carry the leading model axis. masks as `draw` makes them. g_flag is
-    now_train_generator (a 0-d tensor).
+    `params` is [G's W, b per layer part..., D's W, b per layer part...] (the Parts' indices);
+    X (B, in) is shared by all models; z and masks may carry the leading model axis; masks as
+    `draw` makes them. g_flag is now_train_generator (a 0-d tensor).
     """
     B = X.shape[-2]
     g_masks, masks = split_masks(spec, masks)
