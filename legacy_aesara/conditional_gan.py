@@ -178,7 +178,7 @@ class ConditionalAdversaryCost(AdversaryCost2):
                                      lambda S: at.concatenate([S, c], axis=1))
 
 
-def _generator_mask_inputs(model, cost):
+def generator_mask_inputs(model, cost):
     """Symbolic masks for G's active layer inputs (None elsewhere), and their indices."""
     plan = cost.generator_plan(model.generator)
     layers = model.generator.mlp.layers
@@ -194,7 +194,7 @@ def _compile_evaluate(model, cost, masked):
     masks, d_active, g_active = NO_DROPOUT, [], []
     if masked:
         masks, d_active = mask_inputs(model.discriminator, cost)
-        masks["gen"], g_active = _generator_mask_inputs(model, cost)
+        masks["gen"], g_active = generator_mask_inputs(model, cost)
         inputs += [masks[key][i] for key in ("data", "samp") for i in d_active]
         inputs += [masks["gen"][i] for i in g_active]
     parts = cost.build_objectives(model, X, noise=z, dropout_masks=masks)

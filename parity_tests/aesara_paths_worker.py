@@ -1,9 +1,9 @@
 """Train the tiny MNIST config with each step path of the Aesara SGD, for test_aesara_paths.py.
 
-All runs build yaml_experiments/smoke/mnist_tiny.yaml from scratch (same weight draws, same MRG
-seeds), train `epochs` epochs with noise and dropout masks DRAWN from the MRG streams, as in real
-training, and return every parameter, velocity and MRG stream state as arrays named
-`<path>/<array name>`.
+All runs build yaml_experiments/smoke/mnist_tiny.yaml (or the conditional model's
+mnist_conditional_tiny.yaml) from scratch (same weight draws, same MRG seeds), train `epochs`
+epochs with noise and dropout masks DRAWN from the MRG streams, as in real training, and return
+every parameter, velocity and MRG stream state as arrays named `<path>/<array name>`.
 
 Run as a script (`python -m parity_tests.aesara_paths_worker DATA_ROOT OUT.npz EPOCHS`) it does the
 same in a fresh process: Aesara fixes its float type at import, so the float64 comparison runs in a
@@ -18,15 +18,17 @@ from parity_tests.children import write_arrays
 from parity_tests.trajectory import REPO
 
 TINY_YAML = REPO / "yaml_experiments" / "smoke" / "mnist_tiny.yaml"
+CONDITIONAL_TINY_YAML = REPO / "yaml_experiments" / "smoke" / "mnist_conditional_tiny.yaml"
 PATHS = ("grad", "fused", "reference")
+CONDITIONAL_PATHS = ("grad", "fused")     # the reference step is the unconditional model's
 
 
-def train_with_path(path, epochs):
+def train_with_path(path, epochs, yaml_file=TINY_YAML):
     import legacy_aesara  # noqa: F401  (Aesara flags first)
     from gan2014.config.yaml_parse import load_path
     from legacy_aesara.registry import load_registry
 
-    train = load_path(TINY_YAML, load_registry())
+    train = load_path(yaml_file, load_registry())
     algorithm = train.algorithm
     algorithm.monitoring_dataset = None      # the comparison needs no monitor
     algorithm.path = path
@@ -38,12 +40,12 @@ def train_with_path(path, epochs):
     return arrays
 
 
-def run(data_root, epochs):
+def run(data_root, epochs, yaml_file=TINY_YAML, paths=PATHS):
     """{f"{path}/{name}": array} for every path, trained on the MNIST files under data_root."""
     os.environ["PYLEARN2_DATA_PATH"] = str(data_root)
     results = {}
-    for path in PATHS:
-        for name, value in train_with_path(path, epochs).items():
+    for path in paths:
+        for name, value in train_with_path(path, epochs, yaml_file).items():
             results[f"{path}/{name}"] = np.asarray(value)
     return results
 

@@ -72,7 +72,8 @@ def masks_of(inputs, dtype):
 
 
 def compute(backend, inputs, n_steps, floatx="float64"):
-    """One fed evaluate_step (dropout in G and D), then n_steps fed SGD updates (no dropout)."""
+    """One fed evaluate_step (dropout in G and D; for Aesara also its fused gradients), then
+    n_steps fed SGD updates (no dropout)."""
     train = build(backend, floatx)
     model, algorithm = train.model, train.algorithm
     dtype = np.float64 if floatx == "float64" else np.float32
@@ -82,6 +83,12 @@ def compute(backend, inputs, n_steps, floatx="float64"):
                                       inputs["z/0"].astype(dtype), masks_of(inputs, dtype))
     out = {key: np.asarray(step0[key]) for key in ("d_obj", "g_obj", "S", "D_data", "D_samp")}
     out.update({f"grad/{n}": np.asarray(g) for n, g in step0["grads"].items()})
+    if backend == "legacy_aesara":
+        # The same step's gradients by the hand-written backward the SGD trains with.
+        from legacy_aesara.training_algorithms import fused_step
+        fused = fused_step.evaluate_gradients(model, algorithm.cost, inputs["X/0"].astype(dtype),
+                                              inputs["z/0"].astype(dtype), masks_of(inputs, dtype))
+        out.update({f"fused_grad/{n}": np.asarray(g) for n, g in fused.items()})
     algorithm.setup(model, train.dataset)
     for step in range(n_steps):
         algorithm.train_batch(inputs[f"X/{step}"].astype(dtype),

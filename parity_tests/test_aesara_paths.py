@@ -5,7 +5,8 @@
 methods; `fused` (training_algorithms/fused_step.py) writes the same gradients out by hand with D
 run once on [X; S]. All are trained here on the tiny MNIST config for two epochs with noise and
 dropout masks DRAWN from the MRG streams, exactly as in real training, so these tests also prove
-that every path draws the same random numbers.
+that every path draws the same random numbers. The conditional model (CompositeLayers, dropout in
+G, labels in both networks) is trained the same way, float32, by the grad and fused paths.
 (Against the 2014 numbers, the fused gradients and the fused SGD step are tested in
 test_aesara_fingerprints_2014.py.)
 """
@@ -14,11 +15,12 @@ import os
 import numpy as np
 import pytest
 
-from parity_tests.aesara_paths_worker import PATHS, run
+from parity_tests.aesara_paths_worker import CONDITIONAL_PATHS, CONDITIONAL_TINY_YAML, PATHS, run
 from parity_tests.children import AesaraChild
 from parity_tests.helpers import write_tiny_mnist
 
 EPOCHS = 2                       # 12 minibatches of 100 (the lr decays after each one)
+CONDITIONAL_EPOCHS = 1           # 6 minibatches of 100
 CHILD_TIMEOUT = 420              # seconds for the float64 child process
 # D/y_b and its velocity are sums of +-0.5 sigmoid(l) / B over the 200 rows of a step: a difference
 # of two ~0.25 terms whose value is ~1e-7, so its rounding error is compared absolutely (to the
@@ -87,6 +89,20 @@ def float32_results(tiny_mnist, float64_child):
 @pytest.fixture(scope="module")
 def float64_results(float64_child, float32_results):
     return float64_child.arrays(timeout=CHILD_TIMEOUT)
+
+
+@pytest.fixture(scope="module")
+def conditional_results(tiny_mnist, float64_results):
+    """The tiny conditional model trained by the grad and the fused path (float32, this process;
+    after the float64 child is done, so that the two do not share the CPUs)."""
+    saved = os.environ.get("PYLEARN2_DATA_PATH")
+    try:
+        return run(tiny_mnist, CONDITIONAL_EPOCHS, CONDITIONAL_TINY_YAML, CONDITIONAL_PATHS)
+    finally:
+        if saved is None:
+            os.environ.pop("PYLEARN2_DATA_PATH", None)
+        else:
+            os.environ["PYLEARN2_DATA_PATH"] = saved
 
 
 def test_both_paths_ran_and_trained(float32_results):
@@ -176,3 +192,25 @@ def test_fused_path_trains_to_the_reference_step(floatx, float32_results, float6
     assert not not_identical, f"{floatx}: RNG states differ: {not_identical}"
     assert relative <= bounds["relative"], f"{floatx}: relative error {relative:.3e}"
     assert absolute <= bounds["absolute"], f"{floatx}: D/y_b absolute error {absolute:.3e}"
+
+
+def test_fused_path_trains_the_conditional_model_as_the_grad_path(conditional_results,
+                                                                  parity_record):
+    """Property: the conditional model, trained one epoch (6 steps) with drawn noise and masks --
+    z, then G's masks from one fresh stream of G's RandomState, then D's two halves' -- ends with
+    IDENTICAL MRG stream states on both paths (G's dropout stream among them) and parameters and
+    velocities within float32 BOUNDS (1e-5 relative; D/y_b absolutely). Why: the fused step takes
+    its seeds in the cost's order and draws the same blocks, and computes the same gradients
+    through the CompositeLayer parts and G's masks in another order. Path 'fused' refuses a model
+    it cannot run, so the comparison is not of grad with itself."""
+    results = conditional_results
+    keys = [key for key in results if key.startswith("fused/")]
+    assert any(key.startswith("fused/rng/G/dropout") for key in keys)
+    velocities = [results[key] for key in keys if "/velocity/" in key]
+    assert len(velocities) == 16 and all(np.abs(v).max() > 0 for v in velocities)
+    relative, absolute, not_identical = compare_paths(results)
+    bounds = BOUNDS["float32"]
+    parity_record("Aesara grad vs fused path, conditional model: params and velocities after 6 "
+                  "steps (float32)", "aesara grad / aesara fused", relative, bounds["relative"])
+    assert not not_identical, f"RNG states differ between paths: {not_identical}"
+    assert absolute <= bounds["absolute"], f"D/y_b absolute error {absolute:.3e}"

@@ -22,10 +22,18 @@ speed (measured by `python -m legacy_aesara.bench --path grad,fused`):
 The maxout gradient goes to every piece equal to the maximum, which is what the 2014 Theano's
 gradient of Pylearn2's `maximum` chain gave (models/maxout.py :: maximum_of, where ties are
 discussed).
+The conditional model (conditional_gan.py) takes the same step: G reads [z | c] and D's generated
+rows are [G(z, c) | c], with c the label columns of the real rows. Its first layers are
+CompositeLayers, whose sub-layers ("parts") each read their own columns of the layer's input and
+write their own columns of its output; and its G has dropout, whose masks are drawn (after z,
+before D's) as ConditionalAdversaryCost.build_objectives draws them. Only the sample columns of
+D's input gradient reach G.
+
 Supported: the dense layers of the 2014 configs (Linear, RectifiedLinear, Sigmoid, Maxout with
-adjacent pieces) with D ending in a one-unit Sigmoid; `unsupported()` names anything else and the
-SGD then uses `AdversaryCost2.get_gradients`. Equality with it is tested in
-parity_tests/test_aesara_paths.py.
+adjacent pieces), alone or as the parts of a CompositeLayer, with D ending in a one-unit Sigmoid;
+`unsupported()` names anything else and the SGD then uses `AdversaryCost2.get_gradients`.
+Equality with it is tested in parity_tests/test_aesara_paths.py (and, for the conditional model,
+parity_tests/test_conditional_parity.py).
 """
 import itertools
 from collections import OrderedDict
@@ -33,12 +41,15 @@ from collections import OrderedDict
 import aesara.tensor as at
 
 from legacy_aesara.adversarial import DRAW, NO_DROPOUT
+from legacy_aesara.conditional_gan import ConditionalAdversaryCost, ConditionalGenerator
+from legacy_aesara.models.composite import CompositeLayer
 from legacy_aesara.models.maxout import Maxout
 from legacy_aesara.models.mlp import Linear, RectifiedLinear, Sigmoid
 from legacy_aesara.random_streams import quiet_mrg
 from legacy_aesara.space import VectorSpace
 
 LAYER_KINDS = {Linear: "linear", RectifiedLinear: "relu", Sigmoid: "sigmoid", Maxout: "maxout"}
+ALL = slice(None)
 
 
 def layer_kind(layer):
@@ -55,19 +66,63 @@ def layer_kind(layer):
     return kind
 
 
+class Part:
+    """One affine map of a layer and its activation: a whole layer, or one sub-layer of a
+    CompositeLayer, which reads the columns `cols_in` of the layer's input and writes the columns
+    `cols_out` of its output."""
+
+    def __init__(self, layer, cols_in=ALL, cols_out=ALL):
+        self.layer, self.kind = layer, layer_kind(layer)
+        self.W, self.b = layer.W, layer.b
+        self.cols_in, self.cols_out = cols_in, cols_out
+
+
+def sub_layers(layer):
+    """A CompositeLayer's sub-layers, or [layer]."""
+    return list(layer.layers) if type(layer) is CompositeLayer else [layer]
+
+
+def layer_parts(layers):
+    """Per layer, its Parts (a CompositeLayer's in sub-layer order)."""
+    rval = []
+    for layer in layers:
+        if type(layer) is CompositeLayer:
+            rval.append([Part(sub, cols_in, cols_out) for sub, cols_in, cols_out
+                         in zip(layer.layers, layer.in_slices, layer.out_slices)])
+        else:
+            rval.append([Part(layer)])
+    return rval
+
+
+def columns(x, cols):
+    """x[:, cols], or x itself for all columns (no Subtensor in the unconditional graphs)."""
+    return x if cols == ALL else x[:, cols]
+
+
+def is_conditional(model):
+    """Whether G reads [z | c] and D's generated rows carry c (a ConditionalAdversaryPair)."""
+    return isinstance(model.generator, ConditionalGenerator)
+
+
 def unsupported(model, cost):
     """Why the fused gradients cannot stand in for cost.get_gradients here (empty list: they
     can)."""
     g, d = model.generator.mlp, model.discriminator
-    problems = [f"layer {layer.layer_name} ({type(layer).__name__})"
-                for layer in list(g.layers) + list(d.layers) if layer_kind(layer) is None]
+    problems = [f"layer {part.layer_name} ({type(part).__name__})"
+                for layer in list(g.layers) + list(d.layers) for part in sub_layers(layer)
+                if layer_kind(part) is None]
     for name, net in (("generator", g), ("discriminator", d)):
         if not isinstance(net.get_input_space(), VectorSpace):
             problems.append(f"the {name}'s input space {net.get_input_space()!r}")
     last = d.layers[-1]
     if type(last) is not Sigmoid or last.dim != 1:
         problems.append("the discriminator must end in a one-unit Sigmoid")
-    if cost.generator_default_input_include_prob not in (None, 1., 1):
+    if type(g.layers[-1]) is CompositeLayer:
+        problems.append("a CompositeLayer as the generator's output layer")
+    if is_conditional(model):
+        if not isinstance(cost, ConditionalAdversaryCost):
+            problems.append("a conditional model with a cost other than ConditionalAdversaryCost")
+    elif cost.generator_default_input_include_prob not in (None, 1., 1):
         problems.append("dropout inside the generator")
     if cost.no_drop_in_d_for_g:
         problems.append("no_drop_in_d_for_g")
@@ -137,17 +192,36 @@ def activation_backward(kind, layer, a, out, delta):
 
 
 def mlp_forward(layers, x, scaled_masks=None):
-    """(layer inputs after dropout, pre-activations, outputs) of a list of dense layers."""
+    """Per layer of `layers` (lists of Parts): its input after dropout, and per part its
+    pre-activation and output."""
     inputs, pre, outs = [], [], []
-    for i, layer in enumerate(layers):
+    for i, parts in enumerate(layers):
         if scaled_masks is not None and scaled_masks[i] is not None:
             x = x * scaled_masks[i]
-        a = at.dot(x, layer.W) + layer.b
+        a = [at.dot(columns(x, part.cols_in), part.W) + part.b for part in parts]
+        h = [activate(part.kind, part.layer, a_part) for part, a_part in zip(parts, a)]
         inputs.append(x)
         pre.append(a)
-        x = activate(layer_kind(layer), layer, a)
-        outs.append(x)
+        outs.append(h)
+        x = h[0] if len(h) == 1 else at.concatenate(h, axis=1)
     return inputs, pre, outs
+
+
+def parts_backward(parts, pre, outs, delta):
+    """Per part, d(its output)/d(its pre-activation) applied to its columns of delta."""
+    return [activation_backward(part.kind, part.layer, a, out, columns(delta, part.cols_out))
+            for part, a, out in zip(parts, pre, outs)]
+
+
+def input_gradient(parts, deltas, like):
+    """The gradient w.r.t. a layer's input (shaped as `like`) of its parts' pre-activation
+    gradients `deltas`."""
+    if len(parts) == 1 and parts[0].cols_in == ALL:
+        return at.dot(deltas[0], parts[0].W.T)
+    grad = at.zeros_like(like)
+    for part, delta in zip(parts, deltas):
+        grad = at.inc_subtensor(grad[:, part.cols_in], at.dot(delta, part.W.T))
+    return grad
 
 
 # ------------------------------------------------------------------------------------ masks
@@ -176,7 +250,7 @@ def draw_stacked_masks(cost, d, X, S, dropout_masks):
                 # A symbolic shape, like the 2014 graph's state.shape: it fixes the number of
                 # MRG streams (60 * 256 for any symbolic size) and hence the numbers drawn.
                 shape = at.as_tensor_variable([rows, widths[index]])
-                halves.append(draw_mask(d, streams[key], shape, include_prob))
+                halves.append(draw_mask(streams[key], shape, include_prob, X.dtype))
             else:
                 halves.append(dropout_masks[key][index])
         mask = at.concatenate(halves, axis=0)
@@ -184,13 +258,62 @@ def draw_stacked_masks(cost, d, X, S, dropout_masks):
     return scaled
 
 
-def draw_mask(d, stream, shape, include_prob):
+def draw_generator_masks(cost, g, rows, dropout_masks, dtype):
+    """mask * scale per G layer input of the conditional model (None where dropout is off).
+
+    Drawn as ConditionalAdversaryCost.build_objectives draws them (G's MLP.dropout_fprop): one
+    fresh MRG stream from G's RandomState, taken only when some G layer has dropout, then each
+    active layer's mask in layer order; fed masks ("gen") are used as they are.
+    """
+    plan = cost.generator_plan(g)
+    if dropout_masks is NO_DROPOUT or all(p is None for p, _ in plan):
+        return [None] * len(plan)
+    if dropout_masks is DRAW:
+        stream = g.mlp.new_dropout_stream()
+    widths = [layer.get_input_space().get_total_dimension() for layer in g.mlp.layers]
+    g_scaled = []
+    for index, (include_prob, scale) in enumerate(plan):
+        if include_prob is None:
+            g_scaled.append(None)
+            continue
+        if dropout_masks is DRAW:
+            mask = draw_mask(stream, at.as_tensor_variable([rows, widths[index]]), include_prob,
+                             dtype)
+        else:
+            mask = dropout_masks["gen"][index]
+        g_scaled.append(at.cast(mask * scale, dtype))
+    return g_scaled
+
+
+def draw_mask(stream, shape, include_prob, dtype):
     """MLP.draw_mask for a shape instead of a state (same MRG binomial call)."""
     with quiet_mrg():
-        return stream.binomial(p=include_prob, size=shape, dtype=d.layers[0].W.dtype)
+        return stream.binomial(p=include_prob, size=shape, dtype=dtype)
 
 
 # ------------------------------------------------------------------------------------ gradients
+def generator_forward(cost, model, X, noise, dropout_masks):
+    """(z, G's layer inputs, pre-activations and outputs, its scaled masks, the label columns of X
+    or None): the noise and G's masks drawn in the order of the cost's own graph."""
+    g = model.generator
+    B = X.shape[0]
+    if noise is None and dropout_masks is not DRAW:
+        raise ValueError("feeding dropout masks (or disabling dropout) needs the noise fed too")
+    z = g.get_noise((B, g.noise_dim())) if noise is None else noise
+    g_layers = layer_parts(g.mlp.layers)
+    if is_conditional(model):
+        _x, labels = model.split(X)
+        g_scaled = draw_generator_masks(cost, g, B, dropout_masks, X.dtype)
+        g_x = at.concatenate([at.cast(z, labels.dtype), labels], axis=1)
+    else:
+        # Generator.sample_and_noise: the noise block first, then the (mask-free) dropout pass of
+        # G's MLP, which still takes one seed from G's RandomState.
+        if noise is None:
+            g.mlp.new_dropout_stream()
+        labels, g_scaled, g_x = None, None, z
+    return (z, g_layers) + mlp_forward(g_layers, g_x, g_scaled) + (g_scaled, labels)
+
+
 def fused_gradients(cost, model, data, noise=None, dropout_masks=DRAW):
     """(grads, updates) equal to cost.get_gradients(model, data, noise, dropout_masks).
 
@@ -204,27 +327,19 @@ def fused_gradients(cost, model, data, noise=None, dropout_masks=DRAW):
     floatx = data.dtype
     X = data
     B = X.shape[0]
-    if noise is None and dropout_masks is not DRAW:
-        raise ValueError("feeding dropout masks (or disabling dropout) needs the noise fed too")
-    if noise is None:
-        # Generator.sample_and_noise: the noise block first, then the (mask-free) dropout pass of
-        # G's MLP, which still takes one seed from G's RandomState.
-        z = g.get_noise((B, g.noise_dim()))
-        g.mlp.new_dropout_stream()
-    else:
-        z = noise
 
-    # Generator forward.
-    g_layers = list(g.mlp.layers)
-    g_in, g_pre, g_out = mlp_forward(g_layers, z)
-    S = g_out[-1]
+    # Generator forward (on [z | c] for the conditional model).
+    z, g_layers, g_in, g_pre, g_out, g_scaled, labels = generator_forward(
+        cost, model, X, noise, dropout_masks)
+    S = g_out[-1][0]
+    fake = S if labels is None else at.concatenate([S, labels], axis=1)
 
-    # Discriminator forward on [X; S].
-    d_layers = list(d.layers)
-    scaled = draw_stacked_masks(cost, d, X, S, dropout_masks)
-    XS = at.concatenate([X, S], axis=0)
+    # Discriminator forward on [X; fake].
+    d_layers = layer_parts(d.layers)
+    scaled = draw_stacked_masks(cost, d, X, fake, dropout_masks)
+    XS = at.concatenate([X, fake], axis=0)
     d_in, d_pre, d_out = mlp_forward(d_layers, XS, scaled)
-    logits = d_pre[-1]                                  # (2B, 1)
+    logits = d_pre[-1][0]                               # (2B, 1)
     sig = at.sigmoid(logits)
     rows = at.cast(B, floatx)
     c_d = at.concatenate([0.5 * (sig[:B] - 1.), 0.5 * sig[B:]], axis=0) / rows
@@ -241,36 +356,44 @@ def fused_gradients(cost, model, data, noise=None, dropout_masks=DRAW):
     last = len(d_layers) - 1
     delta = None
     for i in range(last, -1, -1):
-        layer = d_layers[i]
+        parts = d_layers[i]
         if i == last:
-            delta_a = at.ones_like(logits)              # d logit / d logit
+            deltas_a = [at.ones_like(logits)]           # d logit / d logit
         else:
-            delta_a = activation_backward(layer_kind(layer), layer, d_pre[i], d_out[i], delta)
-        d_grads[layer.W] = at.dot((d_in[i] * c_d).T, delta_a)
-        d_grads[layer.b] = (delta_a * c_d).sum(axis=0)
+            deltas_a = parts_backward(parts, d_pre[i], d_out[i], delta)
+        for part, delta_a in zip(parts, deltas_a):
+            d_grads[part.W] = at.dot((columns(d_in[i], part.cols_in) * c_d).T, delta_a)
+            d_grads[part.b] = (delta_a * c_d).sum(axis=0)
         if i > 0:
-            delta = at.dot(delta_a, layer.W.T)
+            delta = input_gradient(parts, deltas_a, d_in[i])
             if scaled[i] is not None:
                 delta = delta * scaled[i]
-    # dg_obj/dS: the generated rows only, through D's first layer and its mask.
-    delta_S = at.dot(delta_a[B:], d_layers[0].W.T) * c_g
+    # dg_obj/dS: the generated rows only, through D's first layer and its mask; of a conditional
+    # D's input only the sample columns come from G.
+    delta_S = input_gradient(d_layers[0], [delta_a[B:] for delta_a in deltas_a],
+                             d_in[0][B:]) * c_g
     if scaled[0] is not None:
         delta_S = delta_S * scaled[0][B:]
+    if labels is not None:
+        delta_S = delta_S[:, model.discriminator.get_input_space().component_slices()[0]]
     g_scale = None
     if cost.scale_grads:
         norm = at.sqrt(at.square(delta_S).sum())
         g_scale = at.maximum(1., cost.target_scale / norm)
 
-    # Generator backward.
+    # Generator backward (through G's masks where it has dropout).
     g_grads = {}
     delta = delta_S
     for i in range(len(g_layers) - 1, -1, -1):
-        layer = g_layers[i]
-        delta_a = activation_backward(layer_kind(layer), layer, g_pre[i], g_out[i], delta)
-        g_grads[layer.W] = at.dot(g_in[i].T, delta_a)
-        g_grads[layer.b] = delta_a.sum(axis=0)
+        parts = g_layers[i]
+        deltas_a = parts_backward(parts, g_pre[i], g_out[i], delta)
+        for part, delta_a in zip(parts, deltas_a):
+            g_grads[part.W] = at.dot(columns(g_in[i], part.cols_in).T, delta_a)
+            g_grads[part.b] = delta_a.sum(axis=0)
         if i > 0:
-            delta = at.dot(delta_a, layer.W.T)
+            delta = input_gradient(parts, deltas_a, g_in[i])
+            if g_scaled is not None and g_scaled[i] is not None:
+                delta = delta * g_scaled[i]
     if g_scale is not None:
         g_grads = {param: grad * g_scale for param, grad in g_grads.items()}
 
@@ -299,26 +422,35 @@ def assemble(cost, d_params, g_params, d_grads, g_grads):
 # ------------------------------------------------------------------------------------ tests
 def evaluate_gradients(model, cost, X, z, masks=None):
     """The fused gradients as arrays (OrderedDict name -> array), like adversarial.evaluate_step's
-    `grads`: noise z and masks (None: no dropout) fed, at the current parameters. For the tests."""
+    `grads`: noise z and masks (None: no dropout) fed, at the current parameters; for the
+    conditional model masks also holds "gen", G's masks as conditional_gan.evaluate_step takes
+    them. For the tests."""
     import aesara
     import numpy as np
 
     from legacy_aesara.adversarial import mask_arguments, mask_inputs
+    from legacy_aesara.conditional_gan import generator_mask_inputs
 
+    conditional = is_conditional(model)
     key = ("fused", id(model), masks is not None)
     if key not in cost._evaluate_functions:
         X_var, z_var = at.matrix("X"), at.matrix("z")
         fed, active = (mask_inputs(model.discriminator, cost) if masks is not None
                        else (NO_DROPOUT, []))
+        inputs = [X_var, z_var] + [fed[half][i] for half in ("data", "samp") for i in active]
+        g_active = []
+        if conditional and masks is not None:
+            fed["gen"], g_active = generator_mask_inputs(model, cost)
+            inputs += [fed["gen"][i] for i in g_active]
         grads, _updates = fused_gradients(cost, model, X_var, noise=z_var, dropout_masks=fed)
         names = OrderedDict(model.named_params())
-        inputs = [X_var, z_var] + [fed[half][i] for half in ("data", "samp") for i in active]
         function = aesara.function(inputs, [grads[param] for param in names.values()],
                                    name="fused_gradients", on_unused_input="ignore")
-        cost._evaluate_functions[key] = (function, list(names.keys()), active)
-    function, names, active = cost._evaluate_functions[key]
+        cost._evaluate_functions[key] = (function, list(names.keys()), active, g_active)
+    function, names, active, g_active = cost._evaluate_functions[key]
     floatx = aesara.config.floatX
-    args = [np.asarray(X, dtype=floatx), np.asarray(z, dtype="float32")]
+    args = [np.asarray(X, dtype=floatx), np.asarray(z, dtype=floatx if conditional else "float32")]
     if masks is not None:
         args += mask_arguments(masks, active, floatx)
+        args += [np.asarray(masks["gen"][i], dtype=floatx) for i in g_active]
     return OrderedDict(zip(names, (np.asarray(value) for value in function(*args))))

@@ -129,6 +129,11 @@ class SGD(SGDState):
         The order matters for randomness only: every dropout graph draws its MRG seed from its
         MLP's RandomState when it is built (docs/pylearn2_semantics.md#random-streams).
         """
+        # Data that do not fit the model's input space stop here, not after minutes of compiling
+        # (the formatters draw nothing, so the seeds are unaffected).
+        self.model = model
+        for data in [dataset] + list((self.monitoring_dataset or {}).values()):
+            self._input_formatter(data)
         X, grads, updates = self._build_graphs(model)
         self._compile_updates(model, X, grads, updates)
         # Compiled after the update function (its graphs were built before, which is what fixes
