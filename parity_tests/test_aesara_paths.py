@@ -10,14 +10,13 @@ G, labels in both networks) is trained the same way, float32, by the grad and fu
 (Against the 2014 numbers, the fused gradients and the fused SGD step are tested in
 test_aesara_fingerprints_2014.py.)
 """
-import os
 
 import numpy as np
 import pytest
 
 from parity_tests.aesara_paths_worker import CONDITIONAL_PATHS, CONDITIONAL_TINY_YAML, PATHS, run
 from parity_tests.children import AesaraChild
-from parity_tests.helpers import write_tiny_mnist
+from parity_tests.helpers import mnist_data_path, write_tiny_mnist
 
 EPOCHS = 2                       # 12 minibatches of 100 (the lr decays after each one)
 CONDITIONAL_EPOCHS = 1           # 6 minibatches of 100
@@ -76,14 +75,8 @@ def float64_child(tiny_mnist, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def float32_results(tiny_mnist, float64_child):
-    saved = os.environ.get("PYLEARN2_DATA_PATH")
-    try:
+    with mnist_data_path(tiny_mnist):
         return run(tiny_mnist, EPOCHS)
-    finally:
-        if saved is None:
-            os.environ.pop("PYLEARN2_DATA_PATH", None)
-        else:
-            os.environ["PYLEARN2_DATA_PATH"] = saved
 
 
 @pytest.fixture(scope="module")
@@ -95,14 +88,8 @@ def float64_results(float64_child, float32_results):
 def conditional_results(tiny_mnist, float64_results):
     """The tiny conditional model trained by the grad and the fused path (float32, this process;
     after the float64 child is done, so that the two do not share the CPUs)."""
-    saved = os.environ.get("PYLEARN2_DATA_PATH")
-    try:
+    with mnist_data_path(tiny_mnist):
         return run(tiny_mnist, CONDITIONAL_EPOCHS, CONDITIONAL_TINY_YAML, CONDITIONAL_PATHS)
-    finally:
-        if saved is None:
-            os.environ.pop("PYLEARN2_DATA_PATH", None)
-        else:
-            os.environ["PYLEARN2_DATA_PATH"] = saved
 
 
 def test_both_paths_ran_and_trained(float32_results):
