@@ -11,7 +11,8 @@ formatter that handles a VectorSpace handles it unchanged, and a CompositeLayer
 """
 from gan2014.space import VectorSpace
 
-__all__ = ["CompositeSpace", "check_sub_layers", "column_slices", "route_components"]
+__all__ = ["CompositeSpace", "check_sub_layers", "check_two_parts", "column_slices",
+           "route_components", "split_columns"]
 
 
 class CompositeSpace(VectorSpace):
@@ -46,6 +47,23 @@ class CompositeSpace(VectorSpace):
 
     def __repr__(self):
         return f"CompositeSpace({self.components!r})"
+
+
+def check_two_parts(owner, space):
+    """The width of the second component of a two-component CompositeSpace (the conditional
+    model's [data | label] and [noise | label] inputs: the number of classes); `owner` names the
+    object in the error."""
+    if not isinstance(space, CompositeSpace) or len(space.components) != 2:
+        raise ValueError(f"{owner}: the input space must be CompositeSpace([data, label]), "
+                         f"got {space!r}")
+    return space.components[1].get_total_dimension()
+
+
+def split_columns(space, batch):
+    """(first component, last component) of a batch (any array or tensor with column slicing) of a
+    two-component CompositeSpace."""
+    first, last = space.component_slices()
+    return batch[:, first], batch[:, last]
 
 
 def column_slices(widths):

@@ -13,23 +13,11 @@ import numpy as np
 
 from gan2014 import generator_noise
 from gan2014.config.checks import check_dropout_options
-from gan2014.composite_space import CompositeSpace
+from gan2014.composite_space import check_two_parts, split_columns
 from legacy_aesara.adversarial import (DRAW, NO_DROPOUT, AdversaryCost2, AdversaryPair,
                                        Generator, mask_arguments, mask_inputs, theano_parzen)
 from legacy_aesara.models.mlp import quiet_mrg
 from legacy_aesara.space import make_theano_batch
-
-def split_columns(space, batch):
-    """(first component, last component) of a batch of a two-component CompositeSpace."""
-    first, last = space.component_slices()
-    return batch[:, first], batch[:, last]
-
-
-def check_two_parts(owner, space):
-    if not isinstance(space, CompositeSpace) or len(space.components) != 2:
-        raise ValueError(f"{owner}: the input space must be CompositeSpace([data, label]), "
-                         f"got {space!r}")
-    return space.components[1].get_total_dimension()
 
 
 def balanced_labels(n, num_classes):

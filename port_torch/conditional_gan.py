@@ -23,24 +23,10 @@ from torch import nn
 
 from gan2014 import generator_noise
 from gan2014.config.checks import check_dropout_options, check_parzen_monitor
-from gan2014.composite_space import CompositeSpace
+from gan2014.composite_space import check_two_parts, split_columns
 from port_torch.adversarial import (AdversaryCost2, AdversaryPair, _only_dropped,
                                     draw_noise, parzen_log_likelihood)
 from port_torch.random_streams import draw_masks
-
-
-
-def split_columns(space, batch):
-    """(first component, last component) of a batch of a two-component CompositeSpace."""
-    first, last = space.component_slices()
-    return batch[:, first], batch[:, last]
-
-
-def check_two_parts(owner, space):
-    if not isinstance(space, CompositeSpace) or len(space.components) != 2:
-        raise ValueError(f"{owner}: the input space must be CompositeSpace([data, label]), "
-                         f"got {space!r}")
-    return space.components[1].get_total_dimension()
 
 
 def balanced_labels(n, num_classes, device=None, dtype=torch.float32):

@@ -195,3 +195,32 @@ def test_labels_as_features_needs_a_whole_number_of_classes(num_classes):
                                          r">= 2, got"):
         LabelsAsFeatures(Labelled(), num_classes=num_classes)
 
+
+
+@pytest.mark.parametrize("backend", ["port_torch", "legacy_aesara"])
+def test_g_and_d_without_a_label_part_are_refused(backend):
+    """A ConditionalGenerator's MLP and a ConditionalAdversaryPair's discriminator must read
+    CompositeSpace([data, label]); a plain vector input (or three parts) is named in the error
+    instead of failing later on a column slice."""
+    import importlib
+    mlp = importlib.import_module(f"{backend}.models.mlp")
+    conditional = importlib.import_module(f"{backend}.conditional_gan")
+
+    def net(space):
+        return mlp.MLP(layers=[mlp.Sigmoid(layer_name="y", dim=1, irange=.1)], input_space=space)
+
+    good = net(CompositeSpace([VectorSpace(4), VectorSpace(3)]))
+    generator = conditional.ConditionalGenerator(
+        mlp.MLP(layers=[mlp.Sigmoid(layer_name="x", dim=4, irange=.1)],
+                input_space=CompositeSpace([VectorSpace(2), VectorSpace(3)])))
+    assert generator.num_classes == 3
+    assert conditional.ConditionalAdversaryPair(generator, good).generator is generator
+    for space in (VectorSpace(7), CompositeSpace([VectorSpace(4), VectorSpace(2),
+                                                  VectorSpace(1)])):
+        with pytest.raises(ValueError, match=r"ConditionalAdversaryPair discriminator: the input "
+                                             r"space must be CompositeSpace\(\[data, label\]\)"):
+            conditional.ConditionalAdversaryPair(generator, net(space))
+        with pytest.raises(ValueError, match=r"ConditionalGenerator: the input space must be"):
+            conditional.ConditionalGenerator(
+                mlp.MLP(layers=[mlp.Sigmoid(layer_name="x", dim=4, irange=.1)],
+                        input_space=space))
