@@ -6,7 +6,14 @@ to the output got the whole gradient. torch's amax would share it out equally in
 Aesara's maximum gives it to one input; both backends are held to the 2014 rule here. Ties are
 not a corner case of the conditional model: a row whose one-hot label D's input dropout removed
 feeds the label branch zeros, so each unit's pieces equal their biases, all 0 at the start.
-Tolerance: none (the gradients here are exact small integers)."""
+Tolerance: none (the gradients here are exact small integers).
+
+The spatial max pooling of the convolutional maxout layers follows the same rule: cuda-convnet's
+MaxPoolGrad (conv_util.cu :: kLocalMaxUndo) gave every pixel equal to its window's maximum that
+window's whole gradient, and Aesara's pool gradient does the same; torch's max_pool2d backward would
+pick one of them."""
+import numpy as np
+import pytest
 import torch
 
 from port_torch.models.maxout import Maxout, channel_maxout
@@ -50,8 +57,6 @@ def test_the_fused_backward_routes_ties_as_autograd_now_does():
 def test_the_aesara_maximum_chain_sends_the_whole_gradient_to_every_tied_piece():
     """legacy_aesara's Maxout (models/maxout.py :: maximum_of) on the same two units as above: the
     value is the plain maximum, the gradient the 2014 rule's."""
-    import numpy as np
-
     import legacy_aesara  # noqa: F401  (sets Aesara's flags before Aesara is imported)
     import aesara
     import aesara.tensor as at
@@ -64,3 +69,70 @@ def test_the_aesara_maximum_chain_sends_the_whole_gradient_to_every_tied_piece()
         np.array([[3.0, 1.0, 3.0, 3.0, 0.5, 2.0, -1.0, 0.0]], dtype=aesara.config.floatX))
     assert value.tolist() == [[3.0, 2.0]]
     assert grad.tolist() == [[1.0, 0.0, 1.0, 1.0, 0.0, 10.0, 0.0, 0.0]]
+
+
+# ---------------------------------------------------------------- spatial max pooling (c01b)
+# 2 channels, 7x7 pixels, 3 images, values in {0, 1, 2}: most windows have tied maxima. Pool 4,
+# stride 2 (the CIFAR-10 discriminator's): 3 windows an axis, overlapping, the last one covering
+# the 3 pixels that exist (cuda-convnet's partial last window).
+POOL, STRIDE, SIZE = (4, 4), (2, 2), 7
+
+
+def tied_pool_input():
+    rng = np.random.RandomState(7)
+    x = rng.randint(0, 3, size=(2, SIZE, SIZE, 3)).astype(np.float64)
+    weights = rng.randint(1, 5, size=(2, 3, 3, 3)).astype(np.float64)
+    return x, weights
+
+
+def pool_reference(x, weights):
+    """MaxPool and kLocalMaxUndo written out: value and gradient of sum(pool(x) * weights)."""
+    out = np.zeros(weights.shape)
+    grad = np.zeros(x.shape)
+    for r in range(out.shape[1]):
+        for c in range(out.shape[2]):
+            rows = slice(r * STRIDE[0], min(r * STRIDE[0] + POOL[0], SIZE))
+            cols = slice(c * STRIDE[1], min(c * STRIDE[1] + POOL[1], SIZE))
+            window = x[:, rows, cols, :]
+            out[:, r, c, :] = window.max(axis=(1, 2))
+            grad[:, rows, cols, :] += (window == out[:, r, c, None, None, :]) \
+                * weights[:, r, c, None, None, :]
+    return out, grad
+
+
+def test_the_pool_reference_has_ties_to_route():
+    """The input is a real test of the rule: many windows tie, and giving the gradient to one
+    tied pixel per window instead changes the answer."""
+    x, weights = tied_pool_input()
+    out, grad = pool_reference(x, weights)
+    assert grad.sum() > (weights.sum() + 10)      # ties add gradient beyond one pixel a window
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_torch_max_pool_sends_the_whole_gradient_to_every_tied_pixel(dtype):
+    from port_torch.linear.conv2d_c01b import max_pool_c01b
+
+    x, weights = tied_pool_input()
+    expected_out, expected_grad = pool_reference(x, weights)
+    xt = torch.tensor(x, dtype=dtype, requires_grad=True)
+    out = max_pool_c01b(xt, POOL, STRIDE)
+    (out * torch.tensor(weights, dtype=dtype)).sum().backward()
+    assert np.array_equal(out.detach().double().numpy(), expected_out)
+    assert np.array_equal(xt.grad.double().numpy(), expected_grad)
+
+
+def test_the_aesara_max_pool_sends_the_whole_gradient_to_every_tied_pixel():
+    import legacy_aesara  # noqa: F401  (sets Aesara's flags before Aesara is imported)
+    import aesara
+    import aesara.tensor as at
+    from legacy_aesara.linear.conv2d_c01b import max_pool_c01b
+
+    x, weights = tied_pool_input()
+    expected_out, expected_grad = pool_reference(x, weights)
+    floatx = aesara.config.floatX
+    xs = at.tensor4(dtype=floatx)
+    out = max_pool_c01b(xs, POOL, STRIDE, (SIZE, SIZE))
+    value, grad = aesara.function([xs], [out, aesara.grad((out * weights.astype(floatx)).sum(),
+                                                          xs)])(x.astype(floatx))
+    assert np.array_equal(value, expected_out)
+    assert np.array_equal(grad, expected_grad)
