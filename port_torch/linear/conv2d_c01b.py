@@ -16,8 +16,9 @@ back:
   window covering only the pixels that exist. Its gradient is MaxPoolGrad's (conv_util.cu ::
   kLocalMaxUndo: `prod += (img == ma) * mg`): every input equal to its window's maximum gets the
   window's whole gradient, as Aesara's pool gradient does too. torch's own max_pool2d backward
-  would give it to one of the tied inputs only. In float32 two pixels of a window can hold the
-  same maximum exactly (REPRODUCING.md §6 counts how often), so the rule is written out here.
+  would give it to one of the tied inputs only. Exact ties need exactly repeated values and are
+  rare on continuous inputs (REPRODUCING.md §6 counts them), but where they occur the 2014 rule
+  holds, so it is written out here.
 """
 import torch
 import torch.nn.functional as F
