@@ -256,7 +256,9 @@ def configure():
         import aesara  # noqa: F401  (reads AESARA_FLAGS now, once)
 
         from legacy_aesara.compile_cache import keep_composite_c_code
+        from legacy_aesara.shape_composites import reuse_shape_composites
         keep_composite_c_code()
+        reuse_shape_composites()
     finally:
         if user_flags is None:
             del os.environ["AESARA_FLAGS"]
