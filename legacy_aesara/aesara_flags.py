@@ -53,6 +53,10 @@ library is loaded; we default them to the CPUs this process may use (a user's se
 OpenBLAS's kernels: ``OPENBLAS_CORETYPE``, read at the same moment, is chosen from the CPU's
 instruction set on Intel CPUs (``gan2014/blas.py`` says why: OpenBLAS 0.3.21 runs unknown newer
 models on its slowest kernels); a user's setting wins.
+
+Right after the import, two changes to how Aesara compiles, neither of which changes a compiled
+graph: ``compile_cache.py`` (fused ops keep their C code in the cache's keys) and
+``shape_composites.py`` (shape inference builds each of its broadcast-check ops once).
 """
 import glob
 import hashlib
