@@ -45,6 +45,8 @@ FUSED_MASKS = TORCH_2014 + "::test_fused_gradients_with_the_2014_dropout_masks"
 SCHEDULES = "tests/test_schedules.py::test_momentum_schedule_includes_the_epoch0_call"
 PARZEN = "tests/test_parzen.py::test_evaluate_reports_mean_and_population_standard_error"
 TABLE1 = "tests/test_table1_scoring.py"
+TIES = "tests/test_maxout_gradient_ties.py"
+POOL_TIES = TIES + "::test_torch_max_pool_sends_the_whole_gradient_to_every_tied_pixel"
 
 AESARA_UPDATES = "parity_tests/test_aesara_updates_and_draws_2014.py"
 AESARA_2014 = "parity_tests/test_aesara_fingerprints_2014.py"
@@ -63,7 +65,7 @@ A_FUSED_MASKS = AESARA_2014 + "::test_fused_gradients_match_2014[2014-masks]"
 # counts); a "shared" mutation (gan2014) is tried against both backends' tests.
 COMMON = ("tests/test_schedules.py", "tests/test_parzen.py", TABLE1, "tests/test_dbm.py",
           "tests/test_init_and_iteration.py")
-CANDIDATES = {"torch": (TORCH_UPDATES, TORCH_2014) + COMMON,
+CANDIDATES = {"torch": (TORCH_UPDATES, TORCH_2014, TIES) + COMMON,
               "aesara": (AESARA_UPDATES, AESARA_2014) + COMMON,
               "shared": (TORCH_UPDATES, TORCH_2014, AESARA_UPDATES, AESARA_2014) + COMMON}
 
@@ -171,6 +173,14 @@ MUTATIONS = (
                "generator=generator, device=device) * (2 * SQRT3) - SQRT3",
                "generator=generator, device=device) * 2.0 - 1.0"),),
              (DRAWS,), "the noise is U(-1, 1) instead of U(-sqrt 3, sqrt 3)"),
+    Mutation("max_pool_tie_to_one_pixel", "torch",
+             (("port_torch/linear/conv2d_c01b.py",
+               "out = MaxPool.apply(c01b.permute(*C01B_TO_BC01), tuple(pool_shape), "
+               "tuple(pool_stride))",
+               "out = F.max_pool2d(c01b.permute(*C01B_TO_BC01), tuple(pool_shape), "
+               "tuple(pool_stride), ceil_mode=True)"),),
+             (POOL_TIES,), "the conv maxout's max pooling gives a tied window's gradient to one "
+             "pixel (torch's own backward), not to every pixel equal to the maximum"),
     Mutation("lr_decay_per_epoch", "shared",
              (("gan2014/training_algorithms/sgd_state.py",
                "        for callback in self.update_callbacks:\n",
