@@ -47,6 +47,7 @@ PARZEN = "tests/test_parzen.py::test_evaluate_reports_mean_and_population_standa
 TABLE1 = "tests/test_table1_scoring.py"
 TIES = "tests/test_maxout_gradient_ties.py"
 POOL_TIES = TIES + "::test_torch_max_pool_sends_the_whole_gradient_to_every_tied_pixel"
+PIECE_TIES = TIES + "::test_dense_maxout_sends_the_whole_gradient_to_every_tied_piece"
 
 AESARA_UPDATES = "parity_tests/test_aesara_updates_and_draws_2014.py"
 AESARA_2014 = "parity_tests/test_aesara_fingerprints_2014.py"
@@ -181,6 +182,11 @@ MUTATIONS = (
                "tuple(pool_stride), ceil_mode=True)"),),
              (POOL_TIES,), "the conv maxout's max pooling gives a tied window's gradient to one "
              "pixel (torch's own backward), not to every pixel equal to the maximum"),
+    Mutation("maxout_tie_split_evenly", "torch",
+             (("port_torch/models/maxout.py", "    return _MaxWithTheanoGradient.apply(x, dim)\n",
+               "    return x.amax(dim=dim)\n"),),
+             (PIECE_TIES,), "maxout differentiated by torch's amax, which splits a tied unit's "
+             "gradient evenly among its equal pieces instead of giving each the whole of it"),
     Mutation("lr_decay_per_epoch", "shared",
              (("gan2014/training_algorithms/sgd_state.py",
                "        for callback in self.update_callbacks:\n",
