@@ -7,8 +7,8 @@ sizes are not known in advance (the batch dimension of every layer), Aesara 2.9'
 `aesara.tensor.extra_ops.broadcast_shape_iter` writes, per dimension, a scalar graph that checks
 that the inputs can broadcast and packs it into a new fused scalar op (`Composite`). The graph only
 depends on how many inputs take part, their dtypes and a constant, so the same few ops are built
-thousands of times, and building one clones its scalar graph. On the MNIST model this was about a
-third of the time to compile a training function (REPRODUCING.md §5 has the figures).
+thousands of times, and building one clones its scalar graph: a large share of the time to compile
+the MNIST model's functions (REPRODUCING.md §5 has the figures).
 
 `reuse_shape_composites` makes that module build its `Composite`s through a small cache keyed by
 the structure of the scalar graph: its input types, each node's op and where each of its inputs
@@ -22,6 +22,8 @@ of the model's own elementwise computations builds its ops as before.
 `GAN2014_REUSE_SHAPE_COMPOSITES=0` turns the cache off (Aesara as shipped, for comparisons).
 """
 import os
+
+import numpy as np
 
 VARIABLE = "GAN2014_REUSE_SHAPE_COMPOSITES"
 
@@ -44,7 +46,7 @@ def graph_key(inputs, outputs):
             if variable in where:
                 sources.append(where[variable])
             elif isinstance(variable, Constant):
-                data = variable.data
+                data = np.asarray(variable.data)
                 sources.append(("constant", variable.type, str(data.dtype), data.tobytes()))
             else:
                 raise _NotCached(variable)
